@@ -1,0 +1,32 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.usagetracker.ingest.HitConsumer;
+import java.util.List;
+
+/** SQS → ledger. Reports only the failed messages, so the rest of the batch is deleted (ReportBatchItemFailures). */
+public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+    private final HitConsumer consumer;
+
+    public HitConsumerHandler() {
+        this(Container.app().consumer());
+    }
+
+    public HitConsumerHandler(HitConsumer consumer) {
+        this.consumer = consumer;
+    }
+
+    @Override
+    public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        List<HitConsumer.QueuedMessage> messages = event.getRecords().stream()
+                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody()))
+                .toList();
+        List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
+                .map(SQSBatchResponse.BatchItemFailure::new)
+                .toList();
+        return new SQSBatchResponse(failures);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.ingest.IngestRequest;
+import dev.usagetracker.ingest.IngestService;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Responses;
+
+/** POST /api/logs: one hit or a batch → 202 once every hit is durable. */
+public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    private final IngestRequest.Parser parser;
+    private final IngestService ingest;
+
+    public IngestHandler() {
+        this(Container.app().ingestRequestParser(), Container.app().ingest());
+    }
+
+    public IngestHandler(IngestRequest.Parser parser, IngestService ingest) {
+        this.parser = parser;
+        this.ingest = ingest;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return ApiGateway.serve(event, request -> {
+            IngestRequest hits = parser.parse(request);
+            return Responses.json(202, ingest.accept(hits.principal(), hits.hits()));
+        });
+    }
+}

@@ -1,0 +1,33 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App;
+import dev.usagetracker.clients.Registration;
+import dev.usagetracker.clients.RegistrationService;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Json;
+import dev.usagetracker.http.Responses;
+
+/** POST /api/register → 201 with the client and its API key (shown once). */
+public final class RegisterHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    private final RegistrationService registration;
+
+    public RegisterHandler() {
+        this(Container.app().registration());
+    }
+
+    public RegisterHandler(RegistrationService registration) {
+        this.registration = registration;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return ApiGateway.serve(event, request -> {
+            Registration body = Json.bind(request.jsonBody().node(), Registration.class);
+            return Responses.json(201, registration.register(body));
+        });
+    }
+}

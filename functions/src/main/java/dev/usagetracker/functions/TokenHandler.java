@@ -1,0 +1,41 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.auth.TokenService;
+import dev.usagetracker.auth.Principal;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Json;
+import dev.usagetracker.http.Responses;
+import java.util.Optional;
+
+/** POST /api/token: API key (header or body) → short-lived access token. */
+public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    /** The optional body: {@code {"api_key": "…"}}. */
+    public record TokenRequest(String apiKey) {}
+
+    private final Authenticator authenticator;
+    private final TokenService tokens;
+
+    public TokenHandler() {
+        this(Container.app().authenticator(), Container.app().tokens());
+    }
+
+    public TokenHandler(Authenticator authenticator, TokenService tokens) {
+        this.authenticator = authenticator;
+        this.tokens = tokens;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return ApiGateway.serve(event, request -> {
+            Optional<String> bodyKey = request.body().length == 0 ? Optional.empty()
+                    : Optional.ofNullable(Json.bind(request.jsonBody().node(), TokenRequest.class).apiKey());
+            Principal caller = authenticator.apiKey(request, bodyKey);
+            return Responses.json(200, tokens.issue(caller.clientId(), caller.role()));
+        });
+    }
+}

@@ -1,0 +1,141 @@
+package dev.usagetracker.local;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.elasticmq.NodeAddress;
+import org.elasticmq.rest.sqs.SQSRestServer;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+
+/**
+ * The AWS stand-ins on this machine (DESIGN.md §6): ElasticMQ embedded in this JVM for SQS,
+ * {@code moto_server} for DynamoDB and KMS, and a real {@code redis-server}, each on a free loopback port.
+ */
+public final class Emulators implements AutoCloseable {
+    public static final String REGION = "us-east-1";
+    public static final String ACCOUNT = "000000000000";
+
+    private final Path logDir;
+    private final int sqsPort;
+    private final int motoPort;
+    private final int redisPort;
+    private SQSRestServer sqs;
+    private ManagedProcess moto;
+    private ManagedProcess redis;
+
+    private Emulators(Path logDir, int sqsPort, int motoPort, int redisPort) {
+        this.logDir = logDir;
+        this.sqsPort = sqsPort;
+        this.motoPort = motoPort;
+        this.redisPort = redisPort;
+    }
+
+    /** Starts all three; ports of 0 are chosen free. */
+    public static Emulators start(Path logDir, int sqsPort, int motoPort, int redisPort) {
+        Emulators e = new Emulators(logDir,
+                sqsPort == 0 ? ManagedProcess.freePort() : sqsPort,
+                motoPort == 0 ? ManagedProcess.freePort() : motoPort,
+                redisPort == 0 ? ManagedProcess.freePort() : redisPort);
+        try {
+            e.startSqs();
+            e.startMoto();
+            e.startRedis();
+            return e;
+        } catch (RuntimeException failure) {
+            e.close();
+            throw failure;
+        }
+    }
+
+    public void startSqs() {
+        sqs = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(sqsPort)
+                .withServerAddress(new NodeAddress("http", "127.0.0.1", sqsPort, ""))
+                .withAWSRegion(REGION).withAWSAccountId(ACCOUNT)
+                .start();
+        sqs.waitUntilStarted();
+    }
+
+    public void stopSqs() {
+        if (sqs != null) {
+            sqs.stopAndWait();
+            sqs = null;
+        }
+    }
+
+    public void startMoto() {
+        moto = new ManagedProcess("moto_server", List.of("moto_server", "-H", "127.0.0.1", "-p", Integer.toString(motoPort)),
+                logDir.resolve("moto.log"), () -> httpOk(awsEndpoint() + "/moto-api/")).start(Duration.ofSeconds(60));
+    }
+
+    public ManagedProcess moto() {
+        return moto;
+    }
+
+    public void startRedis() {
+        redis = new ManagedProcess("redis-server", List.of("redis-server", "--port", Integer.toString(redisPort),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"),
+                logDir.resolve("redis.log"), () -> redisPing(redisPort)).start(Duration.ofSeconds(20));
+    }
+
+    public ManagedProcess redis() {
+        return redis;
+    }
+
+    public String sqsEndpoint() {
+        return "http://127.0.0.1:" + sqsPort;
+    }
+
+    public String awsEndpoint() {
+        return "http://127.0.0.1:" + motoPort;
+    }
+
+    public String redisUrl() {
+        return "redis://127.0.0.1:" + redisPort;
+    }
+
+    @Override
+    public void close() {
+        stopSqs();
+        if (moto != null) moto.close();
+        if (redis != null) redis.close();
+    }
+
+    static boolean httpOk(String url) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+            c.setConnectTimeout(500);
+            c.setReadTimeout(2000);
+            try {
+                return c.getResponseCode() == 200;
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static boolean redisPing(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            s.setSoTimeout(1000);
+            OutputStream out = s.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[7];
+            int n = in.read(buf);
+            return n > 0 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package dev.usagetracker.local;
+
+import dev.usagetracker.App;
+import dev.usagetracker.auth.ApiKeys;
+import dev.usagetracker.config.AwsClients;
+import dev.usagetracker.config.Config;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The whole service on one machine: reads template.yaml, creates its resources in the emulators
+ * (or LocalStack/AWS when endpoints are given), serves its HTTP routes through the same function jars
+ * that are deployed, and drives the queue consumer like Lambda's event source mapping.
+ */
+public final class LocalRuntime implements AutoCloseable {
+    /** How to run. {@code emulators} empty means: start our own unless AWS endpoints are configured. */
+    public record Options(Path projectRoot, String host, int port, Optional<Emulators> emulators,
+                          Map<String, String> environment, Optional<String> adminApiKey,
+                          Optional<Duration> batchWindow, int visibilityTimeoutSeconds, int maxConcurrency,
+                          boolean prewarm, String resourcePrefix) {}
+
+    private final Options options;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<String, FunctionPool> pools = new LinkedHashMap<>();
+    private HttpApiGateway gateway;
+    private Emulators emulators;
+    private String adminApiKey;
+    private boolean adminKeyGenerated;
+    private Path adminKeyFile;
+    private final List<SqsEventSourceMapping> mappings = new ArrayList<>();
+
+    private LocalRuntime(Options options) {
+        this.options = options;
+    }
+
+    public static LocalRuntime start(Options options) throws Exception {
+        LocalRuntime runtime = new LocalRuntime(options);
+        try {
+            runtime.boot();
+            return runtime;
+        } catch (Exception e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    private void boot() throws Exception {
+        Map<String, String> base = new HashMap<>(options.environment());
+        boolean external = base.keySet().stream().anyMatch(k -> k.startsWith("AWS_ENDPOINT_URL"))
+                || "aws".equalsIgnoreCase(base.get("LOCAL_TARGET"));
+        if (options.emulators().isPresent()) {
+            emulators = options.emulators().get();
+        } else if (!external) {
+            emulators = Emulators.start(options.projectRoot().resolve(".local/logs"), 0, 0, 0);
+            closeables.add(emulators);
+        }
+        if (emulators != null) {
+            base.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+            base.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+            base.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
+            base.putIfAbsent("AWS_ACCESS_KEY_ID", "local");
+            base.putIfAbsent("AWS_SECRET_ACCESS_KEY", "local");
+        }
+        base.putIfAbsent("AWS_REGION", Emulators.REGION);
+
+        SamTemplate template = SamTemplate.load(options.projectRoot().resolve("template.yaml"));
+        Config bootConfig = Config.from(base);
+        DynamoDbClient dynamo = AwsClients.dynamo(bootConfig);
+        SqsClient sqs = AwsClients.sqs(bootConfig);
+        KmsClient kms = AwsClients.kms(bootConfig);
+        closeables.add(dynamo);
+        closeables.add(sqs);
+        closeables.add(kms);
+        Map<String, String> parameters = new HashMap<>();
+        parameters.put("Stage", "local");
+        if (emulators != null) parameters.put("RedisUrl", emulators.redisUrl());
+        ResourceBootstrap resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
+                .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
+
+        for (SamTemplate.Function f : template.functions()) {
+            Map<String, String> env = new HashMap<>(base);
+            env.putAll(resources.environment(f));
+            env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
+            env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
+            FunctionPool pool = new FunctionPool(f, options.projectRoot(), env, options.maxConcurrency());
+            pools.put(f.logicalId(), pool);
+            closeables.add(pool);
+        }
+
+        // The runtime's own composition root, with the functions' view of resources, for the admin bootstrap.
+        Map<String, String> adminEnv = new HashMap<>(base);
+        adminEnv.putAll(resources.environment(template.functions().getFirst()));
+        App app = new App(Config.from(adminEnv), Clock.systemUTC());
+        bootstrapAdmin(app);
+
+        if (options.prewarm()) prewarm();
+
+        gateway = new HttpApiGateway(options.host(), options.port(), List.copyOf(pools.values()));
+        gateway.start();
+        closeables.add(gateway);
+
+        for (SamTemplate.Function f : template.functions()) {
+            if (f.queueEvent().isEmpty()) continue;
+            SamTemplate.QueueEvent q = f.queueEvent().get();
+            Duration window = options.batchWindow().orElse(Duration.ofSeconds(q.batchingWindowSeconds()));
+            SqsEventSourceMapping esm = new SqsEventSourceMapping(sqs, resources.ref(q.queueLogicalId()),
+                    resources.resolve(new SamTemplate.Intrinsic("GetAtt", q.queueLogicalId() + ".Arn")),
+                    pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
+            mappings.add(esm);
+            closeables.add(esm);
+        }
+    }
+
+    private void bootstrapAdmin(App app) throws IOException {
+        Optional<String> given = options.adminApiKey().filter(k -> !k.isBlank());
+        adminApiKey = given.orElseGet(ApiKeys::generate);
+        adminKeyGenerated = given.isEmpty();
+        app.adminBootstrap().ensureAdmin(adminApiKey, "admin@localhost");
+        if (adminKeyGenerated) {
+            adminKeyFile = options.projectRoot().resolve(".local/admin-api-key");
+            Files.createDirectories(adminKeyFile.getParent());
+            Files.writeString(adminKeyFile, adminApiKey + "\n");
+            try {
+                Files.setPosixFilePermissions(adminKeyFile, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system; the file stays under .local/, which git ignores
+            }
+        }
+    }
+
+    private void prewarm() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> started = new ArrayList<>();
+            for (FunctionPool p : pools.values()) started.add(pool.submit(() -> {
+                p.prewarm();
+                return null;
+            }));
+            for (Future<?> f : started) f.get();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    public String baseUrl() {
+        return "http://" + options.host() + ":" + gateway.port();
+    }
+
+    public int port() {
+        return gateway.port();
+    }
+
+    public String adminApiKey() {
+        return adminApiKey;
+    }
+
+    public Optional<Emulators> emulators() {
+        return Optional.ofNullable(emulators);
+    }
+
+    public Map<String, FunctionPool> pools() {
+        return pools;
+    }
+
+    public List<SqsEventSourceMapping> eventSourceMappings() {
+        return mappings;
+    }
+
+    /** What was started and where, for people. The admin key itself is printed only if it was generated. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nusage-tracker local runtime is ready\n\n");
+        sb.append("  API        ").append(baseUrl()).append('\n');
+        gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
+        mappings.forEach(m -> sb.append("  consumer   HitsQueue → HitConsumerFunction (event source mapping)\n"));
+        if (emulators != null) {
+            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
+            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
+            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
+            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)\n");
+            sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
+        } else {
+            sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
+        }
+        if (adminKeyGenerated) {
+            sb.append("  admin key  ").append(adminApiKey).append("  (generated; also in ").append(adminKeyFile).append(")\n");
+        } else {
+            sb.append("  admin key  from ADMIN_API_KEY\n");
+        }
+        sb.append("\nCtrl-C stops everything started here.\n");
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception ignored) {
+                // keep closing the rest
+            }
+        }
+        closeables.clear();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> env = System.getenv();
+        Path root = Path.of(System.getProperty("project.root", ".")).toAbsolutePath().normalize();
+        Options options = new Options(root,
+                env.getOrDefault("HOST", "127.0.0.1"),
+                Integer.parseInt(env.getOrDefault("PORT", "3000")),
+                Optional.empty(),
+                env,
+                Optional.ofNullable(env.get("ADMIN_API_KEY")),
+                Optional.ofNullable(env.get("LOCAL_BATCH_WINDOW_SECONDS")).map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000))),
+                Integer.parseInt(env.getOrDefault("LOCAL_VISIBILITY_TIMEOUT_SECONDS", "0")),
+                Integer.parseInt(env.getOrDefault("LOCAL_MAX_CONCURRENCY", "4")),
+                !"false".equalsIgnoreCase(env.get("LOCAL_PREWARM")),
+                env.getOrDefault("LOCAL_RESOURCE_PREFIX", ""));
+        LocalRuntime runtime = start(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "local-runtime-shutdown"));
+        System.out.println(runtime.summary());
+        Thread.currentThread().join();
+    }
+}

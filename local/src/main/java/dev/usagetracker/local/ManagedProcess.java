@@ -1,0 +1,99 @@
+package dev.usagetracker.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** An emulator started as a child process, its output in a log file, stopped with the runtime. */
+public final class ManagedProcess implements AutoCloseable {
+    private final String name;
+    private final List<String> command;
+    private final Path log;
+    private final BooleanSupplier ready;
+    private Process process;
+
+    public ManagedProcess(String name, List<String> command, Path log, BooleanSupplier ready) {
+        this.name = name;
+        this.command = List.copyOf(command);
+        this.log = log;
+        this.ready = ready;
+    }
+
+    public synchronized ManagedProcess start(Duration timeout) {
+        try {
+            Files.createDirectories(log.getParent());
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            process = pb.start();
+        } catch (IOException e) {
+            throw new IllegalStateException(name + " could not be started (" + String.join(" ", command)
+                    + "): " + e.getMessage() + ". Run ./scripts/dev or ./scripts/test, which install it.", e);
+        }
+        Instant deadline = Instant.now().plus(timeout);
+        while (!ready.getAsBoolean()) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+            }
+            if (Instant.now().isAfter(deadline)) {
+                close();
+                throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s; see " + log);
+            }
+            sleep(50);
+        }
+        return this;
+    }
+
+    public synchronized boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Kills the process at once, as a crash would. */
+    public synchronized void kill() {
+        if (process != null) {
+            process.destroyForcibly();
+            waitFor();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            waitFor();
+            if (process.isAlive()) kill();
+        }
+    }
+
+    private void waitFor() {
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

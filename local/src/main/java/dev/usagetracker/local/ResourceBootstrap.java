@@ -1,0 +1,177 @@
+package dev.usagetracker.local;
+
+import dev.usagetracker.local.SamTemplate.Intrinsic;
+import dev.usagetracker.local.SamTemplate.Resource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.NotFoundException;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * Creates the template's KMS keys, DynamoDB tables and SQS queues in whatever endpoint the clients
+ * point at (emulators, LocalStack), idempotently, and resolves {@code !Ref}/{@code !GetAtt} to what
+ * was created. Physical names are the logical ids with an optional prefix.
+ */
+public final class ResourceBootstrap {
+    private final SamTemplate template;
+    private final String prefix;
+    private final Map<String, String> parameterOverrides;
+    private final Map<String, String> refs = new HashMap<>();
+    private final Map<String, String> attributes = new HashMap<>();
+
+    public ResourceBootstrap(SamTemplate template, String prefix, Map<String, String> parameterOverrides) {
+        this.template = template;
+        this.prefix = prefix;
+        this.parameterOverrides = Map.copyOf(parameterOverrides);
+    }
+
+    public ResourceBootstrap create(KmsClient kms, DynamoDbClient dynamo, SqsClient sqs, int visibilityTimeoutOverride) {
+        template.resourcesOfType("AWS::KMS::Key").forEach(r -> createKey(kms, r));
+        template.resourcesOfType("AWS::DynamoDB::Table").forEach(r -> createTable(dynamo, r));
+        List<Resource> queues = new ArrayList<>(template.resourcesOfType("AWS::SQS::Queue"));
+        queues.sort((a, b) -> Boolean.compare(a.properties().containsKey("RedrivePolicy"), b.properties().containsKey("RedrivePolicy")));
+        queues.forEach(q -> createQueue(sqs, q, visibilityTimeoutOverride));
+        return this;
+    }
+
+    /** A function's environment with every intrinsic resolved. */
+    public Map<String, String> environment(SamTemplate.Function function) {
+        Map<String, String> env = new LinkedHashMap<>();
+        function.environment().forEach((name, value) -> env.put(name, resolve(value)));
+        return env;
+    }
+
+    public String resolve(Object value) {
+        if (value instanceof Intrinsic i) {
+            return switch (i.function()) {
+                case "Ref" -> ref(i.argument());
+                case "GetAtt" -> {
+                    String v = attributes.get(i.argument());
+                    if (v == null) throw new IllegalStateException("unresolved !GetAtt " + i.argument());
+                    yield v;
+                }
+                case "Sub" -> sub(i.argument());
+                default -> throw new IllegalStateException("the local runtime cannot resolve !" + i.function());
+            };
+        }
+        return value == null ? "" : String.valueOf(value);
+    }
+
+    public String ref(String logicalId) {
+        if (refs.containsKey(logicalId)) return refs.get(logicalId);
+        if (parameterOverrides.containsKey(logicalId)) return parameterOverrides.get(logicalId);
+        if (template.parameters().containsKey(logicalId)) {
+            Object d = template.parameters().get(logicalId);
+            return d == null ? "" : String.valueOf(d);
+        }
+        return switch (logicalId) {
+            case "AWS::Region" -> Emulators.REGION;
+            case "AWS::AccountId" -> Emulators.ACCOUNT;
+            case "AWS::Partition" -> "aws";
+            case "AWS::URLSuffix" -> "amazonaws.com";
+            default -> throw new IllegalStateException("unresolved !Ref " + logicalId);
+        };
+    }
+
+    private String sub(String text) {
+        StringBuilder out = new StringBuilder();
+        var m = java.util.regex.Pattern.compile("\\$\\{([^}]+)}").matcher(text);
+        while (m.find()) m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(
+                m.group(1).contains(".") ? attributes.getOrDefault(m.group(1), "") : ref(m.group(1))));
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private void createKey(KmsClient kms, Resource r) {
+        String alias = "alias/local/" + prefix + r.logicalId();
+        String keyId;
+        try {
+            keyId = kms.describeKey(b -> b.keyId(alias)).keyMetadata().keyId();
+        } catch (NotFoundException e) {
+            Map<String, Object> p = r.properties();
+            keyId = kms.createKey(b -> b.keySpec(String.valueOf(p.getOrDefault("KeySpec", "SYMMETRIC_DEFAULT")))
+                    .keyUsage(String.valueOf(p.getOrDefault("KeyUsage", "ENCRYPT_DECRYPT")))
+                    .description(r.logicalId())).keyMetadata().keyId();
+            String created = keyId;
+            kms.createAlias(b -> b.aliasName(alias).targetKeyId(created));
+        }
+        String id = keyId;
+        refs.put(r.logicalId(), id);
+        attributes.put(r.logicalId() + ".Arn", kms.describeKey(b -> b.keyId(id)).keyMetadata().arn());
+    }
+
+    @SuppressWarnings("unchecked")
+    private void createTable(DynamoDbClient dynamo, Resource r) {
+        String name = prefix + r.logicalId();
+        Map<String, Object> p = r.properties();
+        try {
+            dynamo.describeTable(b -> b.tableName(name));
+        } catch (ResourceNotFoundException missing) {
+            List<AttributeDefinition> attrs = ((List<Map<String, Object>>) p.get("AttributeDefinitions")).stream()
+                    .map(a -> AttributeDefinition.builder().attributeName((String) a.get("AttributeName"))
+                            .attributeType((String) a.get("AttributeType")).build()).toList();
+            List<GlobalSecondaryIndex> gsis = ((List<Map<String, Object>>) p.getOrDefault("GlobalSecondaryIndexes", List.of()))
+                    .stream().map(g -> {
+                        Map<String, Object> proj = SamTemplate.map(g.get("Projection"));
+                        return GlobalSecondaryIndex.builder().indexName((String) g.get("IndexName"))
+                                .keySchema(keySchema(g.get("KeySchema")))
+                                .projection(Projection.builder().projectionType((String) proj.get("ProjectionType"))
+                                        .nonKeyAttributes((List<String>) proj.get("NonKeyAttributes")).build())
+                                .build();
+                    }).toList();
+            dynamo.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(attrs).keySchema(keySchema(p.get("KeySchema")))
+                    .globalSecondaryIndexes(gsis.isEmpty() ? null : gsis));
+            Map<String, Object> ttl = SamTemplate.map(p.get("TimeToLiveSpecification"));
+            if (Boolean.TRUE.equals(ttl.get("Enabled"))) {
+                dynamo.updateTimeToLive(b -> b.tableName(name).timeToLiveSpecification(t -> t
+                        .attributeName((String) ttl.get("AttributeName")).enabled(true)));
+            }
+        }
+        refs.put(r.logicalId(), name);
+        attributes.put(r.logicalId() + ".Arn", "arn:aws:dynamodb:" + Emulators.REGION + ":" + Emulators.ACCOUNT + ":table/" + name);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<KeySchemaElement> keySchema(Object raw) {
+        return ((List<Map<String, Object>>) raw).stream().map(k -> KeySchemaElement.builder()
+                .attributeName((String) k.get("AttributeName")).keyType((String) k.get("KeyType")).build()).toList();
+    }
+
+    private void createQueue(SqsClient sqs, Resource r, int visibilityTimeoutOverride) {
+        String name = prefix + r.logicalId();
+        Map<String, Object> p = r.properties();
+        Map<QueueAttributeName, String> attrs = new HashMap<>();
+        if (p.containsKey("VisibilityTimeout")) {
+            attrs.put(QueueAttributeName.VISIBILITY_TIMEOUT, visibilityTimeoutOverride > 0
+                    ? Integer.toString(visibilityTimeoutOverride) : resolve(p.get("VisibilityTimeout")));
+        }
+        if (p.containsKey("MessageRetentionPeriod")) {
+            attrs.put(QueueAttributeName.MESSAGE_RETENTION_PERIOD, resolve(p.get("MessageRetentionPeriod")));
+        }
+        Map<String, Object> redrive = SamTemplate.map(p.get("RedrivePolicy"));
+        if (!redrive.isEmpty()) {
+            attrs.put(QueueAttributeName.REDRIVE_POLICY, "{\"deadLetterTargetArn\":\"" + resolve(redrive.get("deadLetterTargetArn"))
+                    + "\",\"maxReceiveCount\":\"" + resolve(redrive.get("maxReceiveCount")) + "\"}");
+        }
+        String url = sqs.createQueue(b -> b.queueName(name).attributes(attrs)).queueUrl();
+        String arn = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        refs.put(r.logicalId(), url);
+        attributes.put(r.logicalId() + ".Arn", arn);
+        attributes.put(r.logicalId() + ".QueueUrl", url);
+        attributes.put(r.logicalId() + ".QueueName", name);
+    }
+}

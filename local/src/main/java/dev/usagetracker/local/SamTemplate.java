@@ -1,0 +1,143 @@
+package dev.usagetracker.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.snakeyaml.engine.v2.api.ConstructNode;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+
+/**
+ * template.yaml as the local runtime needs it: resources, functions with their routes and queue
+ * events, and the environment. It is the single definition of tables, queues and keys; nothing
+ * here keeps a second copy.
+ */
+public final class SamTemplate {
+    /** A CloudFormation short-form intrinsic ({@code !Ref X}, {@code !GetAtt X.Arn}, {@code !Sub "…"}). */
+    public record Intrinsic(String function, String argument) {}
+
+    public record Resource(String logicalId, String type, Map<String, Object> properties) {}
+
+    public record HttpRoute(String method, String path) {}
+
+    public record QueueEvent(String queueLogicalId, int batchSize, int batchingWindowSeconds, boolean reportsItemFailures) {}
+
+    public record Function(String logicalId, String handler, String codeUri, int memoryMb, int timeoutSeconds,
+                           Map<String, Object> environment, List<HttpRoute> routes, Optional<QueueEvent> queueEvent) {
+        public String handlerClass() {
+            return handler.split("::", 2)[0];
+        }
+    }
+
+    private final Map<String, Object> parameters;
+    private final Map<String, Resource> resources;
+    private final List<Function> functions;
+
+    private SamTemplate(Map<String, Object> parameters, Map<String, Resource> resources, List<Function> functions) {
+        this.parameters = parameters;
+        this.resources = resources;
+        this.functions = functions;
+    }
+
+    public static SamTemplate load(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static SamTemplate parse(String yaml) {
+        Map<Tag, ConstructNode> intrinsics = new LinkedHashMap<>();
+        for (String fn : List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "Select", "Join", "Split",
+                "And", "Or", "Condition", "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr")) {
+            intrinsics.put(new Tag("!" + fn), node -> new Intrinsic(fn, scalar(node)));
+        }
+        Load load = new Load(LoadSettings.builder().setTagConstructors(intrinsics).build());
+        Map<String, Object> root = (Map<String, Object>) load.loadFromString(yaml);
+
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        map(root.get("Parameters")).forEach((name, def) -> parameters.put(name, map(def).get("Default")));
+
+        Map<String, Object> globalFunction = map(map(root.get("Globals")).get("Function"));
+        Map<String, Object> globalEnv = map(map(globalFunction.get("Environment")).get("Variables"));
+
+        Map<String, Resource> resources = new LinkedHashMap<>();
+        List<Function> functions = new ArrayList<>();
+        map(root.get("Resources")).forEach((id, raw) -> {
+            Map<String, Object> r = map(raw);
+            Resource resource = new Resource(id, (String) r.get("Type"), map(r.get("Properties")));
+            resources.put(id, resource);
+            if ("AWS::Serverless::Function".equals(resource.type())) {
+                functions.add(function(resource, globalFunction, globalEnv));
+            }
+        });
+        return new SamTemplate(parameters, resources, functions);
+    }
+
+    private static Function function(Resource r, Map<String, Object> globals, Map<String, Object> globalEnv) {
+        Map<String, Object> p = r.properties();
+        Map<String, Object> env = new LinkedHashMap<>(globalEnv);
+        env.putAll(map(map(p.get("Environment")).get("Variables")));
+        List<HttpRoute> routes = new ArrayList<>();
+        Optional<QueueEvent> queue = Optional.empty();
+        for (Object rawEvent : map(p.get("Events")).values()) {
+            Map<String, Object> event = map(rawEvent);
+            Map<String, Object> ep = map(event.get("Properties"));
+            switch (String.valueOf(event.get("Type"))) {
+                case "HttpApi" -> routes.add(new HttpRoute(String.valueOf(ep.get("Method")).toUpperCase(), (String) ep.get("Path")));
+                case "SQS" -> {
+                    Intrinsic arn = (Intrinsic) ep.get("Queue");
+                    queue = Optional.of(new QueueEvent(arn.argument().split("\\.")[0],
+                            intValue(ep.get("BatchSize"), 10), intValue(ep.get("MaximumBatchingWindowInSeconds"), 0),
+                            String.valueOf(ep.get("FunctionResponseTypes")).contains("ReportBatchItemFailures")));
+                }
+                default -> { /* schedules and others are driven elsewhere */ }
+            }
+        }
+        return new Function(r.logicalId(), (String) p.get("Handler"), (String) p.get("CodeUri"),
+                intValue(p.getOrDefault("MemorySize", globals.get("MemorySize")), 128),
+                intValue(p.getOrDefault("Timeout", globals.get("Timeout")), 3), env, routes, queue);
+    }
+
+    public Map<String, Object> parameters() {
+        return parameters;
+    }
+
+    public Map<String, Resource> resources() {
+        return resources;
+    }
+
+    public List<Resource> resourcesOfType(String type) {
+        return resources.values().stream().filter(r -> type.equals(r.type())).toList();
+    }
+
+    public List<Function> functions() {
+        return functions;
+    }
+
+    private static String scalar(Node node) {
+        return node instanceof ScalarNode s ? s.getValue() : null;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object o) {
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    static int intValue(Object o, int fallback) {
+        if (o instanceof Number n) return n.intValue();
+        if (o instanceof String s && s.matches("\\d+")) return Integer.parseInt(s);
+        return fallback;
+    }
+}

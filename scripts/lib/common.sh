@@ -1,0 +1,65 @@
+# Shared by scripts/dev and scripts/test: the toolchain and the local services they need,
+# installed when missing so that a fresh machine works with one command.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+# Built with Temurin 25 at --release 21 (the Lambda java21 runtime).
+if [ -z "${JAVA_HOME:-}" ] || [ ! -x "${JAVA_HOME}/bin/java" ]; then
+  if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+    export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+  fi
+fi
+if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+if [ -z "${JAVA_HOME:-}" ]; then
+  echo "error: no JDK found; install Temurin 25 (or any JDK >= 21) and set JAVA_HOME" >&2
+  exit 1
+fi
+export PATH="$JAVA_HOME/bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_updated=false
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: $1 is missing and apt-get is not available; install it yourself" >&2
+    exit 1
+  fi
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if [ "$apt_updated" = false ]; then
+    $sudo apt-get update -qq
+    apt_updated=true
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_redis() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    step "installing redis-server (Debian package)"
+    apt_install redis-server
+  fi
+}
+
+ensure_python_tool() {  # $1 = command, $2 = pip requirement
+  if ! command -v "$1" >/dev/null 2>&1; then
+    step "installing $2 (pip)"
+    python3 -m pip install --quiet "$2" || {
+      echo "error: $1 is missing and '$2' could not be installed with pip" >&2
+      exit 1
+    }
+    hash -r
+  fi
+}
+
+ensure_services() {
+  ensure_redis
+  ensure_python_tool moto_server "moto[server]>=5"
+}
+
+maven() {
+  ./mvnw -B -ntp "$@"
+}

@@ -1,0 +1,124 @@
+package dev.usagetracker;
+
+import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.auth.TokenService;
+import dev.usagetracker.clients.AdminBootstrap;
+import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.RegistrationService;
+import dev.usagetracker.config.AwsClients;
+import dev.usagetracker.config.Config;
+import dev.usagetracker.config.Lazy;
+import dev.usagetracker.crypto.EnvelopeCipher;
+import dev.usagetracker.crypto.FieldCipher;
+import dev.usagetracker.crypto.KeyHasher;
+import dev.usagetracker.crypto.KmsKeyHasher;
+import dev.usagetracker.crypto.KmsSigningKeys;
+import dev.usagetracker.crypto.SigningKeys;
+import dev.usagetracker.ingest.HitConsumer;
+import dev.usagetracker.ingest.HitLedger;
+import dev.usagetracker.ingest.HitValidator;
+import dev.usagetracker.ingest.IngestRequest;
+import dev.usagetracker.ingest.IngestService;
+import dev.usagetracker.queue.SqsHitQueue;
+import dev.usagetracker.store.DynamoClientStore;
+import dev.usagetracker.store.DynamoHitLedger;
+import dev.usagetracker.store.DynamoUsageStore;
+import dev.usagetracker.store.UsageKeys;
+import dev.usagetracker.usage.UsageService;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Supplier;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * Composition root: one per container, built in a handler's static initialiser (SnapStart-ready). Every
+ * component is lazy, so a function pays only for the clients its route uses, and each is built once.
+ */
+public final class App {
+    private final Config config;
+    private final Clock clock;
+
+    private final Lazy<DynamoDbClient> dynamo;
+    private final Lazy<SqsClient> sqs;
+    private final Lazy<KmsClient> kms;
+    private final Lazy<KeyHasher> hasher;
+    private final Lazy<FieldCipher> cipher;
+    private final Lazy<SigningKeys> signingKeys;
+    private final Lazy<ClientStore> clientStore;
+    private final Lazy<TokenService> tokens;
+    private final Lazy<Authenticator> authenticator;
+    private final Lazy<RegistrationService> registration;
+    private final Lazy<HitLedger> ledger;
+    private final Lazy<IngestService> ingest;
+    private final Lazy<HitConsumer> consumer;
+    private final Lazy<UsageService> usage;
+
+    public App(Config config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        UsageKeys keys = new UsageKeys(config.usageShards());
+        Duration retention = Duration.ofDays(config.retentionDays());
+        // Anonymous classes, not lambdas: linking a lambda loads its return type, and a function jar
+        // holds only the SDK clients it calls (the SQS client is not in the register jar, for one).
+        dynamo = new Lazy<>(new Supplier<>() {
+            @Override
+            public DynamoDbClient get() {
+                return AwsClients.dynamo(config);
+            }
+        });
+        sqs = new Lazy<>(new Supplier<>() {
+            @Override
+            public SqsClient get() {
+                return AwsClients.sqs(config);
+            }
+        });
+        kms = new Lazy<>(new Supplier<>() {
+            @Override
+            public KmsClient get() {
+                return AwsClients.kms(config);
+            }
+        });
+        hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));
+        cipher = new Lazy<>(() -> new EnvelopeCipher(kms.get(), config.dataKeyId(), clock));
+        signingKeys = new Lazy<>(() -> new KmsSigningKeys(kms.get(), config.signingKeyId()));
+        clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable()));
+        tokens = new Lazy<>(() -> new TokenService(signingKeys.get(), config.jwtIssuer(), config.jwtAudience(),
+                config.tokenTtl(), clock));
+        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get()));
+        registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
+        ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get()));
+        usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
+                clientStore.get(), clock));
+    }
+
+    public static App fromEnvironment() {
+        return new App(Config.fromEnvironment(), Clock.systemUTC());
+    }
+
+    public Config config() { return config; }
+    public Clock clock() { return clock; }
+    public DynamoDbClient dynamo() { return dynamo.get(); }
+    public KmsClient kms() { return kms.get(); }
+    public SqsClient sqs() { return sqs.get(); }
+    public SigningKeys signingKeys() { return signingKeys.get(); }
+    public ClientStore clientStore() { return clientStore.get(); }
+    public TokenService tokens() { return tokens.get(); }
+    public Authenticator authenticator() { return authenticator.get(); }
+    public RegistrationService registration() { return registration.get(); }
+    public HitLedger ledger() { return ledger.get(); }
+    public IngestService ingest() { return ingest.get(); }
+    public HitConsumer consumer() { return consumer.get(); }
+    public UsageService usage() { return usage.get(); }
+
+    public IngestRequest.Parser ingestRequestParser() {
+        return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));
+    }
+
+    public AdminBootstrap adminBootstrap() {
+        return new AdminBootstrap(clientStore.get(), registration.get(), hasher.get(), cipher.get(), clock);
+    }
+}

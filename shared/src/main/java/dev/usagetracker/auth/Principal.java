@@ -1,0 +1,24 @@
+package dev.usagetracker.auth;
+
+import java.util.Set;
+
+/** Who is calling, after authentication: a client id, its role and the scopes its credential carries. */
+public record Principal(String clientId, Role role, Set<String> scopes) {
+    public static final String SCOPE_LOGS_WRITE = "logs:write";
+    public static final String SCOPE_USAGE_READ = "usage:read";
+    public static final String SCOPE_USAGE_ADMIN = "usage:admin";
+
+    public static Set<String> scopesFor(Role role) {
+        return role == Role.ADMIN
+                ? Set.of(SCOPE_LOGS_WRITE, SCOPE_USAGE_READ, SCOPE_USAGE_ADMIN)
+                : Set.of(SCOPE_LOGS_WRITE, SCOPE_USAGE_READ);
+    }
+
+    public boolean isAdmin() {
+        return role == Role.ADMIN && scopes.contains(SCOPE_USAGE_ADMIN);
+    }
+
+    public boolean has(String scope) {
+        return scopes.contains(scope);
+    }
+}

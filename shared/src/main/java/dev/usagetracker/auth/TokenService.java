@@ -1,0 +1,110 @@
+package dev.usagetracker.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.usagetracker.crypto.SigningKeys;
+import dev.usagetracker.http.ApiException;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Short-lived access tokens (RFC 9068 {@code at+jwt}, ES256). Verification pins the algorithm and the
+ * type, checks issuer, audience and expiry with a small skew, and needs every claim it relies on.
+ */
+public final class TokenService {
+    private static final JOSEObjectType ACCESS_TOKEN = new JOSEObjectType("at+jwt");
+    private static final int MAX_CLOCK_SKEW_SECONDS = 30;
+
+    private final SigningKeys keys;
+    private final String issuer;
+    private final String audience;
+    private final Duration ttl;
+    private final Clock clock;
+    private volatile DefaultJWTProcessor<SecurityContext> processor;
+
+    public record AccessToken(String accessToken, String tokenType, long expiresIn) {}
+
+    public TokenService(SigningKeys keys, String issuer, String audience, Duration ttl, Clock clock) {
+        this.keys = keys;
+        this.issuer = issuer;
+        this.audience = audience;
+        this.ttl = ttl;
+        this.clock = clock;
+    }
+
+    public AccessToken issue(String clientId, Role role) {
+        Instant now = clock.instant();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(issuer)
+                .audience(audience)
+                .subject(clientId)
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(ttl)))
+                .jwtID(UUID.randomUUID().toString())
+                .claim("scope", String.join(" ", Principal.scopesFor(role).stream().sorted().toList()))
+                .claim("role", role.wireName())
+                .build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(ACCESS_TOKEN).keyID(keys.keyId()).build(), claims);
+        try {
+            jwt.sign(keys.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("token signing failed", e);
+        }
+        return new AccessToken(jwt.serialize(), "Bearer", ttl.toSeconds());
+    }
+
+    public Principal verify(String token) {
+        try {
+            JWTClaimsSet claims = processor().process(token, null);
+            Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
+                    .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
+            return new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes);
+        } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
+            throw ApiException.unauthorized("The access token is invalid or expired.");
+        }
+    }
+
+    private DefaultJWTProcessor<SecurityContext> processor() {
+        DefaultJWTProcessor<SecurityContext> p = processor;
+        if (p == null) {
+            p = new DefaultJWTProcessor<>();
+            p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(ACCESS_TOKEN));
+            p.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256,
+                    new ImmutableJWKSet<>(keys.publicKeys())));
+            DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
+                    audience,
+                    new JWTClaimsSet.Builder().issuer(issuer).build(),
+                    new HashSet<>(List.of("sub", "iat", "exp", "jti", "scope", "role"))) {
+                @Override
+                protected Date currentTime() {
+                    return Date.from(clock.instant());
+                }
+            };
+            verifier.setMaxClockSkew(MAX_CLOCK_SKEW_SECONDS);
+            p.setJWTClaimsSetVerifier(verifier);
+            processor = p;
+        }
+        return p;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.usagetracker.clients;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** IPv4/IPv6 literals and CIDR blocks, parsed without ever touching DNS. */
+public final class Cidr {
+    private static final Pattern IPV4 = Pattern.compile(
+            "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+
+    private Cidr() {}
+
+    /** The address if {@code text} is an IPv4 or IPv6 literal (no zone ids, no host names). */
+    public static Optional<InetAddress> parseAddress(String text) {
+        if (text == null) return Optional.empty();
+        try {
+            if (IPV4.matcher(text).matches()) {
+                return Optional.of(InetAddress.getByName(text));
+            }
+            // A string with ':' is parsed as an IPv6 literal by the JDK, never resolved.
+            if (text.indexOf(':') >= 0 && IPV6_CHARS.matcher(text).matches()) {
+                return Optional.of(InetAddress.getByName(text));
+            }
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    /** Canonical form of a CIDR block ({@code 10.0.0.0/8}); a bare address gets /32 or /128. */
+    public static Optional<String> normalize(String text) {
+        if (text == null) return Optional.empty();
+        String[] parts = text.trim().split("/", -1);
+        if (parts.length > 2) return Optional.empty();
+        Optional<InetAddress> address = parseAddress(parts[0]);
+        if (address.isEmpty()) return Optional.empty();
+        int max = address.get().getAddress().length * 8;
+        int prefix = max;
+        if (parts.length == 2) {
+            if (!parts[1].matches("\\d{1,3}")) return Optional.empty();
+            prefix = Integer.parseInt(parts[1]);
+            if (prefix > max) return Optional.empty();
+        }
+        return Optional.of(address.get().getHostAddress() + "/" + prefix);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.usagetracker.clients;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+public interface ClientStore {
+    /** Which uniqueness rule a registration broke. */
+    enum Conflict { CLIENT_ID, EMAIL, API_KEY }
+
+    final class DuplicateClientException extends RuntimeException {
+        private final Conflict conflict;
+
+        public DuplicateClientException(Conflict conflict) {
+            super("duplicate " + conflict, null, false, false);
+            this.conflict = conflict;
+        }
+
+        public Conflict conflict() {
+            return conflict;
+        }
+    }
+
+    /** Writes the client atomically with its uniqueness guards; throws {@link DuplicateClientException}. */
+    void create(NewClient client);
+
+    Optional<Client> findByApiKeyHash(String apiKeyHash);
+
+    Optional<Client> find(String clientId);
+
+    List<Client> list();
+
+    /** Names of the given clients; unknown ids are absent from the map. */
+    Map<String, String> names(Collection<String> clientIds);
+
+    /** Points an existing client at a new API key (the old key stops working). */
+    void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext);
+}

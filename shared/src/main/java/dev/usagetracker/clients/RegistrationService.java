@@ -1,0 +1,109 @@
+package dev.usagetracker.clients;
+
+import dev.usagetracker.auth.ApiKeys;
+import dev.usagetracker.auth.Role;
+import dev.usagetracker.crypto.FieldCipher;
+import dev.usagetracker.crypto.KeyHasher;
+import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.ApiException.FieldError;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Registers client applications: validates, mints the API key, encrypts and stores. */
+public final class RegistrationService {
+    public static final String EMAIL_HASH_PURPOSE = "email";
+    static final Pattern CLIENT_ID = Pattern.compile("[a-z0-9_-]{3,64}");
+    // Deliberately plain: a local part, one @, a dotted domain, no spaces or controls (RFC 5321 lengths).
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}.]+");
+    private static final int MAX_ALLOWED_IPS = 50;
+    private static final String SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ClientStore store;
+    private final KeyHasher hasher;
+    private final FieldCipher cipher;
+    private final Clock clock;
+
+    public RegistrationService(ClientStore store, KeyHasher hasher, FieldCipher cipher, Clock clock) {
+        this.store = store;
+        this.hasher = hasher;
+        this.cipher = cipher;
+        this.clock = clock;
+    }
+
+    public RegisteredClient register(Registration request) {
+        List<FieldError> errors = new ArrayList<>();
+        String name = request.name() == null ? null : request.name().strip();
+        if (name == null || name.isEmpty()) errors.add(new FieldError("name", "is required"));
+        else if (name.codePointCount(0, name.length()) > 200) errors.add(new FieldError("name", "must be at most 200 characters"));
+        else if (name.codePoints().anyMatch(Character::isISOControl)) errors.add(new FieldError("name", "must not contain control characters"));
+        String email = request.email() == null ? null : request.email().strip();
+        if (email == null || email.isEmpty()) errors.add(new FieldError("email", "is required"));
+        else if (email.length() > 254 || !EMAIL.matcher(email).matches()) errors.add(new FieldError("email", "must be a valid email address"));
+        if (request.clientId() != null && !CLIENT_ID.matcher(request.clientId()).matches()) {
+            errors.add(new FieldError("client_id", "must match [a-z0-9_-]{3,64}"));
+        }
+        List<String> allowedIps = new ArrayList<>();
+        if (request.allowedIps() != null) {
+            if (request.allowedIps().size() > MAX_ALLOWED_IPS) {
+                errors.add(new FieldError("allowed_ips", "must have at most " + MAX_ALLOWED_IPS + " entries"));
+            } else {
+                for (int i = 0; i < request.allowedIps().size(); i++) {
+                    int index = i;
+                    Cidr.normalize(request.allowedIps().get(i)).ifPresentOrElse(allowedIps::add,
+                            () -> errors.add(new FieldError("allowed_ips[" + index + "]", "must be an IPv4 or IPv6 address or CIDR block")));
+                }
+            }
+        }
+        if (!errors.isEmpty()) throw ApiException.validation(errors);
+
+        String clientId = request.clientId() != null ? request.clientId() : generateClientId(name);
+        Instant createdAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        for (int attempt = 0; ; attempt++) {
+            String apiKey = ApiKeys.generate();
+            try {
+                create(clientId, name, Role.CLIENT, allowedIps, createdAt, email, apiKey);
+                return new RegisteredClient(clientId, name, email, apiKey, createdAt.toString());
+            } catch (ClientStore.DuplicateClientException e) {
+                switch (e.conflict()) {
+                    case EMAIL -> throw ApiException.conflict("A client with this email is already registered.");
+                    case CLIENT_ID -> {
+                        if (request.clientId() != null || attempt >= 3) {
+                            throw ApiException.conflict("The client_id is already taken.");
+                        }
+                        clientId = generateClientId(name);
+                    }
+                    case API_KEY -> {
+                        if (attempt >= 3) throw e; // 256-bit keys do not collide; a loop here means a bug
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes a client with a given key; also used to bootstrap the admin from ADMIN_API_KEY. */
+    public void create(String clientId, String name, Role role, List<String> allowedIps, Instant createdAt,
+                       String email, String apiKey) {
+        store.create(new NewClient(clientId, name, role, allowedIps, createdAt,
+                hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT)),
+                cipher.encrypt(email.getBytes(StandardCharsets.UTF_8), clientId),
+                hasher.hash(ApiKeys.HASH_PURPOSE, apiKey),
+                cipher.encrypt(apiKey.getBytes(StandardCharsets.UTF_8), clientId)));
+    }
+
+    static String generateClientId(String name) {
+        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
+        if (slug.length() > 40) slug = slug.substring(0, 40).replaceAll("-+$", "");
+        if (slug.length() < 3) slug = "client";
+        StringBuilder sb = new StringBuilder(slug).append('-');
+        for (int i = 0; i < 6; i++) sb.append(SUFFIX_ALPHABET.charAt(RANDOM.nextInt(SUFFIX_ALPHABET.length())));
+        return sb.toString();
+    }
+}

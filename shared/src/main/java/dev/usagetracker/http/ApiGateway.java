@@ -1,0 +1,39 @@
+package dev.usagetracker.http;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place a route's outcome becomes HTTP: known failures become their problem, anything else a
+ * 500 problem without a stack trace in the response (the trace goes to the log, the body never).
+ */
+public final class ApiGateway {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiGateway.class);
+
+    @FunctionalInterface
+    public interface Route {
+        APIGatewayV2HTTPResponse handle(HttpRequest request);
+    }
+
+    private ApiGateway() {}
+
+    private static String requestIdOf(APIGatewayV2HTTPEvent event) {
+        return event.getRequestContext() == null ? null : event.getRequestContext().getRequestId();
+    }
+
+    public static APIGatewayV2HTTPResponse serve(APIGatewayV2HTTPEvent event, Route route) {
+        HttpRequest request = null;
+        try {
+            request = HttpRequest.from(event);
+            return route.handle(request);
+        } catch (ApiException e) {
+            return Responses.problem(e, requestIdOf(event));
+        } catch (RuntimeException e) {
+            LOG.error("unhandled error on {} {} request {}", request == null ? "?" : request.method(),
+                    request == null ? "?" : request.path(), request == null ? "?" : request.requestId(), e);
+            return Responses.internalError(requestIdOf(event));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.usagetracker.http;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The parts of an API Gateway HTTP API (payload 2.0) event the services need, with header names
+ * case-insensitive and the body decoded. The source IP comes only from the request context, never
+ * from a header a client can set.
+ */
+public record HttpRequest(String method, String path, Map<String, String> headers, Map<String, String> query,
+                          byte[] body, String sourceIp, String requestId) {
+
+    /** API Gateway HTTP APIs accept 10 MB; this service takes at most 256 KiB per request. */
+    public static final int MAX_BODY_BYTES = 256 * 1024;
+
+    public static HttpRequest from(APIGatewayV2HTTPEvent event) {
+        Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        if (event.getHeaders() != null) headers.putAll(event.getHeaders());
+        Map<String, String> query = event.getQueryStringParameters() == null
+                ? Map.of() : Map.copyOf(event.getQueryStringParameters());
+        String raw = event.getBody();
+        byte[] body = raw == null ? new byte[0]
+                : event.getIsBase64Encoded() ? Base64.getDecoder().decode(raw) : raw.getBytes(StandardCharsets.UTF_8);
+        var ctx = event.getRequestContext();
+        String method = ctx != null && ctx.getHttp() != null ? ctx.getHttp().getMethod() : "GET";
+        String ip = ctx != null && ctx.getHttp() != null ? ctx.getHttp().getSourceIp() : null;
+        String requestId = ctx != null ? ctx.getRequestId() : null;
+        return new HttpRequest(method == null ? "GET" : method.toUpperCase(Locale.ROOT), event.getRawPath(),
+                headers, query, body, ip, requestId == null ? "" : requestId);
+    }
+
+    public Optional<String> header(String name) {
+        String v = headers.get(name);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    public Optional<String> queryParam(String name) {
+        String v = query.get(name);
+        return v == null ? Optional.empty() : Optional.of(v);
+    }
+
+    /** Guards for a JSON body: size (413) before type (415), so a huge body is never parsed. */
+    public JsonBody jsonBody() {
+        if (body.length > MAX_BODY_BYTES) {
+            throw ApiException.payloadTooLarge("The request body is larger than " + MAX_BODY_BYTES + " bytes.");
+        }
+        String type = header("Content-Type").orElse("");
+        String mediaType = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json")) {
+            throw ApiException.unsupportedMediaType("Send the body as application/json.");
+        }
+        return new JsonBody(Json.readTree(body));
+    }
+
+    /** A parsed JSON object body. */
+    public record JsonBody(com.fasterxml.jackson.databind.JsonNode node) {}
+
+    /** Parses an optional integer query parameter within bounds, or the field error that says why not. */
+    public int intParam(String name, int fallback, int min, int max) {
+        Optional<String> raw = queryParam(name);
+        if (raw.isEmpty()) return fallback;
+        try {
+            int v = Integer.parseInt(raw.get().trim());
+            if (v >= min && v <= max) return v;
+        } catch (NumberFormatException ignored) {
+            // falls through to the validation error
+        }
+        throw ApiException.validation(java.util.List.of(new ApiException.FieldError(
+                name, "must be an integer from " + min + " to " + max)));
+    }
+}

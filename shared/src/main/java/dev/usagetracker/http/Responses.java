@@ -1,0 +1,59 @@
+package dev.usagetracker.http;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every status code and header the API sends is decided here. */
+public final class Responses {
+    private Responses() {}
+
+    public static APIGatewayV2HTTPResponse json(int status, Object body) {
+        return json(status, body, Map.of());
+    }
+
+    public static APIGatewayV2HTTPResponse json(int status, Object body, Map<String, String> extraHeaders) {
+        Map<String, String> headers = baseHeaders("application/json");
+        headers.putAll(extraHeaders);
+        return response(status, headers, Json.write(body));
+    }
+
+    /** RFC 9457 problem details; the instance is the request id so a report can be traced. */
+    public static APIGatewayV2HTTPResponse problem(ApiException e, String requestId) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "https://usage-tracker.dev/problems/" + e.type());
+        body.put("title", e.title());
+        body.put("status", e.status());
+        body.put("detail", e.getMessage());
+        body.put("instance", requestId == null || requestId.isEmpty() ? "urn:request:unknown" : "urn:request:" + requestId);
+        if (!e.errors().isEmpty()) body.put("errors", e.errors());
+        Map<String, String> headers = baseHeaders("application/problem+json");
+        headers.putAll(e.headers());
+        return response(e.status(), headers, Json.write(body));
+    }
+
+    public static APIGatewayV2HTTPResponse internalError(String requestId) {
+        return problem(new ApiException(500, "internal-error", "Internal server error",
+                "The request could not be completed; it has been logged with its request id.",
+                List.of(), Map.of()), requestId);
+    }
+
+    private static Map<String, String> baseHeaders(String contentType) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", contentType);
+        headers.put("Cache-Control", "no-store");
+        headers.put("X-Content-Type-Options", "nosniff");
+        return headers;
+    }
+
+    private static APIGatewayV2HTTPResponse response(int status, Map<String, String> headers, byte[] body) {
+        return APIGatewayV2HTTPResponse.builder()
+                .withStatusCode(status)
+                .withHeaders(headers)
+                .withBody(new String(body, StandardCharsets.UTF_8))
+                .withIsBase64Encoded(false)
+                .build();
+    }
+}

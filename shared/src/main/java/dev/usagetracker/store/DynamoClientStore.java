@@ -1,0 +1,182 @@
+package dev.usagetracker.store;
+
+import dev.usagetracker.auth.Role;
+import dev.usagetracker.clients.Client;
+import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.NewClient;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
+import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+/**
+ * Clients table. Besides one row per client it holds guard rows {@code email#<hash>} and
+ * {@code apikey#<hash>} (a '#' can never appear in a client id), written in the same transaction as
+ * the client: the database enforces unique emails, ids and keys, and an API key resolves with two
+ * strongly consistent GetItems, so a key works the moment registration returns (a GSI would not).
+ */
+public final class DynamoClientStore implements ClientStore {
+    static final String EMAIL_GUARD = "email#";
+    static final String KEY_GUARD = "apikey#";
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+
+    public DynamoClientStore(DynamoDbClient dynamo, String table) {
+        this.dynamo = dynamo;
+        this.table = table;
+    }
+
+    @Override
+    public void create(NewClient c) {
+        Map<String, AttributeValue> row = new HashMap<>();
+        row.put("client_id", s(c.clientId()));
+        row.put("kind", s("client"));
+        row.put("name", s(c.name()));
+        row.put("role", s(c.role().wireName()));
+        row.put("created_at", s(c.createdAt().toString()));
+        row.put("email_hash", s(c.emailHash()));
+        row.put("email_enc", AttributeValue.fromB(SdkBytes.fromByteArray(c.emailCiphertext())));
+        row.put("api_key_hash", s(c.apiKeyHash()));
+        row.put("api_key_enc", AttributeValue.fromB(SdkBytes.fromByteArray(c.apiKeyCiphertext())));
+        if (!c.allowedIps().isEmpty()) row.put("allowed_ips", AttributeValue.fromL(c.allowedIps().stream().map(DynamoClientStore::s).toList()));
+        try {
+            dynamo.transactWriteItems(r -> r.transactItems(
+                    putNew(row),
+                    putNew(guard(EMAIL_GUARD + c.emailHash(), c.clientId())),
+                    putNew(guard(KEY_GUARD + c.apiKeyHash(), c.clientId()))));
+        } catch (TransactionCanceledException e) {
+            throw new DuplicateClientException(conflictOf(e));
+        }
+    }
+
+    @Override
+    public Optional<Client> findByApiKeyHash(String apiKeyHash) {
+        var guard = row(KEY_GUARD + apiKeyHash);
+        if (guard == null || !guard.containsKey("owner")) return Optional.empty();
+        // The guard is deleted in the same transaction that re-keys a client; the check is belt and braces.
+        var client = row(guard.get("owner").s());
+        return client != null && client.containsKey("name") && apiKeyHash.equals(client.get("api_key_hash").s())
+                ? Optional.of(toClient(client)) : Optional.empty();
+    }
+
+    @Override
+    public Optional<Client> find(String clientId) {
+        var item = row(clientId);
+        return item == null || !item.containsKey("name") ? Optional.empty() : Optional.of(toClient(item));
+    }
+
+    private Map<String, AttributeValue> row(String clientId) {
+        var item = dynamo.getItem(r -> r.tableName(table).consistentRead(true).key(Map.of("client_id", s(clientId)))).item();
+        return item == null || item.isEmpty() ? null : item;
+    }
+
+    @Override
+    public List<Client> list() {
+        List<Client> clients = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            ScanResponse page = dynamo.scan(ScanRequest.builder().tableName(table)
+                    .filterExpression("#k = :client")
+                    .expressionAttributeNames(Map.of("#k", "kind"))
+                    .expressionAttributeValues(Map.of(":client", s("client")))
+                    .exclusiveStartKey(from).build());
+            page.items().forEach(i -> clients.add(toClient(i)));
+            start = page.lastEvaluatedKey();
+        } while (start != null && !start.isEmpty());
+        clients.sort(java.util.Comparator.comparing(Client::clientId));
+        return clients;
+    }
+
+    @Override
+    public Map<String, String> names(Collection<String> clientIds) {
+        Map<String, String> names = new HashMap<>();
+        List<String> ids = new ArrayList<>(new LinkedHashSet<>(clientIds));
+        for (int from = 0; from < ids.size(); from += 100) {
+            List<Map<String, AttributeValue>> keys = ids.subList(from, Math.min(ids.size(), from + 100)).stream()
+                    .map(id -> Map.of("client_id", s(id))).toList();
+            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(keys)
+                    .projectionExpression("client_id, #n").expressionAttributeNames(Map.of("#n", "name")).build());
+            while (request != null && !request.isEmpty()) {
+                Map<String, KeysAndAttributes> current = request;
+                BatchGetItemResponse page = dynamo.batchGetItem(r -> r.requestItems(current));
+                page.responses().getOrDefault(table, List.of())
+                        .forEach(i -> names.put(i.get("client_id").s(), i.get("name").s()));
+                request = page.unprocessedKeys();
+            }
+        }
+        return names;
+    }
+
+    @Override
+    public void replaceApiKey(String clientId, String newHash, byte[] newCiphertext) {
+        String oldHash = keyHashOf(clientId);
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().update(u -> u.tableName(table)
+                .key(Map.of("client_id", s(clientId)))
+                .conditionExpression("attribute_exists(client_id)")
+                .updateExpression("SET api_key_hash = :h, api_key_enc = :e")
+                .expressionAttributeValues(Map.of(":h", s(newHash),
+                        ":e", AttributeValue.fromB(SdkBytes.fromByteArray(newCiphertext))))).build());
+        items.add(putNew(guard(KEY_GUARD + newHash, clientId)));
+        if (oldHash != null) {
+            items.add(TransactWriteItem.builder().delete(d -> d.tableName(table)
+                    .key(Map.of("client_id", s(KEY_GUARD + oldHash)))).build());
+        }
+        try {
+            dynamo.transactWriteItems(r -> r.transactItems(items));
+        } catch (TransactionCanceledException e) {
+            throw new DuplicateClientException(Conflict.API_KEY);
+        }
+    }
+
+    private String keyHashOf(String clientId) {
+        var item = row(clientId);
+        return item == null || !item.containsKey("api_key_hash") ? null : item.get("api_key_hash").s();
+    }
+
+    private TransactWriteItem putNew(Map<String, AttributeValue> item) {
+        return TransactWriteItem.builder().put(p -> p.tableName(table).item(item)
+                .conditionExpression("attribute_not_exists(client_id)")).build();
+    }
+
+    private static Map<String, AttributeValue> guard(String id, String owner) {
+        return Map.of("client_id", s(id), "kind", s("guard"), "owner", s(owner));
+    }
+
+    /** The cancellation reasons are in item order: client row, email guard, key guard. */
+    private static Conflict conflictOf(TransactionCanceledException e) {
+        List<CancellationReason> reasons = e.hasCancellationReasons() ? e.cancellationReasons() : List.of();
+        Conflict[] order = {Conflict.CLIENT_ID, Conflict.EMAIL, Conflict.API_KEY};
+        for (int i = 0; i < Math.min(reasons.size(), order.length); i++) {
+            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) return order[i];
+        }
+        throw e;
+    }
+
+    private static Client toClient(Map<String, AttributeValue> item) {
+        List<String> ips = item.containsKey("allowed_ips")
+                ? item.get("allowed_ips").l().stream().map(AttributeValue::s).toList() : List.of();
+        return new Client(item.get("client_id").s(), item.get("name").s(), Role.fromWire(item.get("role").s()),
+                ips, Instant.parse(item.get("created_at").s()));
+    }
+
+    static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+}

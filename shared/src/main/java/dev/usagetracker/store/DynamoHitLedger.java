@@ -1,0 +1,242 @@
+package dev.usagetracker.store;
+
+import dev.usagetracker.http.Json;
+import dev.usagetracker.ingest.HitBatch;
+import dev.usagetracker.ingest.HitLedger;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+/**
+ * Exactly-once counting on top of at-least-once delivery (DESIGN.md §3). Parts are grouped by client
+ * and written in transactions that hold, per part, its raw-hit item conditional on
+ * {@code attribute_not_exists}, plus the summed {@code ADD}s to every daily and hourly aggregate those
+ * parts touch. A replayed part cancels the transaction; the cancellation reasons name it, it is set
+ * aside as a duplicate and the rest is committed. A commit is all or nothing, so a consumer that dies
+ * at any point leaves each part either fully counted or not at all.
+ */
+public final class DynamoHitLedger implements HitLedger {
+    private static final Logger LOG = LoggerFactory.getLogger(DynamoHitLedger.class);
+    /** DynamoDB: at most 100 actions and 4 MB per transaction; keep a margin on the size. */
+    static final int MAX_TRANSACTION_ITEMS = 100;
+    static final int MAX_TRANSACTION_BYTES = 3_500_000;
+    static final int MAX_ATTEMPTS = 4;
+    private static final Duration HOURLY_TTL = Duration.ofDays(3);
+    private static final Set<String> RETRYABLE = Set.of("TransactionConflict", "ThrottlingError",
+            "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError");
+
+    private final DynamoDbClient dynamo;
+    private final String hitsTable;
+    private final String usageTable;
+    private final UsageKeys keys;
+    private final Duration retention;
+
+    public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention) {
+        this.dynamo = dynamo;
+        this.hitsTable = hitsTable;
+        this.usageTable = usageTable;
+        this.keys = keys;
+        this.retention = retention;
+    }
+
+    @Override
+    public Outcome record(List<HitBatch> parts) {
+        Map<String, HitBatch> unique = new LinkedHashMap<>();
+        parts.forEach(p -> unique.putIfAbsent(p.key(), p)); // SQS may hand us the same message twice
+        Map<String, List<HitBatch>> byClient = new LinkedHashMap<>();
+        unique.values().forEach(p -> byClient.computeIfAbsent(p.clientId(), c -> new ArrayList<>()).add(p));
+        Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
+        for (List<HitBatch> group : byClient.values()) {
+            for (List<HitBatch> chunk : chunks(group)) {
+                commit(chunk, outcome);
+            }
+        }
+        return outcome;
+    }
+
+    /** Splits one client's parts so each transaction stays within DynamoDB's item and size limits. */
+    List<List<HitBatch>> chunks(List<HitBatch> group) {
+        List<List<HitBatch>> chunks = new ArrayList<>();
+        List<HitBatch> current = new ArrayList<>();
+        Set<String> aggregates = new HashSet<>();
+        long bytes = 0;
+        for (HitBatch part : group) {
+            Set<String> touched = aggregateKeys(part);
+            Set<String> union = new HashSet<>(aggregates);
+            union.addAll(touched);
+            long size = rawItemBytes(part);
+            if (!current.isEmpty() && (current.size() + 1 + union.size() > MAX_TRANSACTION_ITEMS
+                    || bytes + size > MAX_TRANSACTION_BYTES)) {
+                chunks.add(current);
+                current = new ArrayList<>();
+                union = new HashSet<>(touched);
+                bytes = 0;
+            }
+            current.add(part);
+            aggregates = union;
+            bytes += size;
+        }
+        if (!current.isEmpty()) chunks.add(current);
+        return chunks;
+    }
+
+    private void commit(List<HitBatch> chunk, Outcome outcome) {
+        List<HitBatch> pending = new ArrayList<>(chunk);
+        int attempt = 0;
+        while (!pending.isEmpty()) {
+            List<HitBatch> current = List.copyOf(pending);
+            try {
+                dynamo.transactWriteItems(r -> r.transactItems(transaction(current)));
+                current.forEach(p -> outcome.committed().add(p.key()));
+                return;
+            } catch (TransactionCanceledException e) {
+                List<HitBatch> replayed = replayed(current, e);
+                if (!replayed.isEmpty()) {
+                    replayed.forEach(p -> outcome.duplicates().add(p.key()));
+                    pending.removeAll(replayed);
+                    continue;
+                }
+                if (isRetryable(e) && ++attempt < MAX_ATTEMPTS) {
+                    backoff(attempt);
+                    continue;
+                }
+                LOG.warn("transaction of {} part(s) cancelled ({}); leaving them for redelivery", current.size(), reasons(e));
+                current.forEach(p -> outcome.failed().add(p.key()));
+                return;
+            } catch (SdkException e) {
+                // The SDK has already retried with backoff; SQS redelivery is the next, slower retry.
+                LOG.warn("transaction of {} part(s) failed ({}); leaving them for redelivery", current.size(),
+                        e.getClass().getSimpleName());
+                current.forEach(p -> outcome.failed().add(p.key()));
+                return;
+            }
+        }
+    }
+
+    /** Raw-hit items come first in the transaction, so reason i belongs to part i. */
+    private List<HitBatch> replayed(List<HitBatch> parts, TransactionCanceledException e) {
+        List<CancellationReason> reasons = e.hasCancellationReasons() ? e.cancellationReasons() : List.of();
+        List<HitBatch> replayed = new ArrayList<>();
+        if (reasons.size() >= parts.size()) {
+            for (int i = 0; i < parts.size(); i++) {
+                if ("ConditionalCheckFailed".equals(reasons.get(i).code())) replayed.add(parts.get(i));
+            }
+            return replayed;
+        }
+        // Without reasons (some emulators), ask the table which raw items exist already.
+        for (HitBatch part : parts) {
+            var item = dynamo.getItem(r -> r.tableName(hitsTable).consistentRead(true).key(rawKey(part))).item();
+            if (item != null && !item.isEmpty()) replayed.add(part);
+        }
+        return replayed;
+    }
+
+    private List<TransactWriteItem> transaction(List<HitBatch> parts) {
+        List<TransactWriteItem> items = new ArrayList<>();
+        Map<String, Long> daily = new LinkedHashMap<>();
+        Map<String, Long> hourly = new LinkedHashMap<>();
+        String clientId = parts.getFirst().clientId();
+        for (HitBatch part : parts) {
+            items.add(TransactWriteItem.builder().put(p -> p.tableName(hitsTable).item(rawItem(part))
+                    .conditionExpression("attribute_not_exists(pk)")).build());
+            for (HitBatch.PackedHit hit : part.hits()) {
+                daily.merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
+                hourly.merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
+            }
+        }
+        String shard = keys.shardOf(clientId);
+        daily.forEach((day, n) -> items.add(aggregate(UsageKeys.dailyPk(clientId, day), clientId, "day_bucket",
+                keys.bucket(day, shard), n, LocalDate.parse(day).atStartOfDay().toInstant(ZoneOffset.UTC)
+                        .plus(retention).plus(Duration.ofDays(1)))));
+        hourly.forEach((hour, n) -> items.add(aggregate(UsageKeys.hourlyPk(clientId, hour), clientId, "hour_bucket",
+                keys.bucket(hour, shard), n, Instant.parse(hour + ":00:00Z").plus(HOURLY_TTL))));
+        return items;
+    }
+
+    private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long n,
+                                        Instant expiresAt) {
+        return TransactWriteItem.builder().update(u -> u.tableName(usageTable)
+                .key(Map.of("pk", AttributeValue.fromS(pk)))
+                .updateExpression("ADD #count :n SET client_id = :c, #bucket = :b, expires_at = :e")
+                .expressionAttributeNames(Map.of("#count", "count", "#bucket", bucketAttribute))
+                .expressionAttributeValues(Map.of(
+                        ":n", AttributeValue.fromN(Long.toString(n)),
+                        ":c", AttributeValue.fromS(clientId),
+                        ":b", AttributeValue.fromS(bucket),
+                        ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))))).build();
+    }
+
+    private Map<String, AttributeValue> rawKey(HitBatch part) {
+        return Map.of("pk", AttributeValue.fromS(part.clientId() + "#" + UsageKeys.day(part.receivedAt())),
+                "sk", AttributeValue.fromS(part.receivedAt().truncatedTo(ChronoUnit.MILLIS) + "#" + part.key()));
+    }
+
+    private Map<String, AttributeValue> rawItem(HitBatch part) {
+        Map<String, AttributeValue> item = new LinkedHashMap<>(rawKey(part));
+        item.put("client_id", AttributeValue.fromS(part.clientId()));
+        item.put("batch_id", AttributeValue.fromS(part.batchId()));
+        item.put("part", AttributeValue.fromN(Integer.toString(part.part())));
+        item.put("first_event", AttributeValue.fromN(Integer.toString(part.offset())));
+        item.put("n", AttributeValue.fromN(Integer.toString(part.hits().size())));
+        // Packed: one item per request part, not per hit, is what keeps a batch under 0.3 WRU per hit.
+        item.put("hits", AttributeValue.fromS(new String(Json.write(part.hits()), StandardCharsets.UTF_8)));
+        item.put("time_bucket", AttributeValue.fromS(keys.bucket(UsageKeys.hour(part.receivedAt()),
+                Integer.toString(Math.floorMod(part.batchId().hashCode(), keys.shards())))));
+        item.put("expires_at", AttributeValue.fromN(Long.toString(part.receivedAt().plus(retention).getEpochSecond())));
+        return item;
+    }
+
+    private static long rawItemBytes(HitBatch part) {
+        long bytes = 300;
+        for (HitBatch.PackedHit hit : part.hits()) bytes += 30 + hit.ip().length() + 3L * hit.ep().length();
+        return bytes;
+    }
+
+    private static Set<String> aggregateKeys(HitBatch part) {
+        Set<String> keys = new HashSet<>();
+        for (HitBatch.PackedHit hit : part.hits()) {
+            keys.add(UsageKeys.day(hit.timestamp()));
+            keys.add(UsageKeys.hour(hit.timestamp()));
+        }
+        return keys;
+    }
+
+    private static boolean isRetryable(TransactionCanceledException e) {
+        return e.hasCancellationReasons() && e.cancellationReasons().stream()
+                .anyMatch(r -> r.code() != null && RETRYABLE.contains(r.code()));
+    }
+
+    private static String reasons(TransactionCanceledException e) {
+        return e.hasCancellationReasons()
+                ? e.cancellationReasons().stream().map(r -> String.valueOf(r.code())).distinct().toList().toString()
+                : "no reasons";
+    }
+
+    private static void backoff(int attempt) {
+        long cap = Math.min(1_000, 25L << attempt);
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1)); // jitter: conflicting writers spread out
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

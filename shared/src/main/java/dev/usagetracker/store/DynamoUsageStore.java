@@ -1,0 +1,86 @@
+package dev.usagetracker.store;
+
+import dev.usagetracker.usage.UsageStore;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+
+/**
+ * Aggregate reads. One client's days are one BatchGetItem (≤ 31 keys, strongly consistent); the
+ * all-clients views query the sharded day/hour GSIs, so cost grows with active clients in the window,
+ * never with the number of raw hits.
+ */
+public final class DynamoUsageStore implements UsageStore {
+    private final DynamoDbClient dynamo;
+    private final String table;
+    private final UsageKeys keys;
+
+    public DynamoUsageStore(DynamoDbClient dynamo, String table, UsageKeys keys) {
+        this.dynamo = dynamo;
+        this.table = table;
+        this.keys = keys;
+    }
+
+    @Override
+    public Map<LocalDate, Long> dailyCounts(String clientId, List<LocalDate> days) {
+        Map<String, LocalDate> byPk = new HashMap<>();
+        days.forEach(d -> byPk.put(UsageKeys.dailyPk(clientId, d.toString()), d));
+        Map<LocalDate, Long> counts = new HashMap<>();
+        Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder()
+                .keys(byPk.keySet().stream().map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList())
+                .consistentRead(true)
+                .projectionExpression("pk, #count")
+                .expressionAttributeNames(Map.of("#count", "count"))
+                .build());
+        while (request != null && !request.isEmpty()) {
+            Map<String, KeysAndAttributes> current = request;
+            var page = dynamo.batchGetItem(r -> r.requestItems(current));
+            page.responses().getOrDefault(table, List.of()).forEach(item ->
+                    counts.put(byPk.get(item.get("pk").s()), Long.parseLong(item.get("count").n())));
+            request = page.unprocessedKeys();
+        }
+        return counts;
+    }
+
+    @Override
+    public Map<String, Map<LocalDate, Long>> dailyCountsAllClients(List<LocalDate> days) {
+        Map<String, Map<LocalDate, Long>> counts = new HashMap<>();
+        for (LocalDate day : days) {
+            queryBuckets("by_day", "day_bucket", day.toString(), (clientId, n) ->
+                    counts.computeIfAbsent(clientId, c -> new HashMap<>()).merge(day, n, Long::sum));
+        }
+        return counts;
+    }
+
+    @Override
+    public Map<String, Long> hourlyTotals(List<String> hours) {
+        Map<String, Long> totals = new HashMap<>();
+        for (String hour : hours) {
+            queryBuckets("by_hour", "hour_bucket", hour, (clientId, n) -> totals.merge(clientId, n, Long::sum));
+        }
+        return totals;
+    }
+
+    private void queryBuckets(String index, String attribute, String period, BiConsumer<String, Long> sink) {
+        for (int shard = 0; shard < keys.shards(); shard++) {
+            String bucket = keys.bucket(period, Integer.toString(shard));
+            Map<String, AttributeValue> start = null;
+            do {
+                var page = dynamo.query(QueryRequest.builder().tableName(table).indexName(index)
+                        .keyConditionExpression("#b = :b")
+                        .expressionAttributeNames(Map.of("#b", attribute))
+                        .expressionAttributeValues(Map.of(":b", AttributeValue.fromS(bucket)))
+                        .exclusiveStartKey(start)
+                        .build());
+                page.items().forEach(i -> sink.accept(i.get("client_id").s(), Long.parseLong(i.get("count").n())));
+                start = page.lastEvaluatedKey();
+            } while (start != null && !start.isEmpty());
+        }
+    }
+}
