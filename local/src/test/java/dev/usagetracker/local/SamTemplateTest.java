@@ -1,0 +1,81 @@
+package dev.usagetracker.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** template.yaml is the deployment and the local runtime's only definition: check what both rely on. */
+class SamTemplateTest {
+    private final SamTemplate template = SamTemplate.load(TestStack.PROJECT_ROOT.resolve("template.yaml"));
+
+    @Test
+    void everyRouteOfTheContractHasItsOwnFunction() {
+        Map<String, String> routes = template.functions().stream()
+                .flatMap(f -> f.routes().stream().map(r -> Map.entry(r.method() + " " + r.path(), f.logicalId())))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        assertThat(routes).containsEntry("POST /api/register", "RegisterFunction")
+                .containsEntry("POST /api/token", "TokenFunction")
+                .containsEntry("POST /api/logs", "IngestFunction")
+                .containsEntry("GET /api/usage/daily", "DailyUsageFunction")
+                .containsEntry("GET /api/usage/top", "TopUsageFunction")
+                .containsEntry("GET /.well-known/jwks.json", "JwksFunction");
+    }
+
+    @Test
+    void everyFunctionJarIsBuiltAndHoldsItsHandler() throws Exception {
+        for (SamTemplate.Function f : template.functions()) {
+            var jar = TestStack.PROJECT_ROOT.resolve(f.codeUri());
+            assertThat(jar).as(f.logicalId()).isRegularFile();
+            try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+                assertThat(zip.getEntry(f.handlerClass().replace('.', '/') + ".class")).as(f.logicalId()).isNotNull();
+            }
+            assertThat(Files.size(jar)).as("%s jar size", f.logicalId()).isLessThan(15L * 1024 * 1024);
+        }
+    }
+
+    @Test
+    void consumerIsDrivenInLargeBatchesWithPartialFailures() {
+        SamTemplate.Function consumer = template.functions().stream()
+                .filter(f -> f.queueEvent().isPresent()).findFirst().orElseThrow();
+        SamTemplate.QueueEvent q = consumer.queueEvent().orElseThrow();
+        assertThat(q.queueLogicalId()).isEqualTo("HitsQueue");
+        assertThat(q.batchSize()).isEqualTo(1000);
+        assertThat(q.batchingWindowSeconds()).isBetween(1, 5);
+        assertThat(q.reportsItemFailures()).isTrue();
+        // SQS: visibility at least 6x the function timeout, or a slow batch is delivered twice at once.
+        Object visibility = template.resources().get("HitsQueue").properties().get("VisibilityTimeout");
+        assertThat(SamTemplate.intValue(visibility, 0)).isGreaterThanOrEqualTo(6 * consumer.timeoutSeconds());
+        assertThat(template.resources().get("HitsQueue").properties()).containsKey("RedrivePolicy");
+    }
+
+    @Test
+    void tablesHaveTheKeysAndIndexesTheCodeQueries() {
+        assertThat(indexes("HitsTable")).containsExactly("by_time");
+        assertThat(indexes("UsageTable")).containsExactlyInAnyOrder("by_hour", "by_day");
+        for (String table : List.of("ClientsTable", "HitsTable", "UsageTable")) {
+            Map<String, Object> p = template.resources().get(table).properties();
+            assertThat(p.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");
+            assertThat(SamTemplate.map(p.get("SSESpecification")).get("SSEEnabled")).isEqualTo(true);
+            assertThat(SamTemplate.map(p.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled")).isEqualTo(true);
+        }
+    }
+
+    @Test
+    void cfnLintPasses() throws Exception {
+        Process p = new ProcessBuilder("cfn-lint", "template.yaml").directory(TestStack.PROJECT_ROOT.toFile())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> indexes(String table) {
+        List<Map<String, Object>> gsis = (List<Map<String, Object>>) template.resources().get(table).properties()
+                .getOrDefault("GlobalSecondaryIndexes", List.of());
+        return gsis.stream().map(g -> (String) g.get("IndexName")).toList();
+    }
+}
