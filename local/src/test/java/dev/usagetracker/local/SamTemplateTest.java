@@ -2,7 +2,6 @@ package dev.usagetracker.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -33,7 +32,6 @@ class SamTemplateTest {
             try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
                 assertThat(zip.getEntry(f.handlerClass().replace('.', '/') + ".class")).as(f.logicalId()).isNotNull();
             }
-            assertThat(Files.size(jar)).as("%s jar size", f.logicalId()).isLessThan(15L * 1024 * 1024);
         }
     }
 
