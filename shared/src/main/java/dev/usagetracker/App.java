@@ -20,6 +20,12 @@ import dev.usagetracker.ingest.HitValidator;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.queue.SqsHitQueue;
+import dev.usagetracker.ratelimit.FallbackRateLimiter;
+import dev.usagetracker.ratelimit.LocalRateLimiter;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RateLimiter;
+import dev.usagetracker.ratelimit.RedisRateLimiter;
+import dev.usagetracker.redis.Redis;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoHitLedger;
 import dev.usagetracker.store.DynamoUsageStore;
@@ -27,6 +33,7 @@ import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -54,6 +61,8 @@ public final class App {
     private final Lazy<IngestService> ingest;
     private final Lazy<HitConsumer> consumer;
     private final Lazy<UsageService> usage;
+    private final Lazy<Optional<Redis>> redis;
+    private final Lazy<RateLimitGuard> rateLimits;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -80,6 +89,13 @@ public final class App {
                 return AwsClients.kms(config);
             }
         });
+        // Empty REDIS_URL: no Redis at all; the rate limiter then runs in its RATE_LIMIT_MODE from the start.
+        redis = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<Redis> get() {
+                return config.redisUrl().isBlank() ? Optional.empty() : Optional.of(new Redis(config.redisUrl(), config.redis()));
+            }
+        });
         hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));
         cipher = new Lazy<>(() -> new EnvelopeCipher(kms.get(), config.dataKeyId(), clock));
         signingKeys = new Lazy<>(() -> new KmsSigningKeys(kms.get(), config.signingKeyId()));
@@ -93,6 +109,16 @@ public final class App {
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get()));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
+        rateLimits = new Lazy<>(new Supplier<>() {
+            @Override
+            public RateLimitGuard get() {
+                var settings = config.rateLimits();
+                Optional<RateLimiter> shared = redis.get().map(RedisRateLimiter::new);
+                return new RateLimitGuard(new FallbackRateLimiter(shared,
+                        new LocalRateLimiter(clock, settings.expectedContainers(), settings.longestWindow()),
+                        settings.mode(), config.redis().breakerOpen()), settings);
+            }
+        });
     }
 
     public static App fromEnvironment() {
@@ -113,6 +139,9 @@ public final class App {
     public IngestService ingest() { return ingest.get(); }
     public HitConsumer consumer() { return consumer.get(); }
     public UsageService usage() { return usage.get(); }
+    /** The container's Redis connection, if {@code REDIS_URL} is set; for counters, caches and limits. */
+    public Optional<Redis> redis() { return redis.get(); }
+    public RateLimitGuard rateLimits() { return rateLimits.get(); }
 
     public IngestRequest.Parser ingestRequestParser() {
         return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));

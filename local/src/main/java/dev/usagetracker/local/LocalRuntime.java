@@ -90,6 +90,11 @@ public final class LocalRuntime implements AutoCloseable {
         Map<String, String> parameters = new HashMap<>();
         parameters.put("Stage", "local");
         if (emulators != null) parameters.put("RedisUrl", emulators.redisUrl());
+        // Template parameters can be given like variables, e.g. RateLimitIngest=5/1m (sam's --parameter-overrides).
+        template.parameters().keySet().forEach(name -> {
+            String value = base.get(name);
+            if (value != null) parameters.put(name, value);
+        });
         ResourceBootstrap resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
                 .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
 

@@ -70,6 +70,6 @@ public final class Authenticator {
     }
 
     private static Principal principal(Client client) {
-        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()));
+        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()), client.plan());
     }
 }

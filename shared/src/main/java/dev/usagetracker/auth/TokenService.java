@@ -52,8 +52,15 @@ public final class TokenService {
     }
 
     public AccessToken issue(String clientId, Role role) {
+        return issue(new Principal(clientId, role, Principal.scopesFor(role)));
+    }
+
+    /** The token carries the caller's rate-limit plan, so bearer routes need no client lookup to limit it. */
+    public AccessToken issue(Principal caller) {
+        String clientId = caller.clientId();
+        Role role = caller.role();
         Instant now = clock.instant();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .audience(audience)
                 .subject(clientId)
@@ -62,8 +69,9 @@ public final class TokenService {
                 .expirationTime(Date.from(now.plus(ttl)))
                 .jwtID(UUID.randomUUID().toString())
                 .claim("scope", String.join(" ", Principal.scopesFor(role).stream().sorted().toList()))
-                .claim("role", role.wireName())
-                .build();
+                .claim("role", role.wireName());
+        if (!Principal.DEFAULT_PLAN.equals(caller.plan())) builder.claim("plan", caller.plan());
+        JWTClaimsSet claims = builder.build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
                 .type(ACCESS_TOKEN).keyID(keys.keyId()).build(), claims);
         try {
@@ -79,7 +87,9 @@ public final class TokenService {
             JWTClaimsSet claims = processor().process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
                     .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
-            return new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes);
+            String plan = claims.getStringClaim("plan");
+            return new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes,
+                    plan == null || plan.isBlank() ? Principal.DEFAULT_PLAN : plan);
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             throw ApiException.unauthorized("The access token is invalid or expired.");
         }

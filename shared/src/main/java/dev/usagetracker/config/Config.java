@@ -1,5 +1,7 @@
 package dev.usagetracker.config;
 
+import dev.usagetracker.ratelimit.RateLimitSettings;
+import dev.usagetracker.redis.RedisSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -23,7 +25,9 @@ public record Config(
         Duration tokenTtl,
         int retentionDays,
         int usageShards,
-        String redisUrl) {
+        String redisUrl,
+        RedisSettings redis,
+        RateLimitSettings rateLimits) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -47,7 +51,9 @@ public record Config(
                 Duration.ofSeconds(Long.parseLong(value(env, "JWT_TTL_SECONDS", "900"))),
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
-                value(env, "REDIS_URL", ""));
+                value(env, "REDIS_URL", ""),
+                RedisSettings.from(env),
+                RateLimitSettings.from(env));
     }
 
     /**
