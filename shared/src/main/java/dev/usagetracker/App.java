@@ -7,6 +7,7 @@ import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.clients.RegistrationService;
 import dev.usagetracker.config.AwsClients;
 import dev.usagetracker.config.Config;
+import dev.usagetracker.config.ContainerLifecycle;
 import dev.usagetracker.config.Lazy;
 import dev.usagetracker.crypto.EnvelopeCipher;
 import dev.usagetracker.crypto.FieldCipher;
@@ -93,7 +94,8 @@ public final class App {
         redis = new Lazy<>(new Supplier<>() {
             @Override
             public Optional<Redis> get() {
-                return config.redisUrl().isBlank() ? Optional.empty() : Optional.of(new Redis(config.redisUrl(), config.redis()));
+                return config.redisUrl().isBlank() ? Optional.empty()
+                        : Optional.of(ContainerLifecycle.register(new Redis(config.redisUrl(), config.redis())));
             }
         });
         hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));

@@ -13,7 +13,7 @@ import java.util.Map;
 /** A small real HTTP client for the end-to-end tests. */
 final class HttpJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String baseUrl;
 
     record Reply(int status, Map<String, java.util.List<String>> headers, String body) {
@@ -33,6 +33,13 @@ final class HttpJson {
 
     HttpJson(String baseUrl) {
         this.baseUrl = baseUrl;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** Calls from another loopback address (e.g. 127.0.0.2): another source IP for the gateway. */
+    HttpJson(String baseUrl, java.net.InetAddress localAddress) {
+        this.baseUrl = baseUrl;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).localAddress(localAddress).build();
     }
 
     Reply post(String path, String contentType, String body, Map<String, String> headers) {

@@ -4,6 +4,9 @@ import dev.usagetracker.redis.Redis;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Redis when it answers; otherwise what {@link FailureMode} says. The Redis client's circuit breaker
@@ -11,10 +14,13 @@ import java.util.Optional;
  * Without a Redis URL at all, the fallback is the limiter.
  */
 public final class FallbackRateLimiter implements RateLimiter {
+    private static final Logger LOG = LoggerFactory.getLogger(FallbackRateLimiter.class);
     private final Optional<RateLimiter> shared;
     private final LocalRateLimiter local;
     private final FailureMode mode;
     private final Duration retryWhenDown;
+    /** Set while Redis fails, so an outage is logged once when it starts and once when it ends. */
+    private final AtomicBoolean degraded = new AtomicBoolean();
 
     public FallbackRateLimiter(Optional<RateLimiter> shared, LocalRateLimiter local, FailureMode mode, Duration retryWhenDown) {
         this.shared = shared;
@@ -27,9 +33,13 @@ public final class FallbackRateLimiter implements RateLimiter {
     public Decision acquire(String subject, List<Limit> limits, int cost) {
         if (shared.isPresent()) {
             try {
-                return shared.get().acquire(subject, limits, cost);
+                Decision decision = shared.get().acquire(subject, limits, cost);
+                if (degraded.compareAndSet(true, false)) LOG.warn("redis answers again; rate limits are shared again");
+                return decision;
             } catch (Redis.UnavailableException down) {
-                // the breaker logs its transitions; logging every request here would flood the log in an outage
+                if (degraded.compareAndSet(false, true)) {
+                    LOG.warn("redis unavailable ({}); rate limits now {}", down.getMessage(), mode.wireName(), down.getCause());
+                }
             }
         }
         return switch (mode) {

@@ -12,6 +12,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
@@ -50,6 +51,8 @@ public final class Redis implements AutoCloseable {
     private final RedisClient client;
     private final CircuitBreaker breaker;
     private volatile StatefulRedisConnection<String, String> connection;
+    /** False until a command has succeeded: the first ones on a cold JVM are slow with class loading. */
+    private volatile boolean warm;
 
     /** Builds the client; the connection is opened by the first command, so a cold start never waits on Redis. */
     public Redis(String url, RedisSettings settings) {
@@ -65,7 +68,17 @@ public final class Redis implements AutoCloseable {
                 .autoReconnect(true)
                 // While reconnecting, fail at once instead of queueing commands behind a dead socket.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands().timeoutSource(new TimeoutOptions.TimeoutSource() {
+                    @Override
+                    public long getTimeout(RedisCommand<?, ?, ?> command) {
+                        return (warm ? settings.commandTimeout() : settings.connectTimeout()).toMillis();
+                    }
+
+                    @Override
+                    public TimeUnit getTimeUnit() {
+                        return TimeUnit.MILLISECONDS;
+                    }
+                }).build())
                 .socketOptions(SocketOptions.builder().connectTimeout(settings.connectTimeout()).build())
                 .build());
         this.breaker = CircuitBreaker.of("redis", CircuitBreakerConfig.custom()
@@ -112,6 +125,7 @@ public final class Redis implements AutoCloseable {
         return sent.handle((value, failure) -> {
             long took = System.nanoTime() - start;
             if (failure == null) {
+                warm = true;
                 breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                 return value;
             }
@@ -131,7 +145,7 @@ public final class Redis implements AutoCloseable {
     public <T> T await(CompletableFuture<T> future) {
         try {
             // Lettuce times commands out itself; this bound only guards against a lost completion.
-            return future.get(settings.commandTimeout().toMillis() * 2 + settings.connectTimeout().toMillis(),
+            return future.get(settings.commandTimeout().toMillis() * 2 + settings.connectTimeout().toMillis() * 2,
                     TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable cause = unwrap(e);

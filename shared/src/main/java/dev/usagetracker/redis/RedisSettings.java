@@ -10,7 +10,8 @@ import java.util.Map;
  *
  * @param keyPrefix       prepended to every key, so stages (or test runs) can share one Redis
  * @param commandTimeout  a command that has no answer by then fails ({@code REDIS_TIMEOUT_MS})
- * @param connectTimeout  TCP (and TLS) connect ({@code REDIS_CONNECT_TIMEOUT_MS})
+ * @param connectTimeout  TCP (and TLS) connect and handshake, and the first command of a container, which
+ *                        on a cold JVM is mostly class loading ({@code REDIS_CONNECT_TIMEOUT_MS})
  * @param breakerOpen     how long the breaker stays open before it lets a probe through
  *                        ({@code REDIS_BREAKER_OPEN_SECONDS}); while open a call costs microseconds
  */
