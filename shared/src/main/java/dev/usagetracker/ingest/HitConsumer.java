@@ -18,11 +18,18 @@ public final class HitConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(HitConsumer.class);
 
     private final HitLedger ledger;
+    private final java.util.function.Consumer<List<HitBatch>> onCommitted;
 
     public record QueuedMessage(String messageId, String body) {}
 
     public HitConsumer(HitLedger ledger) {
+        this(ledger, parts -> { });
+    }
+
+    /** {@code onCommitted} sees exactly the parts this call committed (not duplicates, not failures). */
+    public HitConsumer(HitLedger ledger, java.util.function.Consumer<List<HitBatch>> onCommitted) {
         this.ledger = ledger;
+        this.onCommitted = onCommitted;
     }
 
     /** Returns the ids of the messages that were not recorded. */
@@ -45,6 +52,17 @@ public final class HitConsumer {
         }
         if (parts.isEmpty()) return failed;
         HitLedger.Outcome outcome = ledger.record(parts);
+        List<HitBatch> committed = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (HitBatch part : parts) {
+            if (outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
+        }
+        try {
+            onCommitted.accept(committed);
+        } catch (RuntimeException e) {
+            // The hits are durable and counted in DynamoDB; mirrors catch up by reconciliation.
+            LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
+        }
         for (int i = 0; i < parts.size(); i++) {
             if (outcome.failed().contains(parts.get(i).key())) failed.add(partMessageIds.get(i));
         }
