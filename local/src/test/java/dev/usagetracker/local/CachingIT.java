@@ -155,6 +155,10 @@ class CachingIT {
     }
 
     static JsonNode register(String prefix) {
+        return registerWith(api, prefix);
+    }
+
+    static JsonNode registerWith(HttpJson api, String prefix) {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         Reply r = api.post("/api/register", Map.of("name", prefix + " " + suffix, "email", prefix + "-" + suffix + "@example.com",
                 "client_id", prefix + "-" + suffix), Map.of());
@@ -163,6 +167,10 @@ class CachingIT {
     }
 
     static String token(String key) {
+        return tokenWith(api, key);
+    }
+
+    static String tokenWith(HttpJson api, String key) {
         Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.json().get("access_token").asText();
@@ -183,6 +191,10 @@ class CachingIT {
     }
 
     static JsonNode awaitTotal(String token, long expected) {
+        return awaitTotalWith(api, token, expected);
+    }
+
+    static JsonNode awaitTotalWith(HttpJson api, String token, long expected) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
@@ -191,6 +203,18 @@ class CachingIT {
             ManagedProcess.sleep(100);
         }
         throw new AssertionError("never reached " + expected + ": " + last);
+    }
+
+    /** Polls until the header has one of the values (e.g. the cache back after Redis restarts). */
+    static Reply awaitHeader(HttpJson api, String token, String header, String... values) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Reply last = null;
+        while (System.nanoTime() < deadline) {
+            last = api.get("/api/usage/daily", bearer(token));
+            if (last.status() == 200 && List.of(values).contains(last.header(header))) return last;
+            ManagedProcess.sleep(250);
+        }
+        throw new AssertionError(header + " never became one of " + List.of(values) + ": " + (last == null ? null : last.body()));
     }
 
     /** Forwards HTTP to DynamoDB's endpoint and counts requests by operation (X-Amz-Target). */
