@@ -112,6 +112,8 @@ public final class LocalRuntime implements AutoCloseable {
         if (options.prewarm()) prewarm();
 
         gateway = new HttpApiGateway(options.host(), options.port(), List.copyOf(pools.values()));
+        DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
+                () -> List.copyOf(mappings));
         gateway.start();
         closeables.add(gateway);
 
@@ -178,6 +180,10 @@ public final class LocalRuntime implements AutoCloseable {
         return pools;
     }
 
+    public RuntimeMetrics metrics() {
+        return gateway.metrics();
+    }
+
     public List<SqsEventSourceMapping> eventSourceMappings() {
         return mappings;
     }
@@ -188,7 +194,10 @@ public final class LocalRuntime implements AutoCloseable {
         sb.append("\nusage-tracker local runtime is ready\n\n");
         sb.append("  API        ").append(baseUrl()).append('\n');
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   HitsQueue → HitConsumerFunction (event source mapping)\n"));
+        mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        sb.append("  docs       ").append(baseUrl()).append(SwaggerUi.PAGE).append("  (Swagger UI)\n");
+        sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
+        sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');
         if (emulators != null) {
             sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
             sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
