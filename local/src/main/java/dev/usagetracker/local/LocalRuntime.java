@@ -199,10 +199,11 @@ public final class LocalRuntime implements AutoCloseable {
         sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
         sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');
         if (emulators != null) {
-            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
-            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)\n");
+            Map<String, Boolean> up = emulators.health();
+            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)  ").append(state(up.get("sqs"))).append('\n');
+            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)  ").append(state(up.get("redis"))).append('\n');
             sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
@@ -214,6 +215,10 @@ public final class LocalRuntime implements AutoCloseable {
         }
         sb.append("\nCtrl-C stops everything started here.\n");
         return sb.toString();
+    }
+
+    private static String state(Boolean up) {
+        return Boolean.TRUE.equals(up) ? "up" : "DOWN";
     }
 
     @Override

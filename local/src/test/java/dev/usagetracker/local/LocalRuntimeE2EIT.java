@@ -250,6 +250,19 @@ class LocalRuntimeE2EIT {
                 .doesNotContain(ADMIN_KEY).doesNotContain(token.split("\\.")[2]);
     }
 
+    @Test
+    void smokeScriptPassesAgainstTheRunningService() throws Exception {
+        ProcessBuilder smoke = new ProcessBuilder("bash", "scripts/smoke", runtime.baseUrl())
+                .directory(TestStack.PROJECT_ROOT.toFile()).redirectErrorStream(true);
+        smoke.environment().put("ADMIN_API_KEY", ADMIN_KEY);
+        Process p = smoke.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("POST   /api/register").contains("POST   /api/token").contains("POST   /api/logs")
+                .contains("GET    /api/usage/daily").contains("GET    /api/usage/top").contains("3 of 3 hits counted").contains("smoke test passed");
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static List<JsonNode> lines(Path file) throws java.io.IOException {
