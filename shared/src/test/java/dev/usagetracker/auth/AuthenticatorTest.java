@@ -1,0 +1,243 @@
+package dev.usagetracker.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.usagetracker.clients.Client;
+import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.NewClient;
+import dev.usagetracker.crypto.KeyHasher;
+import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.HttpRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class AuthenticatorTest {
+    private static final Instant NOW = Instant.parse("2026-01-31T12:00:00Z");
+    private static final String ALPHA_KEY = "ut_alphaalphaalphaalphaalpha";
+    private static final String BETA_KEY = "ut_betabetabetabetabetabeta";
+    private static final String ADMIN_KEY = "operator-chosen.admin~key";
+
+    private final CountingHasher hasher = new CountingHasher();
+    private final KeyedClientStore store = new KeyedClientStore();
+    private final TokenService tokens = new TokenService(TokenServiceTest.InMemorySigningKeys.generate(),
+            "https://usage-tracker.test", "usage-tracker-api", Duration.ofMinutes(15), Clock.fixed(NOW, ZoneOffset.UTC));
+    private final Authenticator authenticator = new Authenticator(store, hasher, tokens);
+
+    AuthenticatorTest() {
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, ALPHA_KEY), client("alpha", Role.CLIENT));
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, BETA_KEY), client("beta", Role.CLIENT));
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, ADMIN_KEY), client("admin", Role.ADMIN));
+        hasher.calls = 0;
+    }
+
+    // --- API keys -------------------------------------------------------------------------------
+
+    @Test
+    void authenticatesAKeyFromTheHeader() {
+        Principal principal = authenticator.apiKey(request(Map.of("x-api-key", ALPHA_KEY)), Optional.empty());
+
+        assertThat(principal.clientId()).isEqualTo("alpha");
+        assertThat(principal.role()).isEqualTo(Role.CLIENT);
+        assertThat(principal.scopes()).containsExactlyInAnyOrder(Principal.SCOPE_LOGS_WRITE, Principal.SCOPE_USAGE_READ);
+    }
+
+    @Test
+    void givesAnAdminKeyTheAdminScopes() {
+        Principal principal = authenticator.apiKey(request(Map.of("X-API-Key", ADMIN_KEY)), Optional.empty());
+
+        assertThat(principal.isAdmin()).isTrue();
+    }
+
+    @Test
+    void prefersTheHeaderKeyOverTheBodyKey() {
+        Principal principal = authenticator.apiKey(request(Map.of("X-API-Key", ALPHA_KEY)), Optional.of(BETA_KEY));
+
+        assertThat(principal.clientId()).isEqualTo("alpha");
+    }
+
+    @Test
+    void fallsBackToTheBodyKeyWithoutAHeader() {
+        assertThat(authenticator.apiKey(request(Map.of()), Optional.of(BETA_KEY)).clientId()).isEqualTo("beta");
+        assertThat(authenticator.apiKey(request(Map.of("X-API-Key", "  ")), Optional.of(BETA_KEY)).clientId())
+                .isEqualTo("beta");
+    }
+
+    @Test
+    void rejectsARequestWithoutCredentialsWithAChallenge() {
+        ApiException forKey = unauthorized(() -> authenticator.apiKey(request(Map.of()), Optional.empty()));
+        ApiException forEither = unauthorized(() -> authenticator.apiKeyOrBearer(request(Map.of()), Optional.empty()));
+
+        assertThat(forKey.headers()).containsEntry("WWW-Authenticate", "Bearer realm=\"usage-tracker\"");
+        assertThat(forEither.headers()).containsKey("WWW-Authenticate");
+    }
+
+    @Test
+    void rejectsAnUnknownKey() {
+        unauthorized(() -> authenticator.apiKey(request(Map.of("X-API-Key", "ut_unknownunknownunknown")), Optional.empty()));
+
+        assertThat(hasher.calls).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "short", "has spaces in the key 123", "ut_withnonascii_ключключключ",
+            "ut_semi;colon_semicolon_semicolon", "ut_\u0000nulnulnulnulnulnul"})
+    void rejectsAnImplausibleKeyWithoutHashingIt(String key) {
+        unauthorized(() -> authenticator.apiKey(request(Map.of()), Optional.of(key)));
+
+        assertThat(hasher.calls).isZero();
+        assertThat(store.lookups).isZero();
+    }
+
+    @Test
+    void rejectsAKeyLongerThan128CharactersWithoutHashingIt() {
+        unauthorized(() -> authenticator.apiKey(request(Map.of()), Optional.of("k".repeat(129))));
+
+        assertThat(hasher.calls).isZero();
+    }
+
+    @Test
+    void looksAKnownKeyUpOnlyOncePerContainer() {
+        authenticator.apiKey(request(Map.of("X-API-Key", ALPHA_KEY)), Optional.empty());
+        authenticator.apiKey(request(Map.of("X-API-Key", ALPHA_KEY)), Optional.empty());
+
+        assertThat(store.lookups).isEqualTo(1);
+    }
+
+    @Test
+    void acceptsAKeyRegisteredRightAfterItWasRefused() {
+        String key = "ut_registeredamomentlater";
+        unauthorized(() -> authenticator.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()));
+
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, key), client("late", Role.CLIENT));
+
+        assertThat(authenticator.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()).clientId()).isEqualTo("late");
+    }
+
+    // --- bearer tokens --------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Bearer ", "bearer ", "BEARER ", "BeArEr "})
+    void acceptsTheBearerSchemeInAnyCase(String scheme) {
+        String token = tokens.issue("alpha", Role.CLIENT).accessToken();
+
+        Principal principal = authenticator.bearer(request(Map.of("Authorization", scheme + token)));
+
+        assertThat(principal.clientId()).isEqualTo("alpha");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Basic YWxwaGE6c2VjcmV0", "Basic x", "Bearer", "Bearer ", "Bearertoken", "Token abc.def.ghi",
+            "Bearer not-a-token"})
+    void rejectsOtherSchemesAndBadTokens(String authorization) {
+        unauthorized(() -> authenticator.bearer(request(Map.of("Authorization", authorization))));
+    }
+
+    @Test
+    void rejectsAMissingAuthorizationHeader() {
+        assertThat(unauthorized(() -> authenticator.bearer(request(Map.of()))).headers()).containsKey("WWW-Authenticate");
+    }
+
+    @Test
+    void usesTheApiKeyWhenBothCredentialsArePresent() {
+        Principal principal = authenticator.apiKeyOrBearer(
+                request(Map.of("X-API-Key", ALPHA_KEY, "Authorization", "Bearer garbage")), Optional.empty());
+
+        assertThat(principal.clientId()).isEqualTo("alpha");
+    }
+
+    @Test
+    void usesTheBearerTokenWhenThereIsNoKey() {
+        String token = tokens.issue("beta", Role.CLIENT).accessToken();
+
+        Principal principal = authenticator.apiKeyOrBearer(request(Map.of("Authorization", "Bearer " + token)),
+                Optional.empty());
+
+        assertThat(principal.clientId()).isEqualTo("beta");
+        assertThat(hasher.calls).isZero();
+    }
+
+    // --- helpers and fakes ----------------------------------------------------------------------
+
+    private static HttpRequest request(Map<String, String> headers) {
+        Map<String, String> caseInsensitive = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        caseInsensitive.putAll(headers);
+        return new HttpRequest("POST", "/api/logs", caseInsensitive, Map.of(), new byte[0], "198.51.100.4", "req-1");
+    }
+
+    private static Client client(String id, Role role) {
+        return new Client(id, id.toUpperCase(), role, List.of(), NOW);
+    }
+
+    private static ApiException unauthorized(ThrowingCallable call) {
+        Throwable thrown = catchThrowable(call);
+        assertThat(thrown).isInstanceOf(ApiException.class);
+        ApiException e = (ApiException) thrown;
+        assertThat(e.status()).isEqualTo(401);
+        return e;
+    }
+
+    /** Deterministic stand-in for the KMS HMAC that counts how often it is asked. */
+    static final class CountingHasher implements KeyHasher {
+        int calls;
+
+        @Override
+        public String hash(String purpose, String value) {
+            calls++;
+            return purpose + ":" + Integer.toHexString((purpose + ':' + value).hashCode()) + ":" + value.length();
+        }
+    }
+
+    /** Clients by key hash; counts lookups. */
+    static final class KeyedClientStore implements ClientStore {
+        private final Map<String, Client> byKeyHash = new HashMap<>();
+        int lookups;
+
+        void add(String keyHash, Client client) {
+            byKeyHash.put(keyHash, client);
+        }
+
+        @Override
+        public Optional<Client> findByApiKeyHash(String apiKeyHash) {
+            lookups++;
+            return Optional.ofNullable(byKeyHash.get(apiKeyHash));
+        }
+
+        @Override
+        public void create(NewClient client) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Optional<Client> find(String clientId) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<Client> list() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Map<String, String> names(Collection<String> clientIds) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
+            throw new UnsupportedOperationException();
+        }
+    }
+}
