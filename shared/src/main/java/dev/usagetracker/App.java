@@ -86,7 +86,8 @@ public final class App {
         clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable()));
         tokens = new Lazy<>(() -> new TokenService(signingKeys.get(), config.jwtIssuer(), config.jwtAudience(),
                 config.tokenTtl(), clock));
-        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get()));
+        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
+                config.adminAllowedCidrs(), clock));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
