@@ -95,7 +95,12 @@ public final class LocalRuntime implements AutoCloseable {
 
         for (SamTemplate.Function f : template.functions()) {
             Map<String, String> env = new HashMap<>(base);
-            env.putAll(resources.environment(f));
+            Map<String, String> templateEnv = resources.environment(f);
+            env.putAll(templateEnv);
+            // A variable the template sets can be overridden from the environment (ADMIN_ALLOWED_CIDRS=… ./scripts/dev).
+            templateEnv.keySet().forEach(k -> {
+                if (options.environment().containsKey(k)) env.put(k, options.environment().get(k));
+            });
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
             FunctionPool pool = new FunctionPool(f, options.projectRoot(), env, options.maxConcurrency());

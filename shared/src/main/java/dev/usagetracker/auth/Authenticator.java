@@ -28,31 +28,39 @@ import java.util.Optional;
  */
 public final class Authenticator {
     public static final String API_KEY_HEADER = "X-API-Key";
-    private static final Duration CACHE_TTL = Duration.ofSeconds(60);
 
     private final ClientStore clients;
     private final KeyHasher hasher;
     private final TokenService tokens;
     private final List<String> adminAllowedCidrs;
     private final Clock clock;
-    private final Cache<String, Optional<Client>> byKeyHash = Caffeine.newBuilder()
-            .maximumSize(10_000).expireAfterWrite(CACHE_TTL).build();
-    private final Cache<String, Optional<Client>> byId = Caffeine.newBuilder()
-            .maximumSize(10_000).expireAfterWrite(CACHE_TTL).build();
+    private final Cache<String, Optional<Client>> byKeyHash;
+    private final Cache<String, Optional<Client>> byId;
     /** Allow verdicts keyed by SHA-256(token) and source IP; never kept past the token's expiry. */
     private final Cache<String, TokenService.VerifiedToken> verified;
 
     public Authenticator(ClientStore clients, KeyHasher hasher, TokenService tokens, List<String> adminAllowedCidrs,
                          Clock clock) {
+        this(clients, hasher, tokens, adminAllowedCidrs, clock, Duration.ofSeconds(60));
+    }
+
+    /**
+     * {@code cacheTtl} bounds how long a revoked key, a rotated key past its grace period or a changed
+     * allowlist can still be honoured by a warm container (AUTH_CACHE_SECONDS).
+     */
+    public Authenticator(ClientStore clients, KeyHasher hasher, TokenService tokens, List<String> adminAllowedCidrs,
+                         Clock clock, Duration cacheTtl) {
         this.clients = clients;
         this.hasher = hasher;
         this.tokens = tokens;
         this.adminAllowedCidrs = List.copyOf(adminAllowedCidrs);
         this.clock = clock;
+        this.byKeyHash = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
+        this.byId = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
         this.verified = Caffeine.newBuilder().maximumSize(50_000)
                 .expireAfter(Expiry.creating((String key, TokenService.VerifiedToken token) -> {
                     Duration untilExpiry = Duration.between(clock.instant(), token.expiresAt());
-                    return untilExpiry.compareTo(CACHE_TTL) < 0 ? untilExpiry.isNegative() ? Duration.ZERO : untilExpiry : CACHE_TTL;
+                    return untilExpiry.compareTo(cacheTtl) < 0 ? untilExpiry.isNegative() ? Duration.ZERO : untilExpiry : cacheTtl;
                 }))
                 .build();
     }

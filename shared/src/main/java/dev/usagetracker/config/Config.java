@@ -24,7 +24,8 @@ public record Config(
         int retentionDays,
         int usageShards,
         String redisUrl,
-        java.util.List<String> adminAllowedCidrs) {
+        java.util.List<String> adminAllowedCidrs,
+        Duration authCacheTtl) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -49,7 +50,8 @@ public record Config(
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
-                cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")));
+                cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
+                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))));
     }
 
     /**

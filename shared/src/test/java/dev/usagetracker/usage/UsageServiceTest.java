@@ -292,5 +292,21 @@ class UsageServiceTest {
         public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
             throw new UnsupportedOperationException();
         }
+
+        @Override
+        public void rotateApiKey(String clientId, String currentApiKeyHash, String newApiKeyHash,
+                                 byte[] newApiKeyCiphertext, java.time.Instant previousValidUntil) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Optional<String> currentApiKeyHash(String clientId) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void updateAllowedIps(String clientId, List<String> allowedIps) {
+            throw new UnsupportedOperationException();
+        }
     }
 }
