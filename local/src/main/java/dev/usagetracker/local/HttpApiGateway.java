@@ -6,6 +6,11 @@ import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.Responses;
 import java.io.IOException;
@@ -44,8 +49,10 @@ public final class HttpApiGateway implements AutoCloseable {
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
     private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
     private final HttpServer server;
+    private HttpsServer httpsServer;
     private final ExecutorService executor;
 
+    /** {@code port} &lt; 0 means no plain-HTTP listener (HTTPS only). */
     public HttpApiGateway(String host, int port, List<FunctionPool> pools) throws IOException {
         Map<String, FunctionPool> byId = new LinkedHashMap<>();
         pools.forEach(p -> byId.put(p.function().logicalId(), p));
@@ -56,18 +63,42 @@ public final class HttpApiGateway implements AutoCloseable {
                         java.util.Objects.requireNonNull(byId.get(a), "authorizer function " + a)));
             }
         }
-        server = HttpServer.create(new InetSocketAddress(host, port), 512);
         executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        server = port < 0 ? null : HttpServer.create(new InetSocketAddress(host, port), 512);
+        if (server != null) {
+            server.setExecutor(executor);
+            server.createContext("/", this::handle);
+        }
+    }
+
+    /** Also serve HTTPS (TLS 1.2+ only) on {@code port}. */
+    public HttpApiGateway withHttps(String host, int port, SSLContext tls) throws IOException {
+        httpsServer = HttpsServer.create(new InetSocketAddress(host, port), 512);
+        httpsServer.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+                SSLParameters p = tls.getDefaultSSLParameters();
+                p.setProtocols(LocalTls.PROTOCOLS);
+                params.setSSLParameters(p);
+            }
+        });
+        httpsServer.setExecutor(executor);
+        httpsServer.createContext("/", this::handle);
+        return this;
     }
 
     public void start() {
-        server.start();
+        if (server != null) server.start();
+        if (httpsServer != null) httpsServer.start();
     }
 
+    /** The plain-HTTP port, or -1 in HTTPS-only mode. */
     public int port() {
-        return server.getAddress().getPort();
+        return server == null ? -1 : server.getAddress().getPort();
+    }
+
+    public int httpsPort() {
+        return httpsServer == null ? -1 : httpsServer.getAddress().getPort();
     }
 
     public Map<String, FunctionPool> routes() {
@@ -272,7 +303,8 @@ public final class HttpApiGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        if (server != null) server.stop(0);
+        if (httpsServer != null) httpsServer.stop(0);
         executor.shutdownNow();
     }
 }
