@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.amazonaws.services.lambda.runtime.tests.EventLoader;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,15 +33,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestStack.Extension.class)
 class EventFixturesIT {
     static final String ADMIN_KEY = "events-admin-key-0123456789";
-    static final Map<String, String> FIXTURES = Map.of(
-            "register.json", "RegisterFunction",
-            "token.json", "TokenFunction",
-            "logs.json", "IngestFunction",
-            "logs-batch.json", "IngestFunction",
-            "daily-usage.json", "DailyUsageFunction",
-            "top-usage.json", "TopUsageFunction",
-            "jwks.json", "JwksFunction",
-            "hit-consumer.json", "HitConsumerFunction");
+    static final Map<String, String> FIXTURES = Map.ofEntries(
+            Map.entry("register.json", "RegisterFunction"),
+            Map.entry("token.json", "TokenFunction"),
+            Map.entry("logs.json", "IngestFunction"),
+            Map.entry("logs-batch.json", "IngestFunction"),
+            Map.entry("daily-usage.json", "DailyUsageFunction"),
+            Map.entry("top-usage.json", "TopUsageFunction"),
+            Map.entry("jwks.json", "JwksFunction"),
+            Map.entry("rotate-key.json", "RotateKeyFunction"),
+            Map.entry("update-client.json", "UpdateClientFunction"),
+            Map.entry("authorizer.json", "AuthorizerFunction"),
+            Map.entry("hit-consumer.json", "HitConsumerFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll
@@ -69,9 +74,16 @@ class EventFixturesIT {
         assertThat(http("register.json", Map.of()).getStatusCode()).isEqualTo(201);
         assertThat(http("register.json", Map.of()).getStatusCode()).as("same email again").isEqualTo(409);
         assertThat(http("jwks.json", Map.of()).getStatusCode()).isEqualTo(200);
-        for (String placeholder : List.of("token.json", "logs.json", "logs-batch.json", "daily-usage.json", "top-usage.json")) {
+        for (String placeholder : List.of("token.json", "logs.json", "logs-batch.json", "rotate-key.json", "update-client.json")) {
             APIGatewayV2HTTPResponse r = http(placeholder, Map.of());
             assertThat(r.getStatusCode()).as(placeholder + " with its placeholder credentials").isEqualTo(401);
+        }
+        // Usage routes sit behind the authorizer: a placeholder token is denied before any function runs.
+        SimpleIAMPolicyResponse denied = (SimpleIAMPolicyResponse) runtime.pools().get("AuthorizerFunction")
+                .invoke(EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json")));
+        assertThat(denied.getIsAuthorized()).isFalse();
+        for (String placeholder : List.of("daily-usage.json", "top-usage.json")) {
+            assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
         SQSBatchResponse consumed = (SQSBatchResponse) runtime.pools().get("HitConsumerFunction")
                 .invoke(EventLoader.loadSQSEvent(fixture("hit-consumer.json")));
@@ -91,6 +103,13 @@ class EventFixturesIT {
         assertThat(http("logs-batch.json", bearer).getStatusCode()).isEqualTo(202);
         assertThat(http("daily-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("top-usage.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
+        APIGatewayV2CustomAuthorizerEvent authorizer = EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json"));
+        Map<String, String> headers = new HashMap<>(authorizer.getHeaders());
+        headers.putAll(bearer);
+        authorizer.setHeaders(headers);
+        authorizer.setIdentitySource(List.of("Bearer " + token));
+        assertThat(((SimpleIAMPolicyResponse) runtime.pools().get("AuthorizerFunction").invoke(authorizer)).getIsAuthorized()).isTrue();
     }
 
     private static APIGatewayV2HTTPResponse http(String name, Map<String, String> headers) throws Exception {

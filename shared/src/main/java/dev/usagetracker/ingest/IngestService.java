@@ -4,6 +4,7 @@ import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.observability.Metrics;
+import dev.usagetracker.store.UsageKeys;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -71,18 +72,26 @@ public final class IngestService {
         String batchId = Ids.batchId();
         List<HitBatch> parts = new ArrayList<>();
         List<HitBatch.PackedHit> current = new ArrayList<>();
+        java.util.Set<String> aggregates = new java.util.HashSet<>();
         int bytes = 0;
         int offset = 0;
         for (Hit hit : hits) {
             HitBatch.PackedHit packed = new HitBatch.PackedHit(hit.timestamp().toEpochMilli(), hit.ip(), hit.endpoint());
             int size = Json.write(packed).length + 1;
-            if (!current.isEmpty() && bytes + size > MAX_PART_BYTES) {
+            String day = "d" + UsageKeys.day(hit.timestamp());
+            String hour = "h" + UsageKeys.hour(hit.timestamp());
+            int newAggregates = (aggregates.contains(day) ? 0 : 1) + (aggregates.contains(hour) ? 0 : 1);
+            if (!current.isEmpty() && (bytes + size > MAX_PART_BYTES
+                    || aggregates.size() + newAggregates > HitBatch.MAX_AGGREGATES_PER_PART)) {
                 parts.add(new HitBatch(1, batchId, parts.size(), offset, clientId, receivedAt, List.copyOf(current)));
                 offset += current.size();
                 current.clear();
+                aggregates.clear();
                 bytes = 0;
             }
             current.add(packed);
+            aggregates.add(day);
+            aggregates.add(hour);
             bytes += size;
         }
         parts.add(new HitBatch(1, batchId, parts.size(), offset, clientId, receivedAt, List.copyOf(current)));
