@@ -130,6 +130,8 @@ public final class LocalRuntime implements AutoCloseable {
             tls = LocalTls.loadOrCreate(options.projectRoot().resolve(".local/tls"));
             gateway.withHttps(options.host(), options.httpsPort(), tls.context());
         }
+        DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
+                () -> List.copyOf(mappings));
         gateway.start();
         closeables.add(gateway);
 
@@ -204,6 +206,10 @@ public final class LocalRuntime implements AutoCloseable {
         return pools;
     }
 
+    public RuntimeMetrics metrics() {
+        return gateway.metrics();
+    }
+
     public List<SqsEventSourceMapping> eventSourceMappings() {
         return mappings;
     }
@@ -218,12 +224,16 @@ public final class LocalRuntime implements AutoCloseable {
                     .append(", e.g. curl --cacert)").append('\n');
         }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   HitsQueue → HitConsumerFunction (event source mapping)\n"));
+        mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        sb.append("  docs       ").append(baseUrl()).append(SwaggerUi.PAGE).append("  (Swagger UI)\n");
+        sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
+        sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');
         if (emulators != null) {
-            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
-            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)\n");
+            Map<String, Boolean> up = emulators.health();
+            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)  ").append(state(up.get("sqs"))).append('\n');
+            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)  ").append(state(up.get("redis"))).append('\n');
             sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
@@ -235,6 +245,10 @@ public final class LocalRuntime implements AutoCloseable {
         }
         sb.append("\nCtrl-C stops everything started here.\n");
         return sb.toString();
+    }
+
+    private static String state(Boolean up) {
+        return Boolean.TRUE.equals(up) ? "up" : "DOWN";
     }
 
     @Override

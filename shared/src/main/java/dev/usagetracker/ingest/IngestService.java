@@ -3,6 +3,7 @@ package dev.usagetracker.ingest;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.Json;
+import dev.usagetracker.observability.Metrics;
 import dev.usagetracker.store.UsageKeys;
 import java.time.Clock;
 import java.time.Instant;
@@ -40,8 +41,10 @@ public final class IngestService {
             throw ApiException.forbidden("This credential may not report hits.");
         }
         List<HitBatch> parts = pack(principal.clientId(), hits, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+        Metrics metrics = Metrics.begin().property("batch_id", parts.getFirst().batchId());
         try {
             queue.send(parts);
+            metrics.count(Metrics.HITS_ACCEPTED, hits.size()).count(Metrics.INGEST_FALLBACKS, 0).flush();
             return new Accepted(hits.size());
         } catch (RuntimeException queueFailure) {
             LOG.warn("hit queue unavailable ({}); writing {} part(s) straight to the ledger",
@@ -52,13 +55,16 @@ public final class IngestService {
             outcome = ledger.record(parts);
         } catch (RuntimeException ledgerFailure) {
             LOG.error("ledger unavailable too ({}); refusing the request", ledgerFailure.getClass().getSimpleName());
+            metrics.count(Metrics.INGEST_REJECTED, hits.size()).flush();
             throw ApiException.unavailable("Hits cannot be stored right now; nothing was recorded. Retry later.",
                     RETRY_AFTER_SECONDS);
         }
         if (!outcome.failed().isEmpty()) {
+            metrics.count(Metrics.INGEST_REJECTED, hits.size()).flush();
             throw ApiException.unavailable("Hits cannot be stored right now; retry the whole request later.",
                     RETRY_AFTER_SECONDS);
         }
+        metrics.count(Metrics.HITS_ACCEPTED, hits.size()).count(Metrics.INGEST_FALLBACKS, 1).flush();
         return new Accepted(hits.size());
     }
 
