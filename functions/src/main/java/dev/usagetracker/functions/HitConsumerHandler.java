@@ -22,11 +22,21 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         List<HitConsumer.QueuedMessage> messages = event.getRecords().stream()
-                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody()))
+                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), m.getReceiptHandle(),
+                        receiveCount(m)))
                 .toList();
         List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new)
                 .toList();
         return new SQSBatchResponse(failures);
+    }
+
+    private static int receiveCount(SQSEvent.SQSMessage m) {
+        String n = m.getAttributes() == null ? null : m.getAttributes().get("ApproximateReceiveCount");
+        try {
+            return n == null ? 1 : Integer.parseInt(n);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 }

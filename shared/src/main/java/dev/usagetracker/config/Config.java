@@ -23,7 +23,9 @@ public record Config(
         Duration tokenTtl,
         int retentionDays,
         int usageShards,
-        String redisUrl) {
+        String redisUrl,
+        SdkSettings sdk,
+        RetryBackoff retryBackoff) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -47,7 +49,9 @@ public record Config(
                 Duration.ofSeconds(Long.parseLong(value(env, "JWT_TTL_SECONDS", "900"))),
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
-                value(env, "REDIS_URL", ""));
+                value(env, "REDIS_URL", ""),
+                SdkSettings.from(env),
+                RetryBackoff.from(env));
     }
 
     /**
