@@ -40,6 +40,8 @@ public final class HttpApiGateway implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
+    /** Routes the runtime answers itself, not through a function (health checks). */
+    private final Map<String, com.sun.net.httpserver.HttpHandler> localRoutes = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpServer server;
     private final ExecutorService executor;
 
@@ -63,6 +65,10 @@ public final class HttpApiGateway implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    public void addLocalRoute(String method, String path, com.sun.net.httpserver.HttpHandler handler) {
+        localRoutes.put(method + " " + path, handler);
+    }
+
     public Map<String, FunctionPool> routes() {
         return routes;
     }
@@ -72,6 +78,11 @@ public final class HttpApiGateway implements AutoCloseable {
         try (exchange) {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
+            var local = localRoutes.get(method + " " + path);
+            if (local != null) {
+                local.handle(exchange);
+                return;
+            }
             FunctionPool pool = routes.get(method + " " + path);
             if (pool == null) {
                 boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));

@@ -38,6 +38,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
     private final List<Thread> pollers = new ArrayList<>();
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong deleted = new AtomicLong();
+    private final AtomicLong lastPoll = new AtomicLong();
 
     public SqsEventSourceMapping(SqsClient sqs, String queueUrl, String queueArn, FunctionPool function,
                                  int batchSize, Duration window, boolean reportsItemFailures) {
@@ -50,12 +51,35 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         this.reportsItemFailures = reportsItemFailures;
     }
 
-    public SqsEventSourceMapping start(int pollerCount) {
+    public synchronized SqsEventSourceMapping start(int pollerCount) {
+        running.set(true);
+        pollers.clear();
         for (int i = 0; i < pollerCount; i++) {
             Thread t = Thread.ofPlatform().daemon().name("esm-" + function.function().logicalId() + "-" + i).start(this::poll);
             pollers.add(t);
         }
         return this;
+    }
+
+    /**
+     * A crash of the consumer: pollers are interrupted wherever they are (receiving, inside the
+     * function's DynamoDB transaction, deleting) and nothing more is acknowledged; what they held comes
+     * back after the visibility timeout. {@link #start} brings up new pollers.
+     */
+    public synchronized void kill() {
+        running.set(false);
+        pollers.forEach(Thread::interrupt);
+        join();
+        LOG.info("event source mapping of {} killed", function.function().logicalId());
+    }
+
+    public boolean isRunning() {
+        return running.get() && pollers.stream().anyMatch(Thread::isAlive);
+    }
+
+    /** When a poll last reached the queue (receive succeeded, even if empty); 0 before the first. */
+    public long lastSuccessfulPollMillis() {
+        return lastPoll.get();
     }
 
     public long invocations() {
@@ -92,6 +116,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
                     .waitTimeSeconds(waitSeconds)
                     .messageSystemAttributeNames(MessageSystemAttributeName.ALL)
                     .messageAttributeNames("All")).messages();
+            lastPoll.set(System.currentTimeMillis());
             batch.addAll(got);
             if (got.isEmpty() && batch.isEmpty()) deadline = System.nanoTime() + window.toNanos();
             if (got.isEmpty() && window.isZero()) break;
@@ -137,6 +162,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
                     function.function().logicalId(), batch.size(), e);
             return;
         }
+        if (!running.get()) return; // killed mid-invocation: a dead poller acknowledges nothing
         List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
         for (Message m : batch) {
             if (!failed.contains(m.messageId())) {
@@ -154,6 +180,10 @@ public final class SqsEventSourceMapping implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        join();
+    }
+
+    private void join() {
         for (Thread t : pollers) {
             try {
                 t.join(3_000);
