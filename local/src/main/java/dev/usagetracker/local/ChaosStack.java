@@ -66,7 +66,7 @@ public final class ChaosStack implements AutoCloseable {
             env.put("RETRY_MAX_SECONDS", Integer.toString(3 * retryBaseSeconds));
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(projectRoot, "127.0.0.1", 0,
                     Optional.of(emulators), env, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),
-                    visibilityTimeoutSeconds, 4, true, "chaos-"));
+                    visibilityTimeoutSeconds, 6, true, "chaos-"));
             return new ChaosStack(emulators, sqsProxy, awsProxy, runtime);
         } catch (Exception | Error e) {
             if (sqsProxy != null) sqsProxy.close();

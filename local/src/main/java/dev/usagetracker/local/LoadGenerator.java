@@ -70,7 +70,11 @@ public final class LoadGenerator implements AutoCloseable {
     public LoadGenerator start() {
         for (int i = 0; i < options.threads(); i++) {
             Random random = new Random(options.seed() * 31 + i);
-            threads.add(Thread.ofPlatform().daemon().name("load-" + i).start(() -> run(random)));
+            // Each thread serves its own clients, so a client stuck retrying cannot starve the others.
+            List<Client> mine = new ArrayList<>();
+            for (int c = i % clients.size(); c < clients.size(); c += options.threads()) mine.add(clients.get(c));
+            if (mine.isEmpty()) mine.add(clients.get(i % clients.size()));
+            threads.add(Thread.ofPlatform().daemon().name("load-" + i).start(() -> run(random, mine)));
         }
         return this;
     }
@@ -122,9 +126,9 @@ public final class LoadGenerator implements AutoCloseable {
         return out;
     }
 
-    private void run(Random random) {
+    private void run(Random random, List<Client> mine) {
         while (sending.get()) {
-            Client client = clients.get(random.nextInt(clients.size()));
+            Client client = mine.get(random.nextInt(mine.size()));
             int n = 1 + random.nextInt(options.maxBatch());
             if (hitsIssued.addAndGet(n) > options.maxHits()) {
                 sending.set(false);

@@ -126,12 +126,25 @@ public final class LocalRuntime implements AutoCloseable {
             if (f.queueEvent().isEmpty()) continue;
             SamTemplate.QueueEvent q = f.queueEvent().get();
             Duration window = options.batchWindow().orElse(Duration.ofSeconds(q.batchingWindowSeconds()));
-            SqsEventSourceMapping esm = new SqsEventSourceMapping(sqs, resources.ref(q.queueLogicalId()),
+            SqsEventSourceMapping esm = new SqsEventSourceMapping(pollerSqs(base), resources.ref(q.queueLogicalId()),
                     resources.resolve(new SamTemplate.Intrinsic("GetAtt", q.queueLogicalId() + ".Arn")),
                     pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
             mappings.add(esm);
             closeables.add(esm);
         }
+    }
+
+    /**
+     * The event source mapping's own SQS client, standing in for Lambda's pollers: a long poll waits
+     * up to a second, more than the functions' SQS attempt timeout, so it gets timeouts of its own.
+     */
+    private SqsClient pollerSqs(Map<String, String> base) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("AWS_SDK_ATTEMPT_TIMEOUT_MS_SQS", "5000");
+        env.put("AWS_SDK_CALL_TIMEOUT_MS_SQS", "10000");
+        SqsClient client = AwsClients.sqs(Config.from(env));
+        closeables.add(client);
+        return client;
     }
 
     /** Health probes on clients of their own: one attempt each, so a dead dependency answers within the deadline. */

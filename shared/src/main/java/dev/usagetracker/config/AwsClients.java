@@ -38,7 +38,7 @@ public final class AwsClients {
     }
 
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Config config, String service) {
-        SdkSettings sdk = config.sdk();
+        SdkSettings sdk = config.sdk(service);
         builder.region(Region.of(config.region()))
                 .credentialsProvider(credentials(config))
                 .httpClient(UrlConnectionHttpClient.builder()

@@ -24,7 +24,7 @@ public record Config(
         int retentionDays,
         int usageShards,
         String redisUrl,
-        SdkSettings sdk,
+        Map<String, SdkSettings> sdk,
         RetryBackoff retryBackoff) {
 
     public static Config fromEnvironment() {
@@ -50,7 +50,8 @@ public record Config(
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
-                SdkSettings.from(env),
+                Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
+                        "kms", SdkSettings.from(env, "kms")),
                 RetryBackoff.from(env));
     }
 
@@ -66,6 +67,10 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    public SdkSettings sdk(String service) {
+        return sdk.get(service);
     }
 
     public Optional<URI> endpoint(String service) {
