@@ -1,9 +1,7 @@
 package dev.usagetracker.local;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.usagetracker.http.Json;
-import java.io.IOException;
-import java.io.OutputStream;
+import dev.usagetracker.local.HttpApiGateway.LocalResponse;
 import java.util.Map;
 
 /**
@@ -19,28 +17,14 @@ final class HealthRoutes {
     }
 
     void register(HttpApiGateway gateway) {
-        gateway.addLocalRoute("GET", "/health", this::live);
-        gateway.addLocalRoute("GET", "/health/ready", this::ready);
+        gateway.addLocalRoute("GET", "/health", path -> json(200, Map.of("status", "ok"), Map.of()));
+        gateway.addLocalRoute("GET", "/health/ready", path -> {
+            Readiness.Report report = readiness.check();
+            return report.canIngest() ? json(200, report, Map.of()) : json(503, report, Map.of("Retry-After", "5"));
+        });
     }
 
-    private void live(HttpExchange exchange) throws IOException {
-        write(exchange, 200, Map.of("status", "ok"), Map.of());
-    }
-
-    private void ready(HttpExchange exchange) throws IOException {
-        Readiness.Report report = readiness.check();
-        write(exchange, report.canIngest() ? 200 : 503, report,
-                report.canIngest() ? Map.of() : Map.of("Retry-After", "5"));
-    }
-
-    private static void write(HttpExchange exchange, int status, Object body, Map<String, String> headers) throws IOException {
-        byte[] bytes = Json.write(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        headers.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+    private static LocalResponse json(int status, Object body, Map<String, String> headers) {
+        return new LocalResponse(status, "application/json", Json.write(body), headers);
     }
 }

@@ -88,6 +88,10 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         return lastPoll.get();
     }
 
+    public String functionName() {
+        return function.function().logicalId();
+    }
+
     public long invocations() {
         return invocations.get();
     }

@@ -54,4 +54,26 @@ public final class Cidr {
             return Optional.empty();
         }
     }
+
+    /** Whether {@code address} lies in the normalised block {@code cidr} (as stored by {@link #normalize}). */
+    public static boolean contains(String cidr, InetAddress address) {
+        String[] parts = cidr.split("/", 2);
+        Optional<InetAddress> network = parseAddress(parts[0]);
+        if (network.isEmpty() || parts.length != 2) return false;
+        byte[] net = network.get().getAddress();
+        byte[] ip = address.getAddress();
+        if (net.length != ip.length) return false;
+        int prefix = Integer.parseInt(parts[1]);
+        for (int bit = 0; bit < prefix; bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((net[bit / 8] & mask) != (ip[bit / 8] & mask)) return false;
+        }
+        return true;
+    }
+
+    /** Whether {@code ip} (a literal) lies in any of the blocks; false for an unparsable address. */
+    public static boolean anyContains(java.util.Collection<String> cidrs, String ip) {
+        Optional<InetAddress> address = parseAddress(ip);
+        return address.isPresent() && cidrs.stream().anyMatch(c -> contains(c, address.get()));
+    }
 }

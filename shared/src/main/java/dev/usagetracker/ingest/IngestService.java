@@ -4,6 +4,7 @@ import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
+import dev.usagetracker.observability.Metrics;
 import dev.usagetracker.store.UsageKeys;
 import java.time.Clock;
 import java.time.Instant;
@@ -94,8 +95,10 @@ public final class IngestService {
     }
 
     private Accepted deliver(List<HitBatch> parts, int hitCount) {
+        Metrics metrics = Metrics.begin().property("batch_id", parts.getFirst().batchId());
         try {
             queue.send(parts);
+            metrics.count(Metrics.HITS_ACCEPTED, hitCount).count(Metrics.INGEST_FALLBACKS, 0).flush();
             return new Accepted(hitCount);
         } catch (RuntimeException queueFailure) {
             LOG.warn("hit queue unavailable ({}); writing {} part(s) straight to the ledger",
@@ -106,11 +109,14 @@ public final class IngestService {
             outcome = ledger.record(parts);
         } catch (RuntimeException ledgerFailure) {
             LOG.error("ledger unavailable too ({}); refusing the request", ledgerFailure.getClass().getSimpleName());
+            metrics.count(Metrics.INGEST_REJECTED, hitCount).flush();
             throw ApiException.unavailable(NOT_ACKNOWLEDGED, RETRY_AFTER_SECONDS);
         }
         if (!outcome.failed().isEmpty()) {
+            metrics.count(Metrics.INGEST_REJECTED, hitCount).flush();
             throw ApiException.unavailable(NOT_ACKNOWLEDGED, RETRY_AFTER_SECONDS);
         }
+        metrics.count(Metrics.HITS_ACCEPTED, hitCount).count(Metrics.INGEST_FALLBACKS, 1).flush();
         return new Accepted(hitCount);
     }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.usagetracker.clients.Client;
-import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.InMemoryClientStore;
 import dev.usagetracker.clients.NewClient;
 import dev.usagetracker.crypto.KeyHasher;
 import dev.usagetracker.http.ApiException;
@@ -31,10 +31,11 @@ class AuthenticatorTest {
     private static final String ADMIN_KEY = "operator-chosen.admin~key";
 
     private final CountingHasher hasher = new CountingHasher();
-    private final KeyedClientStore store = new KeyedClientStore();
+    private final InMemoryClientStore store = new InMemoryClientStore(Clock.fixed(NOW, ZoneOffset.UTC));
     private final TokenService tokens = new TokenService(TokenServiceTest.InMemorySigningKeys.generate(),
             "https://usage-tracker.test", "usage-tracker-api", Duration.ofMinutes(15), Clock.fixed(NOW, ZoneOffset.UTC));
-    private final Authenticator authenticator = new Authenticator(store, hasher, tokens);
+    private final Authenticator authenticator = new Authenticator(store, hasher, tokens, List.of("0.0.0.0/0", "::/0"),
+            Clock.fixed(NOW, ZoneOffset.UTC));
 
     AuthenticatorTest() {
         store.add(hasher.hash(ApiKeys.HASH_PURPOSE, ALPHA_KEY), client("alpha", Role.CLIENT));
@@ -169,12 +170,76 @@ class AuthenticatorTest {
         assertThat(hasher.calls).isZero();
     }
 
+    // --- IP allowlists and the authorizer's verdict ---------------------------------------------
+
+    @Test
+    void clientKeyIsRefusedOutsideItsAllowlistAndAcceptedInside() {
+        String key = "ut_gammagammagammagammagamma";
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, key), new Client("gamma", "GAMMA", Role.CLIENT,
+                List.of("10.0.0.0/8", "2001:db8:0:0:0:0:0:0/32"), NOW));
+
+        Throwable outside = catchThrowable(() -> authenticator.apiKey(request(Map.of("X-API-Key", key), "198.51.100.4", Map.of()), Optional.empty()));
+        assertThat(outside).isInstanceOf(ApiException.class);
+        assertThat(((ApiException) outside).status()).isEqualTo(403);
+
+        assertThat(authenticator.apiKey(request(Map.of("X-API-Key", key), "10.20.30.40", Map.of()), Optional.empty()).clientId())
+                .isEqualTo("gamma");
+        assertThat(authenticator.apiKey(request(Map.of("X-API-Key", key), "2001:db8::7", Map.of()), Optional.empty()).clientId())
+                .isEqualTo("gamma");
+    }
+
+    @Test
+    void bearerTokenOfAClientIsRefusedOutsideItsAllowlist() {
+        String key = "ut_deltadeltadeltadeltadelta";
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, key), new Client("delta", "DELTA", Role.CLIENT, List.of("10.0.0.0/8"), NOW));
+        String token = tokens.issue("delta", Role.CLIENT).accessToken();
+
+        assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome()).isEqualTo(AccessVerdict.Outcome.FORBIDDEN);
+        assertThat(authenticator.verdict("Bearer " + token, "10.1.1.1").outcome()).isEqualTo(AccessVerdict.Outcome.ALLOW);
+    }
+
+    @Test
+    void adminCallsAreRefusedOutsideTheAdminAllowlist() {
+        Authenticator strict = new Authenticator(store, hasher, tokens, List.of("127.0.0.0/8"), Clock.fixed(NOW, ZoneOffset.UTC));
+        Throwable refused = catchThrowable(() -> strict.apiKey(request(Map.of("X-API-Key", ADMIN_KEY), "198.51.100.4", Map.of()), Optional.empty()));
+        assertThat(((ApiException) refused).status()).isEqualTo(403);
+        assertThat(strict.apiKey(request(Map.of("X-API-Key", ADMIN_KEY), "127.0.0.1", Map.of()), Optional.empty()).isAdmin()).isTrue();
+        // clients are not bound by the admin allowlist
+        assertThat(strict.apiKey(request(Map.of("X-API-Key", ALPHA_KEY), "198.51.100.4", Map.of()), Optional.empty()).clientId()).isEqualTo("alpha");
+    }
+
+    @Test
+    void routeHonoursTheAuthorizersVerdictWithoutVerifyingAgain() {
+        Map<String, Object> allow = Map.copyOf(AccessVerdict.allow(new Principal("beta", Role.CLIENT,
+                Principal.scopesFor(Role.CLIENT))).toContext());
+        assertThat(authenticator.bearer(request(Map.of(), "198.51.100.4", allow)).clientId()).isEqualTo("beta");
+
+        Map<String, Object> forbidden = Map.copyOf(AccessVerdict.forbidden("not from here").toContext());
+        Throwable f = catchThrowable(() -> authenticator.bearer(request(Map.of(), "198.51.100.4", forbidden)));
+        assertThat(((ApiException) f).status()).isEqualTo(403);
+        Map<String, Object> unauthenticated = Map.copyOf(AccessVerdict.unauthenticated("expired").toContext());
+        unauthorized(() -> authenticator.bearer(request(Map.of(), "198.51.100.4", unauthenticated)));
+    }
+
+    @Test
+    void tokenOfADeletedClientIsRefused() {
+        String token = tokens.issue("ghost", Role.CLIENT).accessToken();
+        assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome())
+                .isEqualTo(AccessVerdict.Outcome.UNAUTHENTICATED);
+    }
+
     // --- helpers and fakes ----------------------------------------------------------------------
 
     private static HttpRequest request(Map<String, String> headers) {
         Map<String, String> caseInsensitive = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         caseInsensitive.putAll(headers);
-        return new HttpRequest("POST", "/api/logs", caseInsensitive, Map.of(), new byte[0], "198.51.100.4", "req-1");
+        return request(headers, "198.51.100.4", Map.of());
+    }
+
+    private static HttpRequest request(Map<String, String> headers, String sourceIp, Map<String, Object> authorizer) {
+        Map<String, String> caseInsensitive = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        caseInsensitive.putAll(headers);
+        return new HttpRequest("POST", "/api/logs", caseInsensitive, Map.of(), new byte[0], sourceIp, "req-1", authorizer);
     }
 
     private static Client client(String id, Role role) {
@@ -197,47 +262,6 @@ class AuthenticatorTest {
         public String hash(String purpose, String value) {
             calls++;
             return purpose + ":" + Integer.toHexString((purpose + ':' + value).hashCode()) + ":" + value.length();
-        }
-    }
-
-    /** Clients by key hash; counts lookups. */
-    static final class KeyedClientStore implements ClientStore {
-        private final Map<String, Client> byKeyHash = new HashMap<>();
-        int lookups;
-
-        void add(String keyHash, Client client) {
-            byKeyHash.put(keyHash, client);
-        }
-
-        @Override
-        public Optional<Client> findByApiKeyHash(String apiKeyHash) {
-            lookups++;
-            return Optional.ofNullable(byKeyHash.get(apiKeyHash));
-        }
-
-        @Override
-        public void create(NewClient client) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<Client> find(String clientId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<Client> list() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, String> names(Collection<String> clientIds) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
-            throw new UnsupportedOperationException();
         }
     }
 }

@@ -276,57 +276,6 @@ class RegistrationServiceTest {
         return (ApiException) thrown;
     }
 
-    /** Enforces the three uniqueness rules like the real store; can pretend generated ids are taken. */
-    static final class InMemoryClientStore implements ClientStore {
-        final List<NewClient> created = new ArrayList<>();
-        final List<String> rejectedClientIds = new ArrayList<>();
-        int clientIdCollisionsToSimulate;
-        private final Map<String, NewClient> byId = new HashMap<>();
-
-        @Override
-        public void create(NewClient client) {
-            if (clientIdCollisionsToSimulate > 0) {
-                clientIdCollisionsToSimulate--;
-                rejectedClientIds.add(client.clientId());
-                throw new DuplicateClientException(Conflict.CLIENT_ID);
-            }
-            if (byId.containsKey(client.clientId())) throw new DuplicateClientException(Conflict.CLIENT_ID);
-            if (created.stream().anyMatch(c -> c.emailHash().equals(client.emailHash()))) {
-                throw new DuplicateClientException(Conflict.EMAIL);
-            }
-            if (created.stream().anyMatch(c -> c.apiKeyHash().equals(client.apiKeyHash()))) {
-                throw new DuplicateClientException(Conflict.API_KEY);
-            }
-            byId.put(client.clientId(), client);
-            created.add(client);
-        }
-
-        @Override
-        public Optional<Client> findByApiKeyHash(String apiKeyHash) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<Client> find(String clientId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<Client> list() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, String> names(Collection<String> clientIds) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     /** HMAC-SHA-256 with a local key, in the same purpose:value form as the KMS hasher. */
     static final class LocalHmacHasher implements KeyHasher {
         private static final byte[] KEY = "test-mac-key-test-mac-key-123456".getBytes(StandardCharsets.UTF_8);

@@ -139,7 +139,7 @@ class IdempotentIngestTest {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         headers.put("Content-Type", "application/json");
         if (key != null) headers.put("Idempotency-Key", key);
-        return new HttpRequest("POST", "/api/logs", headers, Map.of(), body.getBytes(StandardCharsets.UTF_8), "192.0.2.1", "r1");
+        return new HttpRequest("POST", "/api/logs", headers, Map.of(), body.getBytes(StandardCharsets.UTF_8), "192.0.2.1", "r1", Map.of());
     }
 
     static final class MemoryStore implements IdempotencyStore {
