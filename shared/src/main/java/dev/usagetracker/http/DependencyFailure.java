@@ -26,10 +26,17 @@ public final class DependencyFailure {
         return Optional.empty();
     }
 
-    /** True when the failure says the dependency could not be reached or did not answer in time. */
+    /**
+     * True when the dependency itself did not answer (a timeout, a refused or reset connection), as
+     * opposed to one request failing: worth not trying the next request against it right away.
+     */
     public static boolean isUnreachable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SdkClientException) return true;
+            if (t instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException
+                    || t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException
+                    || t instanceof java.io.IOException) {
+                return true;
+            }
         }
         return false;
     }

@@ -1,5 +1,6 @@
 package dev.usagetracker.store;
 
+import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitLedger;
@@ -19,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -135,7 +135,7 @@ public final class DynamoHitLedger implements HitLedger {
                 LOG.warn("transaction of {} part(s) failed ({}); leaving them for redelivery", current.size(),
                         e.getClass().getSimpleName());
                 current.forEach(p -> outcome.failed().add(p.key()));
-                return !(e instanceof SdkClientException);
+                return !DependencyFailure.isUnreachable(e);
             }
         }
         return true;

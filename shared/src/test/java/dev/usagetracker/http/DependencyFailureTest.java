@@ -28,6 +28,15 @@ class DependencyFailureTest {
     }
 
     @Test
+    void onlyTimeoutsAndBrokenConnectionsMeanTheDependencyIsUnreachable() {
+        assertThat(DependencyFailure.isUnreachable(ApiCallTimeoutException.create(2000))).isTrue();
+        assertThat(DependencyFailure.isUnreachable(SdkClientException.builder().message("x")
+                .cause(new java.net.ConnectException("Connection refused")).build())).isTrue();
+        assertThat(DependencyFailure.isUnreachable(SdkClientException.create("one request failed"))).isFalse();
+        assertThat(DependencyFailure.isUnreachable(service(500, "InternalServerError"))).isFalse();
+    }
+
+    @Test
     void servingMapsAnUnreachableDependencyTo503ProblemJson() {
         var response = ApiGateway.serve(new com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent(), r -> {
             throw SdkClientException.create("connection refused");
