@@ -28,8 +28,10 @@ import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RateLimiter;
 import dev.usagetracker.ratelimit.RedisRateLimiter;
 import dev.usagetracker.redis.Redis;
+import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoHitLedger;
+import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
@@ -109,8 +111,10 @@ public final class App {
                 config.adminAllowedCidrs(), clock, config.authCacheTtl()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
-        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
-        consumer = new Lazy<>(() -> new HitConsumer(ledger.get()));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
+                new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
+                config.retryBackoff().base(), config.retryBackoff().max())));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
         rateLimits = new Lazy<>(new Supplier<>() {

@@ -113,7 +113,11 @@ public final class HttpApiGateway implements AutoCloseable {
         LocalResponse handle(String path);
     }
 
-    public record LocalResponse(int status, String contentType, byte[] body) {}
+    public record LocalResponse(int status, String contentType, byte[] body, Map<String, String> headers) {
+        public LocalResponse(int status, String contentType, byte[] body) {
+            this(status, contentType, body, Map.of());
+        }
+    }
 
     /** {@code path} is exact, or a prefix when it ends with '/'; function routes win over local ones. */
     public void addLocalRoute(String method, String path, LocalRoute route) {
@@ -305,6 +309,7 @@ public final class HttpApiGateway implements AutoCloseable {
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
+        response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
         metrics.record(method + " " + path, response.status());
         byte[] body = response.body();
         exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);

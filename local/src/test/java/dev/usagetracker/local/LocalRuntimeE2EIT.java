@@ -304,6 +304,10 @@ class LocalRuntimeE2EIT {
     }
 
     static String token(String apiKey) {
+        return token(api, apiKey);
+    }
+
+    static String token(HttpJson api, String apiKey) {
         Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", apiKey));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().get("token_type").asText()).isEqualTo("Bearer");

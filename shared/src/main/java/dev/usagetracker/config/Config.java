@@ -28,6 +28,8 @@ public record Config(
         String redisUrl,
         java.util.List<String> adminAllowedCidrs,
         Duration authCacheTtl,
+        Map<String, SdkSettings> sdk,
+        RetryBackoff retryBackoff,
         RedisSettings redis,
         RateLimitSettings rateLimits) {
 
@@ -56,6 +58,9 @@ public record Config(
                 value(env, "REDIS_URL", ""),
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
                 Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
+                Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
+                        "kms", SdkSettings.from(env, "kms")),
+                RetryBackoff.from(env),
                 RedisSettings.from(env),
                 RateLimitSettings.from(env));
     }
@@ -72,6 +77,10 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    public SdkSettings sdk(String service) {
+        return sdk.get(service);
     }
 
     /** A misspelt block fails the container's start rather than silently allowing or denying. */
