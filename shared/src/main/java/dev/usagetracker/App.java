@@ -8,6 +8,7 @@ import dev.usagetracker.realtime.UsageEvents;
 import dev.usagetracker.usage.UsageStore;
 import dev.usagetracker.auth.TokenService;
 import dev.usagetracker.clients.AdminBootstrap;
+import dev.usagetracker.clients.ClientSettingsService;
 import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.clients.RegistrationService;
 import dev.usagetracker.config.AwsClients;
@@ -32,8 +33,10 @@ import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RateLimiter;
 import dev.usagetracker.ratelimit.RedisRateLimiter;
 import dev.usagetracker.redis.Redis;
+import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoHitLedger;
+import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
@@ -109,13 +112,15 @@ public final class App {
         hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));
         cipher = new Lazy<>(() -> new EnvelopeCipher(kms.get(), config.dataKeyId(), clock));
         signingKeys = new Lazy<>(() -> new KmsSigningKeys(kms.get(), config.signingKeyId()));
-        clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable()));
+        clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable(), clock));
         tokens = new Lazy<>(() -> new TokenService(signingKeys.get(), config.jwtIssuer(), config.jwtAudience(),
                 config.tokenTtl(), clock));
-        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get()));
+        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
+                config.adminAllowedCidrs(), clock, config.authCacheTtl()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
-        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
+                new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
         responseCache = new Lazy<>(new Supplier<>() {
@@ -131,7 +136,9 @@ public final class App {
                         usage.get(), clock, retention));
             }
         });
-        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), parts -> counters.get().ifPresent(c -> c.committed(parts))));
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
+                config.retryBackoff().base(), config.retryBackoff().max()),
+                parts -> counters.get().ifPresent(c -> c.committed(parts))));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {
@@ -183,6 +190,10 @@ public final class App {
 
     public IngestRequest.Parser ingestRequestParser() {
         return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));
+    }
+
+    public ClientSettingsService clientSettings() {
+        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock);
     }
 
     public AdminBootstrap adminBootstrap() {

@@ -26,6 +26,10 @@ public record Config(
         int retentionDays,
         int usageShards,
         String redisUrl,
+        java.util.List<String> adminAllowedCidrs,
+        Duration authCacheTtl,
+        Map<String, SdkSettings> sdk,
+        RetryBackoff retryBackoff,
         RedisSettings redis,
         RateLimitSettings rateLimits) {
 
@@ -52,6 +56,11 @@ public record Config(
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
+                cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
+                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
+                Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
+                        "kms", SdkSettings.from(env, "kms")),
+                RetryBackoff.from(env),
                 RedisSettings.from(env),
                 RateLimitSettings.from(env));
     }
@@ -68,6 +77,18 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    public SdkSettings sdk(String service) {
+        return sdk.get(service);
+    }
+
+    /** A misspelt block fails the container's start rather than silently allowing or denying. */
+    private static java.util.List<String> cidrs(String csv) {
+        return java.util.Arrays.stream(csv.split(",")).map(String::trim).filter(c -> !c.isEmpty())
+                .map(c -> dev.usagetracker.clients.Cidr.normalize(c).orElseThrow(() ->
+                        new IllegalArgumentException("ADMIN_ALLOWED_CIDRS: not a CIDR block: " + c)))
+                .toList();
     }
 
     public Optional<URI> endpoint(String service) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.TestClock;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.http.ApiException;
@@ -140,6 +141,6 @@ class RateLimitGuardTest {
     }
 
     private static dev.usagetracker.http.HttpRequest request(String ip) {
-        return new dev.usagetracker.http.HttpRequest("POST", "/api/register", Map.of(), Map.of(), new byte[0], ip, "r");
+        return new dev.usagetracker.http.HttpRequest("POST", "/api/register", Map.of(), Map.of(), new byte[0], ip, "r", Map.of());
     }
 }
