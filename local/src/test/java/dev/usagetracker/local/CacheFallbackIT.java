@@ -34,7 +34,7 @@ class CacheFallbackIT {
 
     @AfterAll
     static void stop() {
-        signalMoto("CONT");
+        if (emulators != null && emulators.moto() != null) emulators.moto().resume();
         if (runtime != null) runtime.close();
         if (emulators != null) emulators.close();
     }
@@ -56,7 +56,7 @@ class CacheFallbackIT {
         assertThat(withoutRedis.header("X-Cache")).isEqualTo("MISS");
         assertThat(CachingIT.total(withoutRedis.json())).isEqualTo(2);
 
-        signalMoto("STOP"); // the database stops answering (paused, so nothing is lost)
+        emulators.moto().pause(); // the database stops answering (SIGSTOP, so nothing is lost)
         try {
             Reply stale = api.get("/api/usage/daily", CachingIT.bearer(token));
             assertThat(stale.status()).as(stale.body()).isEqualTo(200);
@@ -68,25 +68,11 @@ class CacheFallbackIT {
             assertThat(nothingCached.header("Retry-After")).matches("\\d+");
             assertThat(nothingCached.header("Content-Type")).isEqualTo("application/problem+json");
         } finally {
-            signalMoto("CONT");
+            emulators.moto().resume();
         }
         emulators.startRedis();
         Reply back = CachingIT.awaitHeader(api, token, "X-Cache", "MISS", "HIT");
         assertThat(CachingIT.total(back.json())).isEqualTo(2);
     }
 
-    /** SIGSTOP/SIGCONT the moto_server of these emulators: a database that hangs, then recovers with its data. */
-    static void signalMoto(String signal) {
-        if (emulators == null) return;
-        String port = emulators.awsEndpoint().substring(emulators.awsEndpoint().lastIndexOf(':') + 1);
-        ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("moto_server") && c.contains(" " + port)).orElse(false))
-                .forEach(p -> {
-                    try {
-                        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-    }
 }
