@@ -3,6 +3,7 @@ package dev.usagetracker;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.TokenService;
 import dev.usagetracker.clients.AdminBootstrap;
+import dev.usagetracker.clients.ClientSettingsService;
 import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.clients.RegistrationService;
 import dev.usagetracker.config.AwsClients;
@@ -101,10 +102,11 @@ public final class App {
         hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));
         cipher = new Lazy<>(() -> new EnvelopeCipher(kms.get(), config.dataKeyId(), clock));
         signingKeys = new Lazy<>(() -> new KmsSigningKeys(kms.get(), config.signingKeyId()));
-        clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable()));
+        clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable(), clock));
         tokens = new Lazy<>(() -> new TokenService(signingKeys.get(), config.jwtIssuer(), config.jwtAudience(),
                 config.tokenTtl(), clock));
-        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get()));
+        authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
+                config.adminAllowedCidrs(), clock, config.authCacheTtl()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
@@ -147,6 +149,10 @@ public final class App {
 
     public IngestRequest.Parser ingestRequestParser() {
         return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));
+    }
+
+    public ClientSettingsService clientSettings() {
+        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock);
     }
 
     public AdminBootstrap adminBootstrap() {

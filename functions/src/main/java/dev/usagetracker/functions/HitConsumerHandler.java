@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import dev.usagetracker.ingest.HitConsumer;
+import dev.usagetracker.observability.Correlation;
 import java.util.List;
 
 /** SQS → ledger. Reports only the failed messages, so the rest of the batch is deleted (ReportBatchItemFailures). */
@@ -22,11 +23,17 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         List<HitConsumer.QueuedMessage> messages = event.getRecords().stream()
-                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody()))
+                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), correlationId(m)))
                 .toList();
         List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new)
                 .toList();
         return new SQSBatchResponse(failures);
+    }
+
+    private static String correlationId(SQSEvent.SQSMessage message) {
+        SQSEvent.MessageAttribute a = message.getMessageAttributes() == null ? null
+                : message.getMessageAttributes().get(Correlation.MESSAGE_ATTRIBUTE);
+        return a == null ? null : a.getStringValue();
     }
 }

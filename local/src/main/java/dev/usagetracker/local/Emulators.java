@@ -101,6 +101,24 @@ public final class Emulators implements AutoCloseable {
         return "redis://127.0.0.1:" + redisPort;
     }
 
+    /** Whether each service answers right now: SQS and DynamoDB/KMS over HTTP, Redis with PING. */
+    public java.util.Map<String, Boolean> health() {
+        java.util.Map<String, Boolean> up = new java.util.LinkedHashMap<>();
+        up.put("sqs", sqs != null && portOpen(sqsPort));
+        up.put("moto", httpOk(awsEndpoint() + "/moto-api/"));
+        up.put("redis", redisPing(redisPort));
+        return up;
+    }
+
+    private static boolean portOpen(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         stopSqs();

@@ -1,9 +1,16 @@
 package dev.usagetracker.local;
 
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.Responses;
 import java.io.IOException;
@@ -40,31 +47,93 @@ public final class HttpApiGateway implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
+    private final Map<String, LocalRoute> localRoutes = new LinkedHashMap<>();
+    private final RuntimeMetrics metrics = new RuntimeMetrics();
+    private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
     private final HttpServer server;
+    private HttpsServer httpsServer;
     private final ExecutorService executor;
 
+    /** {@code port} &lt; 0 means no plain-HTTP listener (HTTPS only). */
     public HttpApiGateway(String host, int port, List<FunctionPool> pools) throws IOException {
+        Map<String, FunctionPool> byId = new LinkedHashMap<>();
+        pools.forEach(p -> byId.put(p.function().logicalId(), p));
         for (FunctionPool pool : pools) {
             for (SamTemplate.HttpRoute route : pool.function().routes()) {
                 routes.put(route.method() + " " + route.path(), pool);
+                route.authorizer().ifPresent(a -> authorizers.put(route.method() + " " + route.path(),
+                        java.util.Objects.requireNonNull(byId.get(a), "authorizer function " + a)));
             }
         }
-        server = HttpServer.create(new InetSocketAddress(host, port), 512);
         executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        server = port < 0 ? null : HttpServer.create(new InetSocketAddress(host, port), 512);
+        if (server != null) {
+            server.setExecutor(executor);
+            server.createContext("/", this::handle);
+        }
+    }
+
+    /** Also serve HTTPS (TLS 1.2+ only) on {@code port}. */
+    public HttpApiGateway withHttps(String host, int port, SSLContext tls) throws IOException {
+        httpsServer = HttpsServer.create(new InetSocketAddress(host, port), 512);
+        httpsServer.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+                SSLParameters p = tls.getDefaultSSLParameters();
+                p.setProtocols(LocalTls.PROTOCOLS);
+                params.setSSLParameters(p);
+            }
+        });
+        httpsServer.setExecutor(executor);
+        httpsServer.createContext("/", this::handle);
+        return this;
     }
 
     public void start() {
-        server.start();
+        if (server != null) server.start();
+        if (httpsServer != null) httpsServer.start();
     }
 
+    /** The plain-HTTP port, or -1 in HTTPS-only mode. */
     public int port() {
-        return server.getAddress().getPort();
+        return server == null ? -1 : server.getAddress().getPort();
+    }
+
+    public int httpsPort() {
+        return httpsServer == null ? -1 : httpsServer.getAddress().getPort();
     }
 
     public Map<String, FunctionPool> routes() {
         return routes;
+    }
+
+    /** A route the runtime answers itself (documentation, metrics): not a function, not on AWS. */
+    @FunctionalInterface
+    public interface LocalRoute {
+        LocalResponse handle(String path);
+    }
+
+    public record LocalResponse(int status, String contentType, byte[] body) {}
+
+    /** {@code path} is exact, or a prefix when it ends with '/'; function routes win over local ones. */
+    public void addLocalRoute(String method, String path, LocalRoute route) {
+        localRoutes.put(method + " " + path, route);
+    }
+
+    public Map<String, LocalRoute> localRoutes() {
+        return localRoutes;
+    }
+
+    public RuntimeMetrics metrics() {
+        return metrics;
+    }
+
+    private LocalRoute localRoute(String method, String path) {
+        LocalRoute exact = localRoutes.get(method + " " + path);
+        if (exact != null) return exact;
+        return localRoutes.entrySet().stream()
+                .filter(e -> e.getKey().endsWith("/") && (method + " " + path).startsWith(e.getKey()))
+                .map(Map.Entry::getValue).findFirst().orElse(null);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -73,19 +142,26 @@ public final class HttpApiGateway implements AutoCloseable {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
+            LocalRoute local = pool == null ? localRoute(method, path) : null;
+            if (local != null) {
+                writeLocal(exchange, requestId, method, path, local.handle(path));
+                return;
+            }
             if (pool == null) {
                 boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
-                write(exchange, requestId, Responses.problem(pathExists
+                write(exchange, requestId, "unmatched", Responses.problem(pathExists
                         ? ApiException.methodNotAllowed("This path does not accept " + method + ".")
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
                 return;
             }
             byte[] body = readBody(exchange.getRequestBody());
             if (body == null) {
-                write(exchange, requestId, Responses.problem(ApiException.payloadTooLarge("Request bodies are limited to 10 MB."), requestId));
+                write(exchange, requestId, method + " " + path, Responses.problem(ApiException.payloadTooLarge("Request bodies are limited to 10 MB."), requestId));
                 return;
             }
             APIGatewayV2HTTPEvent event = event(exchange, method, path, body, requestId, pool);
+            FunctionPool authorizer = authorizers.get(method + " " + path);
+            if (authorizer != null && !authorize(authorizer, event, exchange, requestId)) return;
             APIGatewayV2HTTPResponse response;
             try {
                 response = (APIGatewayV2HTTPResponse) pool.invoke(event);
@@ -94,10 +170,80 @@ public final class HttpApiGateway implements AutoCloseable {
                 LOG.error("{} failed on request {}", pool.function().logicalId(), requestId, e);
                 response = Responses.internalError(requestId);
             }
-            write(exchange, requestId, response);
+            write(exchange, requestId, method + " " + path, response);
         } catch (IOException e) {
             LOG.debug("client went away during request {}", requestId);
+        } catch (RuntimeException | LinkageError e) {
+            // A bug in the gateway itself: answer like API Gateway would, never drop the connection.
+            LOG.error("gateway failure on request {}", requestId, e);
+            try {
+                writeGatewayMessage(exchange, requestId, 500, "Internal Server Error");
+            } catch (IOException | RuntimeException ignored) {
+                // the response may already have started
+            }
         }
+    }
+
+    /**
+     * Runs the route's Lambda REQUEST authorizer as API Gateway does (payload 2.0, simple responses):
+     * a denial is API Gateway's bare 403, an authorizer failure its bare 500; otherwise the context is
+     * attached to the route's event. Returns whether the route may run.
+     */
+    private boolean authorize(FunctionPool authorizer, APIGatewayV2HTTPEvent event, HttpExchange exchange,
+                              String requestId) throws IOException {
+        var ctx = event.getRequestContext();
+        APIGatewayV2CustomAuthorizerEvent request = APIGatewayV2CustomAuthorizerEvent.builder()
+                .withVersion("2.0")
+                .withType("REQUEST")
+                .withRouteArn("arn:aws:execute-api:" + Emulators.REGION + ":" + Emulators.ACCOUNT + ":local/$default/"
+                        + ctx.getHttp().getMethod() + event.getRawPath())
+                .withRouteKey(event.getRouteKey())
+                .withRawPath(event.getRawPath())
+                .withRawQueryString(event.getRawQueryString())
+                .withHeaders(event.getHeaders())
+                .withQueryStringParameters(event.getQueryStringParameters())
+                .withRequestContext(APIGatewayV2CustomAuthorizerEvent.RequestContext.builder()
+                        .withAccountId(ctx.getAccountId())
+                        .withApiId(ctx.getApiId())
+                        .withDomainName(ctx.getDomainName())
+                        .withDomainPrefix(ctx.getDomainPrefix())
+                        .withRequestId(requestId)
+                        .withRouteKey(event.getRouteKey())
+                        .withStage(ctx.getStage())
+                        .withTimeEpoch(ctx.getTimeEpoch())
+                        .withHttp(APIGatewayV2CustomAuthorizerEvent.Http.builder()
+                                .withMethod(ctx.getHttp().getMethod())
+                                .withPath(ctx.getHttp().getPath())
+                                .withProtocol(ctx.getHttp().getProtocol())
+                                .withSourceIp(ctx.getHttp().getSourceIp())
+                                .withUserAgent(ctx.getHttp().getUserAgent())
+                                .build())
+                        .build())
+                .build();
+        SimpleIAMPolicyResponse verdict;
+        try {
+            verdict = (SimpleIAMPolicyResponse) authorizer.invoke(request);
+        } catch (Exception e) {
+            LOG.error("{} failed on request {}", authorizer.function().logicalId(), requestId, e);
+            writeGatewayMessage(exchange, requestId, 500, "Internal Server Error");
+            return false;
+        }
+        if (verdict == null || !verdict.getIsAuthorized()) {
+            writeGatewayMessage(exchange, requestId, 403, "Forbidden");
+            return false;
+        }
+        Map<String, Object> context = new LinkedHashMap<>();
+        if (verdict.getContext() != null) context.putAll(verdict.getContext());
+        ctx.setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder().withLambda(context).build());
+        return true;
+    }
+
+    /** API Gateway's own answers are {@code {"message": …}}, not problem+json. */
+    private void writeGatewayMessage(HttpExchange exchange, String requestId, int status, String message)
+            throws IOException {
+        write(exchange, requestId, exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath(), APIGatewayV2HTTPResponse.builder().withStatusCode(status)
+                .withHeaders(Map.of("Content-Type", "application/json"))
+                .withBody("{\"message\":\"" + message + "\"}").build());
     }
 
     private static APIGatewayV2HTTPEvent event(HttpExchange exchange, String method, String path, byte[] body,
@@ -153,7 +299,23 @@ public final class HttpApiGateway implements AutoCloseable {
                 .build();
     }
 
-    private static void write(HttpExchange exchange, String requestId, APIGatewayV2HTTPResponse response) throws IOException {
+    private void writeLocal(HttpExchange exchange, String requestId, String method, String path, LocalResponse response)
+            throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", response.contentType());
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        exchange.getResponseHeaders().set("apigw-requestid", requestId);
+        metrics.record(method + " " + path, response.status());
+        byte[] body = response.body();
+        exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);
+        if (body.length > 0 && !"HEAD".equals(method)) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private void write(HttpExchange exchange, String requestId, String route, APIGatewayV2HTTPResponse response) throws IOException {
         byte[] body = response.getBody() == null ? new byte[0]
                 : response.getIsBase64Encoded() ? Base64.getDecoder().decode(response.getBody())
                 : response.getBody().getBytes(StandardCharsets.UTF_8);
@@ -163,6 +325,7 @@ public final class HttpApiGateway implements AutoCloseable {
         }
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
         int status = response.getStatusCode() == 0 ? 200 : response.getStatusCode();
+        metrics.record(route, status);
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
             try (OutputStream out = exchange.getResponseBody()) {
@@ -193,7 +356,8 @@ public final class HttpApiGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        if (server != null) server.stop(0);
+        if (httpsServer != null) httpsServer.stop(0);
         executor.shutdownNow();
     }
 }

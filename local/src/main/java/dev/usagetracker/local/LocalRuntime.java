@@ -33,12 +33,21 @@ public final class LocalRuntime implements AutoCloseable {
     public record Options(Path projectRoot, String host, int port, Optional<Emulators> emulators,
                           Map<String, String> environment, Optional<String> adminApiKey,
                           Optional<Duration> batchWindow, int visibilityTimeoutSeconds, int maxConcurrency,
-                          boolean prewarm, String resourcePrefix) {}
+                          boolean prewarm, String resourcePrefix, int httpsPort, boolean httpsOnly) {
+        /** Plain HTTP only (the tests' usual setup). */
+        public Options(Path projectRoot, String host, int port, Optional<Emulators> emulators,
+                       Map<String, String> environment, Optional<String> adminApiKey, Optional<Duration> batchWindow,
+                       int visibilityTimeoutSeconds, int maxConcurrency, boolean prewarm, String resourcePrefix) {
+            this(projectRoot, host, port, emulators, environment, adminApiKey, batchWindow, visibilityTimeoutSeconds,
+                    maxConcurrency, prewarm, resourcePrefix, -1, false);
+        }
+    }
 
     private final Options options;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, FunctionPool> pools = new LinkedHashMap<>();
     private HttpApiGateway gateway;
+    private LocalTls tls;
     private Emulators emulators;
     private String adminApiKey;
     private boolean adminKeyGenerated;
@@ -100,7 +109,12 @@ public final class LocalRuntime implements AutoCloseable {
 
         for (SamTemplate.Function f : template.functions()) {
             Map<String, String> env = new HashMap<>(base);
-            env.putAll(resources.environment(f));
+            Map<String, String> templateEnv = resources.environment(f);
+            env.putAll(templateEnv);
+            // A variable the template sets can be overridden from the environment (ADMIN_ALLOWED_CIDRS=… ./scripts/dev).
+            templateEnv.keySet().forEach(k -> {
+                if (options.environment().containsKey(k)) env.put(k, options.environment().get(k));
+            });
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
             FunctionPool pool = new FunctionPool(f, options.projectRoot(), env, options.maxConcurrency());
@@ -116,7 +130,13 @@ public final class LocalRuntime implements AutoCloseable {
 
         if (options.prewarm()) prewarm();
 
-        gateway = new HttpApiGateway(options.host(), options.port(), List.copyOf(pools.values()));
+        gateway = new HttpApiGateway(options.host(), options.httpsOnly() ? -1 : options.port(), List.copyOf(pools.values()));
+        if (options.httpsPort() >= 0) {
+            tls = LocalTls.loadOrCreate(options.projectRoot().resolve(".local/tls"));
+            gateway.withHttps(options.host(), options.httpsPort(), tls.context());
+        }
+        DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
+                () -> List.copyOf(mappings));
         gateway.start();
         closeables.add(gateway);
 
@@ -164,7 +184,15 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://" + options.host() + ":" + gateway.port();
+        return gateway.port() >= 0 ? "http://" + options.host() + ":" + gateway.port() : httpsUrl();
+    }
+
+    public String httpsUrl() {
+        return gateway.httpsPort() < 0 ? null : "https://" + options.host() + ":" + gateway.httpsPort();
+    }
+
+    public Optional<LocalTls> tls() {
+        return Optional.ofNullable(tls);
     }
 
     public int port() {
@@ -183,6 +211,10 @@ public final class LocalRuntime implements AutoCloseable {
         return pools;
     }
 
+    public RuntimeMetrics metrics() {
+        return gateway.metrics();
+    }
+
     public List<SqsEventSourceMapping> eventSourceMappings() {
         return mappings;
     }
@@ -191,14 +223,22 @@ public final class LocalRuntime implements AutoCloseable {
     public String summary() {
         StringBuilder sb = new StringBuilder();
         sb.append("\nusage-tracker local runtime is ready\n\n");
-        sb.append("  API        ").append(baseUrl()).append('\n');
+        if (gateway.port() >= 0) sb.append("  API        ").append("http://" + options.host() + ":" + gateway.port()).append('\n');
+        if (tls != null) {
+            sb.append("  API (TLS)  ").append(httpsUrl()).append("  (self-signed; trust ").append(tls.certificate())
+                    .append(", e.g. curl --cacert)").append('\n');
+        }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   HitsQueue → HitConsumerFunction (event source mapping)\n"));
+        mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        sb.append("  docs       ").append(baseUrl()).append(SwaggerUi.PAGE).append("  (Swagger UI)\n");
+        sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
+        sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');
         if (emulators != null) {
-            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
-            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)\n");
+            Map<String, Boolean> up = emulators.health();
+            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)  ").append(state(up.get("sqs"))).append('\n');
+            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)  ").append(state(up.get("redis"))).append('\n');
             sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
@@ -210,6 +250,10 @@ public final class LocalRuntime implements AutoCloseable {
         }
         sb.append("\nCtrl-C stops everything started here.\n");
         return sb.toString();
+    }
+
+    private static String state(Boolean up) {
+        return Boolean.TRUE.equals(up) ? "up" : "DOWN";
     }
 
     @Override
@@ -237,7 +281,9 @@ public final class LocalRuntime implements AutoCloseable {
                 Integer.parseInt(env.getOrDefault("LOCAL_VISIBILITY_TIMEOUT_SECONDS", "0")),
                 Integer.parseInt(env.getOrDefault("LOCAL_MAX_CONCURRENCY", "4")),
                 !"false".equalsIgnoreCase(env.get("LOCAL_PREWARM")),
-                env.getOrDefault("LOCAL_RESOURCE_PREFIX", ""));
+                env.getOrDefault("LOCAL_RESOURCE_PREFIX", ""),
+                Integer.parseInt(env.getOrDefault("HTTPS_PORT", "3443")),
+                "true".equalsIgnoreCase(env.get("LOCAL_HTTPS_ONLY")) || List.of(args).contains("--https-only"));
         LocalRuntime runtime = start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "local-runtime-shutdown"));
         System.out.println(runtime.summary());

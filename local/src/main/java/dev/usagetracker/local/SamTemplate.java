@@ -27,7 +27,8 @@ public final class SamTemplate {
 
     public record Resource(String logicalId, String type, Map<String, Object> properties) {}
 
-    public record HttpRoute(String method, String path) {}
+    /** A route; {@code authorizer} names the function of its Lambda REQUEST authorizer, if any. */
+    public record HttpRoute(String method, String path, Optional<String> authorizer) {}
 
     public record QueueEvent(String queueLogicalId, int batchSize, int batchingWindowSeconds, boolean reportsItemFailures) {}
 
@@ -72,6 +73,15 @@ public final class SamTemplate {
         Map<String, Object> globalFunction = map(map(root.get("Globals")).get("Function"));
         Map<String, Object> globalEnv = map(map(globalFunction.get("Environment")).get("Variables"));
 
+        // Lambda authorizers of the HTTP APIs: authorizer name → function logical id.
+        Map<String, String> authorizers = new LinkedHashMap<>();
+        map(root.get("Resources")).forEach((id, raw) -> {
+            if ("AWS::Serverless::HttpApi".equals(map(raw).get("Type"))) {
+                map(map(map(map(raw).get("Properties")).get("Auth")).get("Authorizers")).forEach((name, def) -> {
+                    if (map(def).get("FunctionArn") instanceof Intrinsic arn) authorizers.put(name, arn.argument().split("\\.")[0]);
+                });
+            }
+        });
         Map<String, Resource> resources = new LinkedHashMap<>();
         List<Function> functions = new ArrayList<>();
         map(root.get("Resources")).forEach((id, raw) -> {
@@ -79,13 +89,14 @@ public final class SamTemplate {
             Resource resource = new Resource(id, (String) r.get("Type"), map(r.get("Properties")));
             resources.put(id, resource);
             if ("AWS::Serverless::Function".equals(resource.type())) {
-                functions.add(function(resource, globalFunction, globalEnv));
+                functions.add(function(resource, globalFunction, globalEnv, authorizers));
             }
         });
         return new SamTemplate(parameters, resources, functions);
     }
 
-    private static Function function(Resource r, Map<String, Object> globals, Map<String, Object> globalEnv) {
+    private static Function function(Resource r, Map<String, Object> globals, Map<String, Object> globalEnv,
+                                     Map<String, String> authorizers) {
         Map<String, Object> p = r.properties();
         Map<String, Object> env = new LinkedHashMap<>(globalEnv);
         env.putAll(map(map(p.get("Environment")).get("Variables")));
@@ -95,7 +106,11 @@ public final class SamTemplate {
             Map<String, Object> event = map(rawEvent);
             Map<String, Object> ep = map(event.get("Properties"));
             switch (String.valueOf(event.get("Type"))) {
-                case "HttpApi" -> routes.add(new HttpRoute(String.valueOf(ep.get("Method")).toUpperCase(), (String) ep.get("Path")));
+                case "HttpApi" -> {
+                    Object name = map(ep.get("Auth")).get("Authorizer");
+                    routes.add(new HttpRoute(String.valueOf(ep.get("Method")).toUpperCase(), (String) ep.get("Path"),
+                            Optional.ofNullable(name == null ? null : authorizers.get(String.valueOf(name)))));
+                }
                 case "SQS" -> {
                     Intrinsic arn = (Intrinsic) ep.get("Queue");
                     queue = Optional.of(new QueueEvent(arn.argument().split("\\.")[0],

@@ -58,6 +58,10 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         return this;
     }
 
+    public String functionName() {
+        return function.function().logicalId();
+    }
+
     public long invocations() {
         return invocations.get();
     }

@@ -47,7 +47,7 @@ class RateLimitConcurrencyIT {
                 "REDIS_TIMEOUT_MS", "3000",
                 "REDIS_CONNECT_TIMEOUT_MS", "5000");
         try (LocalRuntime a = start(stack, env); LocalRuntime b = start(stack, env)) {
-            new DynamoClientStore(stack.dynamo(), PREFIX + "ClientsTable").assignPlan("admin", "ops");
+            new DynamoClientStore(stack.dynamo(), PREFIX + "ClientsTable", java.time.Clock.systemUTC()).assignPlan("admin", "ops");
             List<HttpJson> apis = List.of(new HttpJson(a.baseUrl()), new HttpJson(b.baseUrl()));
             String id = "hammer-" + UUID.randomUUID().toString().substring(0, 8);
             Reply registered = apis.get(0).post("/api/register",

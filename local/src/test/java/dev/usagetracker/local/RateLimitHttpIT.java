@@ -43,7 +43,7 @@ class RateLimitHttpIT {
                                 + "\"short\":{\"ingest\":\"2/2s\"}}"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 2, false, PREFIX));
         api = new HttpJson(runtime.baseUrl());
-        clients = new DynamoClientStore(stack.dynamo(), PREFIX + "ClientsTable");
+        clients = new DynamoClientStore(stack.dynamo(), PREFIX + "ClientsTable", java.time.Clock.systemUTC());
         clients.assignPlan("admin", "ops");
         adminToken = token(ADMIN_KEY);
     }

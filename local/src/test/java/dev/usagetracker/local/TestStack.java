@@ -51,6 +51,7 @@ public final class TestStack implements AutoCloseable {
 
     public Emulators emulators() { return emulators; }
     public ResourceBootstrap resources() { return resources; }
+    public KmsClient kms() { return kms; }
     /** What a function container sees: endpoints, credentials, table/queue/key names. */
     public Map<String, String> environment() { return environment; }
     public Config config() { return Config.from(environment); }

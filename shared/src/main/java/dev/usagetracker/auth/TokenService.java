@@ -82,14 +82,22 @@ public final class TokenService {
         return new AccessToken(jwt.serialize(), "Bearer", ttl.toSeconds());
     }
 
+    /** A token that passed every check, with its expiry (a cached verdict must not outlive it). */
+    public record VerifiedToken(Principal principal, Instant expiresAt) {}
+
     public Principal verify(String token) {
+        return verifyToken(token).principal();
+    }
+
+    public VerifiedToken verifyToken(String token) {
         try {
             JWTClaimsSet claims = processor().process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
                     .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
             String plan = claims.getStringClaim("plan");
-            return new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes,
-                    plan == null || plan.isBlank() ? Principal.DEFAULT_PLAN : plan);
+            return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes,
+                    plan == null || plan.isBlank() ? Principal.DEFAULT_PLAN : plan),
+                    claims.getExpirationTime().toInstant());
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             throw ApiException.unauthorized("The access token is invalid or expired.");
         }

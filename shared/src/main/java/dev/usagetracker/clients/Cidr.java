@@ -20,8 +20,10 @@ public final class Cidr {
             if (IPV4.matcher(text).matches()) {
                 return Optional.of(InetAddress.getByName(text));
             }
-            // A string with ':' is parsed as an IPv6 literal by the JDK, never resolved.
-            if (text.indexOf(':') >= 0 && IPV6_CHARS.matcher(text).matches()) {
+            // The JDK parses a string as an IPv6 literal (never resolving it) only if it contains ':' and
+            // starts with a hex digit or ':'; anything else would go to the resolver.
+            if (text.indexOf(':') >= 0 && IPV6_CHARS.matcher(text).matches()
+                    && (text.charAt(0) == ':' || Character.digit(text.charAt(0), 16) >= 0)) {
                 return Optional.of(InetAddress.getByName(text));
             }
         } catch (UnknownHostException e) {
@@ -44,6 +46,34 @@ public final class Cidr {
             prefix = Integer.parseInt(parts[1]);
             if (prefix > max) return Optional.empty();
         }
-        return Optional.of(address.get().getHostAddress() + "/" + prefix);
+        byte[] bytes = address.get().getAddress();
+        for (int bit = prefix; bit < max; bit++) bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8)); // network address
+        try {
+            return Optional.of(InetAddress.getByAddress(bytes).getHostAddress() + "/" + prefix);
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Whether {@code address} lies in the normalised block {@code cidr} (as stored by {@link #normalize}). */
+    public static boolean contains(String cidr, InetAddress address) {
+        String[] parts = cidr.split("/", 2);
+        Optional<InetAddress> network = parseAddress(parts[0]);
+        if (network.isEmpty() || parts.length != 2) return false;
+        byte[] net = network.get().getAddress();
+        byte[] ip = address.getAddress();
+        if (net.length != ip.length) return false;
+        int prefix = Integer.parseInt(parts[1]);
+        for (int bit = 0; bit < prefix; bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((net[bit / 8] & mask) != (ip[bit / 8] & mask)) return false;
+        }
+        return true;
+    }
+
+    /** Whether {@code ip} (a literal) lies in any of the blocks; false for an unparsable address. */
+    public static boolean anyContains(java.util.Collection<String> cidrs, String ip) {
+        Optional<InetAddress> address = parseAddress(ip);
+        return address.isPresent() && cidrs.stream().anyMatch(c -> contains(c, address.get()));
     }
 }

@@ -36,4 +36,18 @@ public interface ClientStore {
 
     /** Points an existing client at a new API key (the old key stops working). */
     void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext);
+
+    /**
+     * Issues a new key; the current one keeps working until {@code previousValidUntil} (immediately
+     * invalid if that is not in the future). Fails with {@link DuplicateClientException} of
+     * {@link Conflict#API_KEY} if another rotation of the same client won the race.
+     */
+    void rotateApiKey(String clientId, String currentApiKeyHash, String newApiKeyHash, byte[] newApiKeyCiphertext,
+                      java.time.Instant previousValidUntil);
+
+    /** The keyed hash of the client's current API key. */
+    Optional<String> currentApiKeyHash(String clientId);
+
+    /** Replaces the client's IP allowlist (normalised CIDR blocks; empty = any address). */
+    void updateAllowedIps(String clientId, List<String> allowedIps);
 }

@@ -64,6 +64,9 @@ public final class RegistrationService {
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);
 
+        if (AdminBootstrap.ADMIN_CLIENT_ID.equals(request.clientId())) {
+            throw ApiException.conflict("The client_id is already taken."); // reserved for the bootstrapped admin
+        }
         String clientId = request.clientId() != null ? request.clientId() : generateClientId(name);
         Instant createdAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         for (int attempt = 0; ; attempt++) {

@@ -27,7 +27,9 @@ public record Config(
         int usageShards,
         String redisUrl,
         RedisSettings redis,
-        RateLimitSettings rateLimits) {
+        RateLimitSettings rateLimits,
+        java.util.List<String> adminAllowedCidrs,
+        Duration authCacheTtl) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -53,7 +55,9 @@ public record Config(
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
                 RedisSettings.from(env),
-                RateLimitSettings.from(env));
+                RateLimitSettings.from(env),
+                cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
+                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))));
     }
 
     /**
@@ -68,6 +72,14 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    /** A misspelt block fails the container's start rather than silently allowing or denying. */
+    private static java.util.List<String> cidrs(String csv) {
+        return java.util.Arrays.stream(csv.split(",")).map(String::trim).filter(c -> !c.isEmpty())
+                .map(c -> dev.usagetracker.clients.Cidr.normalize(c).orElseThrow(() ->
+                        new IllegalArgumentException("ADMIN_ALLOWED_CIDRS: not a CIDR block: " + c)))
+                .toList();
     }
 
     public Optional<URI> endpoint(String service) {

@@ -14,7 +14,7 @@ import java.util.TreeMap;
  * from a header a client can set.
  */
 public record HttpRequest(String method, String path, Map<String, String> headers, Map<String, String> query,
-                          byte[] body, String sourceIp, String requestId) {
+                          byte[] body, String sourceIp, String requestId, Map<String, Object> authorizerContext) {
 
     /** API Gateway HTTP APIs accept 10 MB; this service takes at most 256 KiB per request. */
     public static final int MAX_BODY_BYTES = 256 * 1024;
@@ -31,8 +31,15 @@ public record HttpRequest(String method, String path, Map<String, String> header
         String method = ctx != null && ctx.getHttp() != null ? ctx.getHttp().getMethod() : "GET";
         String ip = ctx != null && ctx.getHttp() != null ? ctx.getHttp().getSourceIp() : null;
         String requestId = ctx != null ? ctx.getRequestId() : null;
+        // Only API Gateway can set the authorizer context; a client cannot forge it.
+        Map<String, Object> authorizer = new java.util.HashMap<>();
+        if (ctx != null && ctx.getAuthorizer() != null && ctx.getAuthorizer().getLambda() != null) {
+            ctx.getAuthorizer().getLambda().forEach((k, v) -> {
+                if (k != null && v != null) authorizer.put(k, v);
+            });
+        }
         return new HttpRequest(method == null ? "GET" : method.toUpperCase(Locale.ROOT), event.getRawPath(),
-                headers, query, body, ip, requestId == null ? "" : requestId);
+                headers, query, body, ip, requestId == null ? "" : requestId, Map.copyOf(authorizer));
     }
 
     public Optional<String> header(String name) {

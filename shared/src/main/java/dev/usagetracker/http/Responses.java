@@ -54,6 +54,11 @@ public final class Responses {
         headers.put("Content-Type", contentType);
         headers.put("Cache-Control", "no-store");
         headers.put("X-Content-Type-Options", "nosniff");
+        // An API answers data, never pages: no framing, no scripts, no referrers, HTTPS only.
+        headers.put("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+        headers.put("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        headers.put("X-Frame-Options", "DENY");
+        headers.put("Referrer-Policy", "no-referrer");
         return headers;
     }
 

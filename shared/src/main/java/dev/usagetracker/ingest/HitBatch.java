@@ -11,6 +11,12 @@ import java.util.List;
 public record HitBatch(int v, String batchId, int part, int offset, String clientId, Instant receivedAt,
                        List<PackedHit> hits) {
 
+    /**
+     * A part is written in one DynamoDB transaction (≤ 100 items) with its daily and hourly aggregates,
+     * so the ingest side splits a request whose hits span more distinct days and hours than this.
+     */
+    public static final int MAX_AGGREGATES_PER_PART = 96;
+
     /** A hit in transit: epoch millis, address, endpoint. */
     public record PackedHit(long t, String ip, String ep) {
         public Instant timestamp() {

@@ -36,10 +36,12 @@ public final class DynamoClientStore implements ClientStore {
 
     private final DynamoDbClient dynamo;
     private final String table;
+    private final java.time.Clock clock;
 
-    public DynamoClientStore(DynamoDbClient dynamo, String table) {
+    public DynamoClientStore(DynamoDbClient dynamo, String table, java.time.Clock clock) {
         this.dynamo = dynamo;
         this.table = table;
+        this.clock = clock;
     }
 
     @Override
@@ -71,8 +73,13 @@ public final class DynamoClientStore implements ClientStore {
         if (guard == null || !guard.containsKey("owner")) return Optional.empty();
         // The guard is deleted in the same transaction that re-keys a client; the check is belt and braces.
         var client = row(guard.get("owner").s());
-        return client != null && client.containsKey("name") && apiKeyHash.equals(client.get("api_key_hash").s())
-                ? Optional.of(toClient(client)) : Optional.empty();
+        if (client == null || !client.containsKey("name")) return Optional.empty();
+        if (apiKeyHash.equals(client.get("api_key_hash").s())) return Optional.of(toClient(client));
+        // The key before the last rotation works until its grace period ends.
+        boolean previous = client.containsKey("previous_api_key_hash") && apiKeyHash.equals(client.get("previous_api_key_hash").s())
+                && client.containsKey("previous_key_expires_at")
+                && clock.instant().getEpochSecond() < Long.parseLong(client.get("previous_key_expires_at").n());
+        return previous ? Optional.of(toClient(client)) : Optional.empty();
     }
 
     @Override
@@ -158,6 +165,72 @@ public final class DynamoClientStore implements ClientStore {
                 .updateExpression("SET #p = :plan")
                 .expressionAttributeNames(Map.of("#k", "kind", "#p", "plan"))
                 .expressionAttributeValues(Map.of(":client", s("client"), ":plan", s(plan))));
+    }
+
+    @Override
+    public void rotateApiKey(String clientId, String currentHash, String newHash, byte[] newCiphertext, Instant previousValidUntil) {
+        Map<String, AttributeValue> client = row(clientId);
+        if (client == null) throw new IllegalStateException("no client " + clientId);
+        boolean grace = previousValidUntil.isAfter(clock.instant());
+        String older = client.containsKey("previous_api_key_hash") ? client.get("previous_api_key_hash").s() : null;
+        List<TransactWriteItem> items = new ArrayList<>();
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":current", s(currentHash));
+        values.put(":new", s(newHash));
+        values.put(":enc", AttributeValue.fromB(SdkBytes.fromByteArray(newCiphertext)));
+        String update = "SET api_key_hash = :new, api_key_enc = :enc";
+        if (grace) {
+            values.put(":until", AttributeValue.fromN(Long.toString(previousValidUntil.getEpochSecond())));
+            update += ", previous_api_key_hash = :current, previous_key_expires_at = :until";
+        } else {
+            update += " REMOVE previous_api_key_hash, previous_key_expires_at";
+        }
+        String expression = update;
+        // Conditional on the key being rotated still being current: of two concurrent rotations one wins.
+        items.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(Map.of("client_id", s(clientId)))
+                .conditionExpression("api_key_hash = :current")
+                .updateExpression(expression).expressionAttributeValues(values)).build());
+        items.add(putNew(guard(KEY_GUARD + newHash, clientId)));
+        if (grace) {
+            // The old guard lives on until the grace period ends; TTL then removes it.
+            items.add(TransactWriteItem.builder().update(u -> u.tableName(table)
+                    .key(Map.of("client_id", s(KEY_GUARD + currentHash)))
+                    .updateExpression("SET expires_at = :until")
+                    .expressionAttributeValues(Map.of(":until", values.get(":until")))).build());
+        } else {
+            items.add(TransactWriteItem.builder().delete(d -> d.tableName(table)
+                    .key(Map.of("client_id", s(KEY_GUARD + currentHash)))).build());
+        }
+        if (older != null && !older.equals(currentHash) && !older.equals(newHash)) {
+            items.add(TransactWriteItem.builder().delete(d -> d.tableName(table)
+                    .key(Map.of("client_id", s(KEY_GUARD + older)))).build());
+        }
+        try {
+            dynamo.transactWriteItems(r -> r.transactItems(items));
+        } catch (TransactionCanceledException e) {
+            throw new DuplicateClientException(Conflict.API_KEY);
+        }
+    }
+
+    @Override
+    public Optional<String> currentApiKeyHash(String clientId) {
+        return Optional.ofNullable(keyHashOf(clientId));
+    }
+
+    @Override
+    public void updateAllowedIps(String clientId, List<String> allowedIps) {
+        var request = software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest.builder().tableName(table)
+                .key(Map.of("client_id", s(clientId)))
+                .conditionExpression("attribute_exists(client_id) AND #k = :client");
+        if (allowedIps.isEmpty()) {
+            request.updateExpression("REMOVE allowed_ips").expressionAttributeNames(Map.of("#k", "kind"))
+                    .expressionAttributeValues(Map.of(":client", s("client")));
+        } else {
+            request.updateExpression("SET allowed_ips = :ips").expressionAttributeNames(Map.of("#k", "kind"))
+                    .expressionAttributeValues(Map.of(":client", s("client"),
+                            ":ips", AttributeValue.fromL(allowedIps.stream().map(DynamoClientStore::s).toList())));
+        }
+        dynamo.updateItem(request.build());
     }
 
     private String keyHashOf(String clientId) {

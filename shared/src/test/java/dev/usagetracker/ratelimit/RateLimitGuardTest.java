@@ -140,6 +140,6 @@ class RateLimitGuardTest {
     }
 
     private static dev.usagetracker.http.HttpRequest request(String ip) {
-        return new dev.usagetracker.http.HttpRequest("POST", "/api/register", Map.of(), Map.of(), new byte[0], ip, "r");
+        return new dev.usagetracker.http.HttpRequest("POST", "/api/register", Map.of(), Map.of(), new byte[0], ip, "r", Map.of());
     }
 }

@@ -1,0 +1,39 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.auth.Principal;
+import dev.usagetracker.clients.ClientSettingsService;
+import dev.usagetracker.clients.ClientSettingsService.RotationRequest;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Json;
+import dev.usagetracker.http.Responses;
+import java.util.Optional;
+
+/** POST /api/keys/rotate: a new API key; the old one keeps working for the grace period. */
+public final class RotateKeyHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    private final Authenticator authenticator;
+    private final ClientSettingsService settings;
+
+    public RotateKeyHandler() {
+        this(Container.app().authenticator(), Container.app().clientSettings());
+    }
+
+    public RotateKeyHandler(Authenticator authenticator, ClientSettingsService settings) {
+        this.authenticator = authenticator;
+        this.settings = settings;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return ApiGateway.serve(event, request -> {
+            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
+            RotationRequest body = request.body().length == 0 ? null
+                    : Json.bind(request.jsonBody().node(), RotationRequest.class);
+            return Responses.json(200, settings.rotateKey(caller, body));
+        });
+    }
+}

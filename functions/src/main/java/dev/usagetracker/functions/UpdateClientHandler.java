@@ -1,0 +1,38 @@
+package dev.usagetracker.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.auth.Principal;
+import dev.usagetracker.clients.ClientSettingsService;
+import dev.usagetracker.clients.ClientSettingsService.SettingsRequest;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Json;
+import dev.usagetracker.http.Responses;
+import java.util.Optional;
+
+/** PATCH /api/clients/me: the caller's own settings (its IP allowlist). */
+public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    private final Authenticator authenticator;
+    private final ClientSettingsService settings;
+
+    public UpdateClientHandler() {
+        this(Container.app().authenticator(), Container.app().clientSettings());
+    }
+
+    public UpdateClientHandler(Authenticator authenticator, ClientSettingsService settings) {
+        this.authenticator = authenticator;
+        this.settings = settings;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return ApiGateway.serve(event, request -> {
+            SettingsRequest body = Json.bind(request.jsonBody().node(), SettingsRequest.class);
+            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
+            return Responses.json(200, settings.update(caller, body, request.sourceIp()));
+        });
+    }
+}
