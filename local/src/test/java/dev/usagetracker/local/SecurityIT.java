@@ -40,7 +40,7 @@ class SecurityIT {
         // AUTH_CACHE_SECONDS=0: revocations are checked at once here; deployed, a warm container may
         // honour a revoked key for up to the cache TTL (60 s, docs/security.md).
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0"), Optional.of(ADMIN_KEY),
+                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "off"), Optional.of(ADMIN_KEY),
                 Optional.of(Duration.ofMillis(200)), 2, 4, false, "sec-"));
         api = new HttpJson(runtime.baseUrl());
     }
