@@ -113,7 +113,14 @@ public final class Authenticator {
         if (!verifiedToken.expiresAt().isAfter(clock.instant().minusSeconds(30))) {
             return AccessVerdict.unauthenticated("The access token is invalid or expired.");
         }
-        Principal principal = verifiedToken.principal();
+        return verdict(verifiedToken.principal(), sourceIp);
+    }
+
+    /**
+     * The rest of the same decision for a caller whose credential was checked already (a stream ticket,
+     * a long-lived stream re-checked): its client still exists and may call from this address.
+     */
+    public AccessVerdict verdict(Principal principal, String sourceIp) {
         Optional<Client> client = byId.get(principal.clientId(), clients::find);
         if (client.isEmpty()) {
             return AccessVerdict.unauthenticated("The access token's client no longer exists.");

@@ -1,6 +1,7 @@
 package dev.usagetracker.config;
 
 import dev.usagetracker.ratelimit.RateLimitSettings;
+import dev.usagetracker.realtime.StreamSettings;
 import dev.usagetracker.redis.RedisSettings;
 import java.net.URI;
 import java.time.Duration;
@@ -29,7 +30,8 @@ public record Config(
         RedisSettings redis,
         RateLimitSettings rateLimits,
         java.util.List<String> adminAllowedCidrs,
-        Duration authCacheTtl) {
+        Duration authCacheTtl,
+        StreamSettings stream) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -57,7 +59,8 @@ public record Config(
                 RedisSettings.from(env),
                 RateLimitSettings.from(env),
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
-                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))));
+                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
+                StreamSettings.from(env));
     }
 
     /**
