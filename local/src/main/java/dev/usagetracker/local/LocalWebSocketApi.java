@@ -128,6 +128,16 @@ public final class LocalWebSocketApi implements AutoCloseable {
     }
 
     private Object handshake(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+        try {
+            return accept(request, response, callback);
+        } catch (RuntimeException e) {
+            // Answered here: Jetty would log the request URI, and the query string holds the access token.
+            LOG.error("websocket handshake failed ({})", e.getClass().getSimpleName());
+            return refuse(response, callback, 500, "Internal server error");
+        }
+    }
+
+    private Object accept(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
         String connectionId = connectionId();
         APIGatewayV2WebSocketResponse answer = invoke("$connect", connectionId, request);
         int status = answer == null || answer.getStatusCode() == 0 ? 500 : answer.getStatusCode();
