@@ -1,6 +1,11 @@
 package dev.usagetracker;
 
 import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.cache.CachedUsage;
+import dev.usagetracker.cache.ResponseCache;
+import dev.usagetracker.cache.UsageCounters;
+import dev.usagetracker.realtime.UsageEvents;
+import dev.usagetracker.usage.UsageStore;
 import dev.usagetracker.auth.TokenService;
 import dev.usagetracker.clients.AdminBootstrap;
 import dev.usagetracker.clients.ClientSettingsService;
@@ -34,9 +39,11 @@ import dev.usagetracker.realtime.StreamConnections;
 import dev.usagetracker.realtime.StreamTickets;
 import dev.usagetracker.realtime.UsageFanout;
 import dev.usagetracker.redis.Redis;
+import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoConnectionStore;
 import dev.usagetracker.store.DynamoHitLedger;
+import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
@@ -74,6 +81,9 @@ public final class App {
     private final Lazy<Optional<Redis>> redis;
     private final Lazy<RateLimitGuard> rateLimits;
     private final Lazy<ConnectionStore> connectionStore;
+    private final Lazy<ResponseCache> responseCache;
+    private final Lazy<Optional<UsageCounters>> counters;
+    private final Lazy<CachedUsage> cachedUsage;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -118,10 +128,32 @@ public final class App {
                 config.adminAllowedCidrs(), clock, config.authCacheTtl()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
-        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
-        consumer = new Lazy<>(() -> new HitConsumer(ledger.get()));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
+                new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
+        responseCache = new Lazy<>(new Supplier<>() {
+            @Override
+            public ResponseCache get() {
+                return new ResponseCache(redis.get(), clock);
+            }
+        });
+        counters = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<UsageCounters> get() {
+                return redis.get().map(r -> new UsageCounters(r, responseCache.get(), new UsageEvents(r), clientStore.get(),
+                        usage.get(), clock, retention));
+            }
+        });
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
+                config.retryBackoff().base(), config.retryBackoff().max()),
+                parts -> counters.get().ifPresent(c -> c.committed(parts))));
+        cachedUsage = new Lazy<>(new Supplier<>() {
+            @Override
+            public CachedUsage get() {
+                return new CachedUsage(usage.get(), responseCache.get(), counters.get(), clock);
+            }
+        });
         rateLimits = new Lazy<>(new Supplier<>() {
             @Override
             public RateLimitGuard get() {
@@ -181,6 +213,15 @@ public final class App {
         }.get();
         return new UsageFanout(connectionStore.get(), connections);
     }
+    /** /daily and /top behind the versioned response cache. */
+    public CachedUsage cachedUsage() { return cachedUsage.get(); }
+    /** The Redis mirror of the aggregates, if Redis is configured. */
+    public Optional<UsageCounters> counters() { return counters.get(); }
+    public dev.usagetracker.cache.Prefetch prefetch() {
+        return new dev.usagetracker.cache.Prefetch(counters.get(), usageStore());
+    }
+
+    public UsageStore usageStore() { return new DynamoUsageStore(dynamo.get(), config.usageTable(), new UsageKeys(config.usageShards())); }
 
     public IngestRequest.Parser ingestRequestParser() {
         return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));

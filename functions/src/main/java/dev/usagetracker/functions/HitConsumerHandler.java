@@ -23,12 +23,22 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         List<HitConsumer.QueuedMessage> messages = event.getRecords().stream()
-                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), correlationId(m)))
+                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), correlationId(m),
+                        m.getReceiptHandle(), receiveCount(m)))
                 .toList();
         List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new)
                 .toList();
         return new SQSBatchResponse(failures);
+    }
+
+    private static int receiveCount(SQSEvent.SQSMessage m) {
+        String n = m.getAttributes() == null ? null : m.getAttributes().get("ApproximateReceiveCount");
+        try {
+            return n == null ? 1 : Integer.parseInt(n);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 
     private static String correlationId(SQSEvent.SQSMessage message) {

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.ingest.IdempotencyKey;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.http.ApiGateway;
@@ -11,7 +12,7 @@ import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
 
-/** POST /api/logs: one hit or a batch → 202 once every hit is durable. */
+/** POST /api/logs: one hit or a batch → 202 once every hit is durable; an Idempotency-Key makes retries safe. */
 public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final IngestRequest.Parser parser;
     private final IngestService ingest;
@@ -33,7 +34,7 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
             IngestRequest hits = parser.parse(request);
             // n hits cost n units, taken before anything is queued: a refused batch leaves no trace
             return rateLimits.forClient(hits.principal(), RouteClass.INGEST, hits.hits().size(),
-                    () -> Responses.json(202, ingest.accept(hits.principal(), hits.hits())));
+                    () -> Responses.json(202, ingest.accept(hits.principal(), hits.hits(), IdempotencyKey.from(request))));
         });
     }
 }

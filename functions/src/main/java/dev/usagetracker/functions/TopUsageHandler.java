@@ -10,19 +10,20 @@ import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
-import dev.usagetracker.usage.UsageService;
+import dev.usagetracker.cache.CachedUsage;
+import dev.usagetracker.cache.ResponseCache;
 
 /** GET /api/usage/top?limit=&hours= → the busiest clients (admin only). */
 public final class TopUsageHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
-    private final UsageService usage;
+    private final CachedUsage usage;
     private final RateLimitGuard rateLimits;
 
     public TopUsageHandler() {
-        this(Container.app().authenticator(), Container.app().usage(), Container.app().rateLimits());
+        this(Container.app().authenticator(), Container.app().cachedUsage(), Container.app().rateLimits());
     }
 
-    public TopUsageHandler(Authenticator authenticator, UsageService usage, RateLimitGuard rateLimits) {
+    public TopUsageHandler(Authenticator authenticator, CachedUsage usage, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.usage = usage;
         this.rateLimits = rateLimits;
@@ -35,7 +36,8 @@ public final class TopUsageHandler implements RequestHandler<APIGatewayV2HTTPEve
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
                 int limit = request.intParam("limit", 3, 1, 10);
                 int hours = request.intParam("hours", 24, 1, 24);
-                return Responses.json(200, usage.top(caller, limit, hours));
+                ResponseCache.Answer answer = usage.top(caller, limit, hours);
+                return Responses.rawJson(200, answer.json(), answer.headers());
             });
         });
     }

@@ -332,8 +332,8 @@ public final class HttpApiGateway implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", response.contentType());
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-        response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
+        response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
         metrics.record(method + " " + path, response.status());
         byte[] body = response.body();
         exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);

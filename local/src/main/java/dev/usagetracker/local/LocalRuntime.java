@@ -60,6 +60,9 @@ public final class LocalRuntime implements AutoCloseable {
     private LocalWebSocketApi webSockets;
     private Optional<UsageHub> usageHub = Optional.empty();
     private Optional<UsageStream> usageStreams = Optional.empty();
+    private Readiness readiness;
+    private SqsClient sqs;
+    private ResourceBootstrap resources;
 
     private LocalRuntime(Options options) {
         this.options = options;
@@ -87,9 +90,10 @@ public final class LocalRuntime implements AutoCloseable {
             closeables.add(emulators);
         }
         if (emulators != null) {
-            base.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
-            base.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
-            base.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
+            // An endpoint given with the emulators wins: the fault tests put a FaultProxy in between.
+            base.putIfAbsent("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+            base.putIfAbsent("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+            base.putIfAbsent("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
             base.putIfAbsent("AWS_ACCESS_KEY_ID", "local");
             base.putIfAbsent("AWS_SECRET_ACCESS_KEY", "local");
         }
@@ -103,8 +107,12 @@ public final class LocalRuntime implements AutoCloseable {
         closeables.add(dynamo);
         closeables.add(sqs);
         closeables.add(kms);
+        this.sqs = sqs;
         Map<String, String> parameters = new HashMap<>();
-        parameters.put("Stage", "local");
+        // A stage per resource prefix: REDIS_KEY_PREFIX is ut:<Stage>:, so the rate-limit counters of two
+        // runtimes sharing one redis-server never mix (as two deployed stages would not).
+        parameters.put("Stage", options.resourcePrefix().isEmpty() ? "local"
+                : "local-" + options.resourcePrefix().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-"));
         if (emulators != null) parameters.put("RedisUrl", emulators.redisUrl());
         // Template parameters can be given like variables, e.g. RateLimitIngest=5/1m (sam's --parameter-overrides).
         template.parameters().keySet().forEach(name -> {
@@ -120,7 +128,7 @@ public final class LocalRuntime implements AutoCloseable {
                 .orElse(options.port() <= 0 ? 0 : options.port() + 1);
         webSockets = LocalWebSocketApi.bind(options.host(), webSocketPort);
         closeables.add(webSockets);
-        ResourceBootstrap resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
+        resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
                 .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
 
         for (SamTemplate.Function f : template.functions()) {
@@ -156,15 +164,18 @@ public final class LocalRuntime implements AutoCloseable {
         }
         DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
                 () -> List.copyOf(mappings));
+        readiness = readiness(base, resources);
+        new HealthRoutes(readiness).register(gateway);
         startRealTime(template, app);
         gateway.start();
         closeables.add(gateway);
 
+        startSchedules(template);
         for (SamTemplate.Function f : template.functions()) {
             if (f.queueEvent().isEmpty()) continue;
             SamTemplate.QueueEvent q = f.queueEvent().get();
             Duration window = options.batchWindow().orElse(Duration.ofSeconds(q.batchingWindowSeconds()));
-            SqsEventSourceMapping esm = new SqsEventSourceMapping(sqs, resources.ref(q.queueLogicalId()),
+            SqsEventSourceMapping esm = new SqsEventSourceMapping(pollerSqs(base), resources.ref(q.queueLogicalId()),
                     resources.resolve(new SamTemplate.Intrinsic("GetAtt", q.queueLogicalId() + ".Arn")),
                     pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
             mappings.add(esm);
@@ -193,6 +204,69 @@ public final class LocalRuntime implements AutoCloseable {
         if (usageHub.isPresent() && !usageHub.get().awaitLive(Duration.ofSeconds(5))) {
             org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("live updates are not flowing yet: Redis is not answering");
         }
+    }
+
+    /**
+     * EventBridge schedules: each scheduled function runs once at start (pre-warming) and then on its
+     * rate, with a scheduled-event payload, in its own containers like any invocation.
+     */
+    private void startSchedules(SamTemplate template) {
+        var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "local-schedules");
+            t.setDaemon(true);
+            return t;
+        });
+        closeables.add(scheduler::shutdownNow);
+        for (SamTemplate.Function f : template.functions()) {
+            for (SamTemplate.ScheduleEvent schedule : f.schedules()) {
+                FunctionPool pool = pools.get(f.logicalId());
+                Runnable run = () -> {
+                    try {
+                        Object result = pool.invoke(new HashMap<>(Map.of("source", "aws.events",
+                                "detail-type", "Scheduled Event", "time", java.time.Instant.now().toString())));
+                        org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).info("{} ran: {}", f.logicalId(), result);
+                    } catch (Exception e) {
+                        org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("{} failed", f.logicalId(), e);
+                    }
+                };
+                // LOCAL_SCHEDULE_SECONDS shortens every schedule (tests, demos).
+                long period = Optional.ofNullable(options.environment().get("LOCAL_SCHEDULE_SECONDS"))
+                        .map(v -> (long) (Double.parseDouble(v) * 1000)).orElse(schedule.period().toMillis());
+                scheduler.scheduleAtFixedRate(run, 0, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /**
+     * The event source mapping's own SQS client, standing in for Lambda's pollers: a long poll waits
+     * up to a second, more than the functions' SQS attempt timeout, so it gets timeouts of its own.
+     */
+    private SqsClient pollerSqs(Map<String, String> base) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("AWS_SDK_ATTEMPT_TIMEOUT_MS_SQS", "5000");
+        env.put("AWS_SDK_CALL_TIMEOUT_MS_SQS", "10000");
+        SqsClient client = AwsClients.sqs(Config.from(env));
+        closeables.add(client);
+        return client;
+    }
+
+    /** Health probes on clients of their own: one attempt each, so a dead dependency answers within the deadline. */
+    private Readiness readiness(Map<String, String> base, ResourceBootstrap resources) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("AWS_MAX_ATTEMPTS", "1");
+        env.put("AWS_SDK_ATTEMPT_TIMEOUT_MS", Long.toString(Readiness.DEADLINE.toMillis()));
+        env.put("AWS_SDK_CALL_TIMEOUT_MS", Long.toString(Readiness.DEADLINE.toMillis()));
+        Config config = Config.from(env);
+        DynamoDbClient dynamo = AwsClients.dynamo(config);
+        SqsClient sqs = AwsClients.sqs(config);
+        KmsClient kms = AwsClients.kms(config);
+        closeables.add(dynamo);
+        closeables.add(sqs);
+        closeables.add(kms);
+        Optional<Integer> redisPort = emulators == null ? Optional.empty()
+                : Optional.of(java.net.URI.create(emulators.redisUrl()).getPort());
+        return new Readiness(dynamo, resources.ref("ClientsTable"), sqs, resources.ref("HitsQueue"),
+                resources.ref("HitsDeadLetterQueue"), kms, resources.ref("SigningKey"), redisPort, () -> mappings);
     }
 
     private void bootstrapAdmin(App app) throws IOException {
@@ -280,6 +354,20 @@ public final class LocalRuntime implements AutoCloseable {
         return mappings;
     }
 
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    /** The physical name or URL of a template resource (queue URL, table name, key id). */
+    public String resource(String logicalId) {
+        return resources.ref(logicalId);
+    }
+
+    /** The runtime's own SQS client (the one its event source mappings poll with). */
+    public SqsClient sqs() {
+        return sqs;
+    }
+
     /** What was started and where, for people. The admin key itself is printed only if it was generated. */
     public String summary() {
         StringBuilder sb = new StringBuilder();
@@ -308,6 +396,9 @@ public final class LocalRuntime implements AutoCloseable {
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
         }
+        Readiness.Report health = readiness.check();
+        sb.append("  health     ").append(baseUrl()).append("/health/ready: ").append(health.status()).append('\n');
+        Readiness.lines(health).forEach(line -> sb.append(line).append('\n'));
         if (adminKeyGenerated) {
             sb.append("  admin key  ").append(adminApiKey).append("  (generated; also in ").append(adminKeyFile).append(")\n");
         } else {
@@ -315,6 +406,27 @@ public final class LocalRuntime implements AutoCloseable {
         }
         sb.append("\nCtrl-C stops everything started here.\n");
         return sb.toString();
+    }
+
+    /**
+     * Where this runtime's queues and endpoints are, for tools run beside it (scripts/redrive-dlq).
+     * Local endpoints and the emulators' dummy credentials only; nothing secret.
+     */
+    void writeConnectionFile(Path file) throws IOException {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("HITS_QUEUE_URL", resource("HitsQueue"));
+        values.put("HITS_DLQ_URL", resource("HitsDeadLetterQueue"));
+        values.put("AWS_REGION", options.environment().getOrDefault("AWS_REGION", Emulators.REGION));
+        if (emulators != null) {
+            values.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+            values.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+            values.put("AWS_ACCESS_KEY_ID", "local");
+            values.put("AWS_SECRET_ACCESS_KEY", "local");
+        }
+        StringBuilder sb = new StringBuilder("# written by the local runtime at start; read by scripts/redrive-dlq\n");
+        values.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, sb.toString());
     }
 
     private static String state(Boolean up) {
@@ -351,6 +463,7 @@ public final class LocalRuntime implements AutoCloseable {
                 "true".equalsIgnoreCase(env.get("LOCAL_HTTPS_ONLY")) || List.of(args).contains("--https-only"));
         LocalRuntime runtime = start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "local-runtime-shutdown"));
+        runtime.writeConnectionFile(root.resolve(".local/runtime.env"));
         System.out.println(runtime.summary());
         Thread.currentThread().join();
     }

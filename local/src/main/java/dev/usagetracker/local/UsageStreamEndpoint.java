@@ -85,11 +85,6 @@ final class UsageStreamEndpoint implements HttpApiGateway.StreamingRoute {
     /** The caller the ticket was issued to, checked again as the authorizer would: client, allowlists. */
     private Principal ticketHolder(HttpRequest request) {
         Principal holder = tickets.redeem(request.queryParam("ticket").orElseThrow());
-        AccessVerdict verdict = authenticator.verdict(holder, request.sourceIp());
-        return switch (verdict.outcome()) {
-            case ALLOW -> verdict.principal().orElseThrow();
-            case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
-            case UNAUTHENTICATED -> throw ApiException.unauthorized(verdict.reason());
-        };
+        return Authenticator.admitted(authenticator.verdict(holder, request.sourceIp()));
     }
 }

@@ -3,12 +3,7 @@ package dev.usagetracker.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.usagetracker.local.HttpJson.Reply;
-import dev.usagetracker.realtime.UsageEvents;
-import dev.usagetracker.realtime.UsageUpdate;
-import dev.usagetracker.redis.Redis;
-import dev.usagetracker.redis.RedisSettings;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,9 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +36,6 @@ class DashboardE2EIT {
     static final Path SCREENSHOT = TestStack.PROJECT_ROOT.resolve("local/target/dashboard.png");
     static LocalRuntime runtime;
     static HttpJson api;
-    static Redis redis;
 
     @BeforeAll
     static void start(TestStack stack) throws Exception {
@@ -52,13 +43,11 @@ class DashboardE2EIT {
                 Optional.of(stack.emulators()), Map.of("Stage", STAGE, "RateLimitRegister", "off"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 2, false, "dash-"));
         api = new HttpJson(runtime.baseUrl());
-        redis = new Redis(stack.emulators().redisUrl(), RedisSettings.from(Map.of("REDIS_KEY_PREFIX", "ut:" + STAGE + ":")));
     }
 
     @AfterAll
     static void stop() {
         if (runtime != null) runtime.close();
-        if (redis != null) redis.close();
     }
 
     @Test
@@ -101,7 +90,7 @@ class DashboardE2EIT {
         long started = System.nanoTime();
         Process node = pb.start();
         List<String> output = new CopyOnWriteArrayList<>();
-        Thread reader = Thread.ofVirtual().start(() -> read(node, output, id, key));
+        Thread reader = Thread.ofVirtual().start(() -> read(node, output));
         boolean finished = node.waitFor(150, TimeUnit.SECONDS);
         if (!finished) node.destroyForcibly();
         reader.join(5_000);
@@ -116,31 +105,13 @@ class DashboardE2EIT {
                 ms, SCREENSHOT);
     }
 
-    private static void read(Process node, List<String> output, String clientId, String key) {
+    private static void read(Process node, List<String> output) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
-            while ((line = in.readLine()) != null) {
-                output.add(line);
-                if (line.startsWith("hit-posted ")) announce(clientId, key, Long.parseLong(line.substring(11).trim()) + 1);
-            }
+            while ((line = in.readLine()) != null) output.add(line);
         } catch (IOException e) {
             output.add("(output ended: " + e + ")");
         }
-    }
-
-    /**
-     * Until the consumer announces its commits itself (issue 6, counters), this does what it will do:
-     * once the posted hit is counted in DynamoDB, announce the client's new count for the day.
-     */
-    private static void announce(String clientId, String key, long expected) {
-        String token = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key)).json().get("access_token").asText();
-        Await.until(Duration.ofSeconds(30), "the consumer to count the posted hit", () -> {
-            JsonNode daily = api.get("/api/usage/daily?days=1", Map.of("Authorization", "Bearer " + token)).json();
-            return daily.get("clients").get(0).get("total").asLong() == expected;
-        });
-        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-        new UsageEvents(redis).publish(List.of(new UsageUpdate("", clientId, LocalDate.now(ZoneOffset.UTC).toString(),
-                String.format("%sT%02d", now.toLocalDate(), now.getHour()), expected, expected, 1)));
     }
 
     private static boolean nodeAvailable() {

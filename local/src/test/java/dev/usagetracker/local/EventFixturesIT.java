@@ -50,7 +50,8 @@ class EventFixturesIT {
             Map.entry("stream-ticket.json", "StreamTicketFunction"),
             Map.entry("stream-connect.json", "StreamFunction"),
             Map.entry("stream-disconnect.json", "StreamFunction"),
-            Map.entry("stream-fanout.json", "StreamFanoutFunction"));
+            Map.entry("stream-fanout.json", "StreamFanoutFunction"),
+            Map.entry("prefetch.json", "PrefetchFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll

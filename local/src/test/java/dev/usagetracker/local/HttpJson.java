@@ -42,15 +42,15 @@ final class HttpJson {
 
     private HttpJson(String baseUrl, boolean contract) {
         this.baseUrl = baseUrl;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         this.contract = contract;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     /** Calls from another loopback address (e.g. 127.0.0.2): another source IP for the gateway. */
     HttpJson(String baseUrl, java.net.InetAddress localAddress) {
         this.baseUrl = baseUrl;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).localAddress(localAddress).build();
         this.contract = true;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).localAddress(localAddress).build();
     }
 
     /** For routes outside the API contract (the local runtime's /metrics and Swagger UI assets). */

@@ -40,9 +40,9 @@ class LocalRuntimeE2EIT {
         // Visibility timeout 20 s: long enough that a slow first (cold) consumer run is not redelivered
         // while it still runs; moto's transactions are not isolated from each other under that overlap.
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
+                // every test registers from 127.0.0.1; the limits themselves are RateLimitHttpIT's subject
                 Optional.of(stack.emulators()), Map.of("LOG_OUTPUT", "file:" + LOGS, "METRICS_OUTPUT", "file:" + EMF,
-                        // every test here registers from 127.0.0.1; RateLimitHttpIT covers the per-IP limit
-                        "RateLimitRegister", "off"),
+                        "RateLimitRegister", "1000/1m", "RateLimitRead", "1000/1m"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 4, false, "e2e-"));
         api = new HttpJson(runtime.baseUrl());
     }
@@ -304,6 +304,10 @@ class LocalRuntimeE2EIT {
     }
 
     static String token(String apiKey) {
+        return token(api, apiKey);
+    }
+
+    static String token(HttpJson api, String apiKey) {
         Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", apiKey));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().get("token_type").asText()).isEqualTo("Bearer");

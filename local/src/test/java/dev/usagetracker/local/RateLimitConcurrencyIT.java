@@ -97,8 +97,13 @@ class RateLimitConcurrencyIT {
     }
 
     private static LocalRuntime start(TestStack stack, Map<String, String> env) throws Exception {
+        // This test is about exact quotas, not timeouts: 50 threads on one serialised moto_server can
+        // take longer than the production SDK timeouts on a loaded 2-core machine.
+        Map<String, String> patient = new java.util.HashMap<>(env);
+        patient.putIfAbsent("AWS_SDK_ATTEMPT_TIMEOUT_MS", "10000");
+        patient.putIfAbsent("AWS_SDK_CALL_TIMEOUT_MS", "30000");
         return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(stack.emulators()), env, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),
+                Optional.of(stack.emulators()), patient, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),
                 // a visibility timeout no slow batch outlasts: two runtimes' consumers share the queue
                 60, 4, false, PREFIX));
     }

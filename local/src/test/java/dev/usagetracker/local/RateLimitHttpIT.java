@@ -62,7 +62,7 @@ class RateLimitHttpIT {
         Reply first = api.post("/api/logs", hit(1), auth);
         assertThat(first.status()).isEqualTo(202);
         assertThat(first.header("RateLimit-Policy")).isEqualTo("\"ingest-1m\";q=5;w=60,\"ingest-1h\";q=8;w=3600");
-        // the hour window slides by 1-minute slots: t is 3600 less the seconds already gone in this minute
+        // the minute counts in 1 s slots, the hour in 1 min slots: t is the window less the time into the slot
         assertThat(first.header("RateLimit")).matches("\"ingest-1m\";r=4;t=(59|60),\"ingest-1h\";r=7;t=(35[4-9][0-9]|3600)");
 
         Reply batch = api.post("/api/logs", Map.of("hits", hits(3)), auth);
@@ -124,7 +124,7 @@ class RateLimitHttpIT {
         assertThat(batch.header("RateLimit-Policy")).isEqualTo("\"ingest-1m\";q=50;w=60");
         assertThat(batch.header("RateLimit")).startsWith("\"ingest-1m\";r=30;");
 
-        // the token carries the plan: bearer routes limit by it without reading the client row
+        // bearer routes get the plan from the client row the authorizer checks anyway
         Reply token = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
         assertThat(token.header("RateLimit-Policy")).as("pro reads are unlimited").isNull();
         Map<String, String> bearer = Map.of("Authorization", "Bearer " + token.json().get("access_token").asText());

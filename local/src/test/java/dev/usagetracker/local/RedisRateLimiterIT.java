@@ -2,13 +2,13 @@ package dev.usagetracker.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.usagetracker.TestClock;
 import dev.usagetracker.ratelimit.Decision;
 import dev.usagetracker.ratelimit.Limit;
 import dev.usagetracker.ratelimit.LocalRateLimiter;
 import dev.usagetracker.ratelimit.RateLimiter;
 import dev.usagetracker.ratelimit.RedisRateLimiter;
 import dev.usagetracker.ratelimit.SlidingWindowContract;
-import dev.usagetracker.ratelimit.TestClock;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.redis.RedisSettings;
 import java.time.Duration;

@@ -135,6 +135,21 @@ class UsageStreamIT {
     }
 
     @Test
+    void aPostedHitReachesTheStreamOnceTheConsumerCommittedIt() throws Exception {
+        Client c = register("posted");
+        try (SseClient stream = open(c.token())) {
+            Reply accepted = api.post("/api/logs", Map.of("hits", List.of(Map.of("ip", "203.0.113.9", "endpoint", "/a"),
+                    Map.of("ip", "203.0.113.9", "endpoint", "/b"))), Map.of("X-API-Key", c.key()));
+            assertThat(accepted.status()).isEqualTo(202);
+            SseClient.Event e = stream.nextEvent(Duration.ofSeconds(30));
+            assertThat(e.event()).isEqualTo("usage");
+            assertThat(e.id()).matches("\\d+-\\d+");
+            assertThat(JSON.readTree(e.data())).isEqualTo(JSON.readTree("{\"client_id\":\"" + c.id() + "\",\"date\":\""
+                    + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "\",\"count\":2}"));
+        }
+    }
+
+    @Test
     void lastEventIdReplaysWhatWasMissedThenGoesLive() throws Exception {
         Client c = register("resume");
         UsageUpdate one = publish(c.id(), 1);

@@ -170,6 +170,9 @@ class WebSocketIT {
                     + "\"data\":{\"client_id\":\"" + a.id() + "\",\"date\":\"" + today + "\",\"count\":2}}"));
             assertThat(connections.find(gone)).isEmpty();
             assertThat(rowsOf(a.id())).hasSize(1);
+            // locally the same hits also arrive the emulation's way: the consumer's announcement on Redis
+            String announced = ws.next(WAIT, m -> m.matches(".*\"id\":\"\\d+-\\d+\".*") && m.contains("\"count\":2"));
+            assertThat(JSON.readTree(announced).get("data")).isEqualTo(JSON.readTree(frame).get("data"));
         }
     }
 

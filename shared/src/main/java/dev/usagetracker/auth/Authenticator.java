@@ -8,6 +8,7 @@ import dev.usagetracker.clients.Client;
 import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.crypto.KeyHasher;
 import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -85,17 +86,31 @@ public final class Authenticator {
 
     /** The authorizer's verdict when one ran (API Gateway), else the same decision made here. */
     public Principal bearer(HttpRequest request) {
-        AccessVerdict verdict = AccessVerdict.fromContext(request.authorizerContext())
-                .orElseGet(() -> verdict(request.header("Authorization").orElse(null), request.sourceIp()));
+        return admitted(AccessVerdict.fromContext(request.authorizerContext())
+                .orElseGet(() -> verdict(request.header("Authorization").orElse(null), request.sourceIp())));
+    }
+
+    /** The verdict's principal, or the problem a refusal is answered with (401, 403, 503). */
+    public static Principal admitted(AccessVerdict verdict) {
         return switch (verdict.outcome()) {
             case ALLOW -> verdict.principal().orElseThrow();
             case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
             case UNAUTHENTICATED -> throw ApiException.unauthorized(verdict.reason());
+            case UNAVAILABLE -> throw ApiException.unavailable(verdict.reason(), DependencyFailure.RETRY_AFTER_SECONDS);
         };
     }
 
     /** The REQUEST authorizer's decision: token valid, client still registered, source IP allowed. */
     public AccessVerdict verdict(String authorizationHeader, String sourceIp) {
+        try {
+            return decide(authorizationHeader, sourceIp);
+        } catch (RuntimeException e) {
+            if (DependencyFailure.of(e).isEmpty()) throw e;
+            return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
+        }
+    }
+
+    private AccessVerdict decide(String authorizationHeader, String sourceIp) {
         if (authorizationHeader == null || authorizationHeader.isBlank()) {
             return AccessVerdict.unauthenticated("Send an access token: Authorization: Bearer <token> (POST /api/token).");
         }
@@ -113,7 +128,7 @@ public final class Authenticator {
         if (!verifiedToken.expiresAt().isAfter(clock.instant().minusSeconds(30))) {
             return AccessVerdict.unauthenticated("The access token is invalid or expired.");
         }
-        return verdict(verifiedToken.principal(), sourceIp);
+        return decide(verifiedToken.principal(), sourceIp);
     }
 
     /**
@@ -121,12 +136,23 @@ public final class Authenticator {
      * a long-lived stream re-checked): its client still exists and may call from this address.
      */
     public AccessVerdict verdict(Principal principal, String sourceIp) {
+        try {
+            return decide(principal, sourceIp);
+        } catch (RuntimeException e) {
+            if (DependencyFailure.of(e).isEmpty()) throw e;
+            return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
+        }
+    }
+
+    private AccessVerdict decide(Principal principal, String sourceIp) {
         Optional<Client> client = byId.get(principal.clientId(), clients::find);
         if (client.isEmpty()) {
             return AccessVerdict.unauthenticated("The access token's client no longer exists.");
         }
         String refusal = refusal(client.get(), sourceIp);
-        return refusal != null ? AccessVerdict.forbidden(refusal) : AccessVerdict.allow(principal);
+        if (refusal != null) return AccessVerdict.forbidden(refusal);
+        // The rate-limit plan comes from the client row just read, so a new plan applies within the cache TTL.
+        return AccessVerdict.allow(new Principal(principal.clientId(), principal.role(), principal.scopes(), client.get().plan()));
     }
 
     public Client clientForKey(String key) {

@@ -4,7 +4,7 @@ import java.util.Set;
 
 /**
  * Who is calling, after authentication: a client id, its role, the scopes its credential carries and
- * its rate-limit plan (from the client row, or the access token's {@code plan} claim).
+ * its rate-limit plan (from the client row, which authentication reads anyway).
  */
 public record Principal(String clientId, Role role, Set<String> scopes, String plan) {
     public static final String DEFAULT_PLAN = "default";

@@ -52,15 +52,8 @@ public final class TokenService {
     }
 
     public AccessToken issue(String clientId, Role role) {
-        return issue(new Principal(clientId, role, Principal.scopesFor(role)));
-    }
-
-    /** The token carries the caller's rate-limit plan, so bearer routes need no client lookup to limit it. */
-    public AccessToken issue(Principal caller) {
-        String clientId = caller.clientId();
-        Role role = caller.role();
         Instant now = clock.instant();
-        JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
                 .audience(audience)
                 .subject(clientId)
@@ -69,9 +62,8 @@ public final class TokenService {
                 .expirationTime(Date.from(now.plus(ttl)))
                 .jwtID(UUID.randomUUID().toString())
                 .claim("scope", String.join(" ", Principal.scopesFor(role).stream().sorted().toList()))
-                .claim("role", role.wireName());
-        if (!Principal.DEFAULT_PLAN.equals(caller.plan())) builder.claim("plan", caller.plan());
-        JWTClaimsSet claims = builder.build();
+                .claim("role", role.wireName())
+                .build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
                 .type(ACCESS_TOKEN).keyID(keys.keyId()).build(), claims);
         try {
@@ -90,13 +82,13 @@ public final class TokenService {
     }
 
     public VerifiedToken verifyToken(String token) {
+        // Outside the try: KMS being unreachable (the public key is fetched once) is not a bad token.
+        DefaultJWTProcessor<SecurityContext> verifier = processor();
         try {
-            JWTClaimsSet claims = processor().process(token, null);
+            JWTClaimsSet claims = verifier.process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
                     .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
-            String plan = claims.getStringClaim("plan");
-            return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes,
-                    plan == null || plan.isBlank() ? Principal.DEFAULT_PLAN : plan),
+            return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes),
                     claims.getExpirationTime().toInstant());
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             throw ApiException.unauthorized("The access token is invalid or expired.");

@@ -27,10 +27,12 @@ public record Config(
         int retentionDays,
         int usageShards,
         String redisUrl,
-        RedisSettings redis,
-        RateLimitSettings rateLimits,
         java.util.List<String> adminAllowedCidrs,
         Duration authCacheTtl,
+        Map<String, SdkSettings> sdk,
+        RetryBackoff retryBackoff,
+        RedisSettings redis,
+        RateLimitSettings rateLimits,
         StreamSettings stream) {
 
     public static Config fromEnvironment() {
@@ -56,10 +58,13 @@ public record Config(
                 Integer.parseInt(value(env, "RETENTION_DAYS", "90")),
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
-                RedisSettings.from(env),
-                RateLimitSettings.from(env),
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
                 Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
+                Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
+                        "kms", SdkSettings.from(env, "kms")),
+                RetryBackoff.from(env),
+                RedisSettings.from(env),
+                RateLimitSettings.from(env),
                 StreamSettings.from(env));
     }
 
@@ -75,6 +80,10 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    public SdkSettings sdk(String service) {
+        return sdk.get(service);
     }
 
     /** A misspelt block fails the container's start rather than silently allowing or denying. */

@@ -52,6 +52,12 @@ public final class ApiGateway {
         } catch (ApiException e) {
             return Responses.problem(e, requestIdOf(event));
         } catch (RuntimeException e) {
+            var unavailable = DependencyFailure.of(e);
+            if (unavailable.isPresent()) {
+                LOG.warn("dependency unavailable on {} request {} ({})", request == null ? "?" : request.path(),
+                        request == null ? "?" : request.requestId(), e.getClass().getSimpleName());
+                return Responses.problem(unavailable.get(), requestIdOf(event));
+            }
             LOG.error("unhandled error on {} {} request {}", request == null ? "?" : request.method(),
                     request == null ? "?" : request.path(), request == null ? "?" : request.requestId(), e);
             return Responses.internalError(requestIdOf(event));

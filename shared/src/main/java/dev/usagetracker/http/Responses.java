@@ -21,6 +21,13 @@ public final class Responses {
     }
 
     /** A response with more headers (e.g. the rate-limit fields); headers it already has win. */
+    /** A body that is already JSON (a cached answer), sent as it is. */
+    public static APIGatewayV2HTTPResponse rawJson(int status, String json, Map<String, String> extraHeaders) {
+        Map<String, String> headers = baseHeaders("application/json");
+        headers.putAll(extraHeaders);
+        return response(status, headers, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     public static APIGatewayV2HTTPResponse withHeaders(APIGatewayV2HTTPResponse response, Map<String, String> extra) {
         if (extra.isEmpty()) return response;
         Map<String, String> headers = new LinkedHashMap<>(extra);

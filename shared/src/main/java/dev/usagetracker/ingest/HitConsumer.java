@@ -24,28 +24,49 @@ public final class HitConsumer {
 
     private final HitLedger ledger;
     private final Clock clock;
+    private final RetryScheduler retries;
+    private final java.util.function.Consumer<List<HitBatch>> onCommitted;
 
-    /** A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or null. */
-    public record QueuedMessage(String messageId, String body, String correlationId) {
+    /**
+     * A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or
+     * null; the receipt handle and receive count let a retry be scheduled with backoff.
+     */
+    public record QueuedMessage(String messageId, String body, String correlationId, String receiptHandle, int receiveCount) {
+        public QueuedMessage(String messageId, String body, String correlationId) {
+            this(messageId, body, correlationId, "", 1);
+        }
+
         public QueuedMessage(String messageId, String body) {
             this(messageId, body, null);
         }
     }
 
     public HitConsumer(HitLedger ledger) {
-        this(ledger, Clock.systemUTC());
+        this(ledger, Clock.systemUTC(), RetryScheduler.NONE);
     }
 
     public HitConsumer(HitLedger ledger, Clock clock) {
+        this(ledger, clock, RetryScheduler.NONE);
+    }
+
+    public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries) {
+        this(ledger, clock, retries, parts -> { });
+    }
+
+    /** {@code onCommitted} sees exactly the parts this call committed (not duplicates, not failures). */
+    public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries,
+                       java.util.function.Consumer<List<HitBatch>> onCommitted) {
         this.ledger = ledger;
         this.clock = clock;
+        this.retries = retries;
+        this.onCommitted = onCommitted;
     }
 
     /** Returns the ids of the messages that were not recorded. */
     public Set<String> process(List<QueuedMessage> messages) {
         Set<String> failed = new LinkedHashSet<>();
         List<HitBatch> parts = new ArrayList<>();
-        List<String> partMessageIds = new ArrayList<>();
+        List<QueuedMessage> partMessages = new ArrayList<>();
         for (QueuedMessage message : messages) {
             try {
                 HitBatch part = Json.read(message.body().getBytes(StandardCharsets.UTF_8), HitBatch.class);
@@ -53,7 +74,7 @@ public final class HitConsumer {
                     throw new IllegalArgumentException("incomplete hit batch");
                 }
                 parts.add(part);
-                partMessageIds.add(message.messageId());
+                partMessages.add(message);
             } catch (IllegalArgumentException e) {
                 LOG.atError().addKeyValue("message_id", message.messageId())
                         .addKeyValue("correlation_id", message.correlationId())
@@ -64,18 +85,25 @@ public final class HitConsumer {
         Metrics metrics = Metrics.begin().count(Metrics.CONSUMER_BATCH_SIZE, messages.size());
         long hits = 0;
         long lagMillis = 0;
+        List<QueuedMessage> transientFailures = new ArrayList<>();
         if (!parts.isEmpty()) {
             HitLedger.Outcome outcome = ledger.record(parts);
+            afterCommit(parts, outcome);
             long now = clock.millis();
             for (int i = 0; i < parts.size(); i++) {
                 HitBatch part = parts.get(i);
-                if (outcome.failed().contains(part.key())) failed.add(partMessageIds.get(i));
+                if (outcome.failed().contains(part.key())) {
+                    failed.add(partMessages.get(i).messageId());
+                    transientFailures.add(partMessages.get(i));
+                }
                 if (outcome.committed().contains(part.key())) hits += part.hits().size();
                 lagMillis = Math.max(lagMillis, now - part.receivedAt().toEpochMilli());
             }
             metrics.count(Metrics.HITS_RECORDED, hits).count(Metrics.DUPLICATES_DROPPED, outcome.duplicates().size())
                     .millis(Metrics.CONSUMER_LAG, lagMillis);
         }
+        // Unreadable messages are not postponed: they should reach the dead-letter queue quickly.
+        if (!transientFailures.isEmpty()) retries.retryLater(transientFailures);
         metrics.count(Metrics.MESSAGES_FAILED, failed.size()).flush();
         List<String> correlationIds = messages.stream().map(QueuedMessage::correlationId)
                 .filter(java.util.Objects::nonNull).distinct().limit(MAX_LOGGED_CORRELATION_IDS).toList();
@@ -84,5 +112,20 @@ public final class HitConsumer {
                 .addKeyValue("correlation_ids", correlationIds)
                 .log(failed.isEmpty() ? "hit batch recorded" : "hit batch partly recorded; SQS will deliver the rest again");
         return failed;
+    }
+
+    /** Mirrors (Redis counters, announcements) see exactly what was committed; they never fail the batch. */
+    private void afterCommit(List<HitBatch> parts, HitLedger.Outcome outcome) {
+        List<HitBatch> committed = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (HitBatch part : parts) {
+            if (outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
+        }
+        try {
+            onCommitted.accept(committed);
+        } catch (RuntimeException e) {
+            // The hits are durable and counted in DynamoDB; mirrors catch up by reconciliation.
+            LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
+        }
     }
 }

@@ -38,7 +38,7 @@ public final class FallbackRateLimiter implements RateLimiter {
                 return decision;
             } catch (Redis.UnavailableException down) {
                 if (degraded.compareAndSet(false, true)) {
-                    LOG.warn("redis unavailable ({}); rate limits now {}", down.getMessage(), mode.wireName(), down.getCause());
+                    LOG.warn("redis unavailable ({}); rate limits now {}", down.getMessage(), mode.wireName());
                 }
             }
         }

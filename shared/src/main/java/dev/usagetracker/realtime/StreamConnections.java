@@ -1,7 +1,6 @@
 package dev.usagetracker.realtime;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.auth.AccessVerdict;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiException;
@@ -39,12 +38,7 @@ public final class StreamConnections {
         if (token == null || token.isBlank()) {
             throw ApiException.unauthorized("Connect with ?token=<access token> (POST /api/token).");
         }
-        AccessVerdict verdict = authenticator.verdict("Bearer " + token, sourceIp);
-        Principal viewer = switch (verdict.outcome()) {
-            case ALLOW -> verdict.principal().orElseThrow();
-            case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
-            case UNAUTHENTICATED -> throw ApiException.unauthorized(verdict.reason());
-        };
+        Principal viewer = Authenticator.admitted(authenticator.verdict("Bearer " + token, sourceIp));
         if (!viewer.has(Principal.SCOPE_USAGE_READ)) throw ApiException.forbidden("This credential may not read usage.");
         Instant now = clock.instant();
         LiveConnection connection = LiveConnection.of(connectionId, viewer, now, now.plus(MAX_CONNECTION).plus(Duration.ofMinutes(5)));

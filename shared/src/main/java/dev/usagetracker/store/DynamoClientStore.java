@@ -155,8 +155,8 @@ public final class DynamoClientStore implements ClientStore {
 
     /**
      * Puts a client on a rate-limit plan (a name from {@code RATE_LIMIT_PLANS}). An operator action, like
-     * attaching an API Gateway usage plan: it takes effect as API-key caches (1 min) and issued tokens
-     * (their lifetime) expire.
+     * attaching an API Gateway usage plan: it takes effect as the per-container client caches expire
+     * ({@code AUTH_CACHE_SECONDS}).
      */
     public void assignPlan(String clientId, String plan) {
         dynamo.updateItem(r -> r.tableName(table)

@@ -222,6 +222,26 @@ class AuthenticatorTest {
     }
 
     @Test
+    void aValidTokenWhoseClientCannotBeLookedUpIs503NotA401() {
+        // DynamoDB does not answer: the client lookup throws what the SDK throws on a timeout
+        dev.usagetracker.clients.ClientStore unreachable = (dev.usagetracker.clients.ClientStore) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {dev.usagetracker.clients.ClientStore.class},
+                        (proxy, method, args) -> {
+                            throw software.amazon.awssdk.core.exception.ApiCallTimeoutException.create(5000);
+                        });
+        Authenticator cut = new Authenticator(unreachable, hasher, tokens, List.of("0.0.0.0/0", "::/0"), Clock.fixed(NOW, ZoneOffset.UTC));
+        String token = tokens.issue("beta", Role.CLIENT).accessToken();
+
+        AccessVerdict verdict = cut.verdict("Bearer " + token, "198.51.100.4");
+
+        assertThat(verdict.outcome()).isEqualTo(AccessVerdict.Outcome.UNAVAILABLE);
+        Map<String, Object> context = Map.copyOf(verdict.toContext());
+        Throwable e = catchThrowable(() -> authenticator.bearer(request(Map.of(), "198.51.100.4", context)));
+        assertThat(((ApiException) e).status()).isEqualTo(503);
+        assertThat(((ApiException) e).headers()).containsKey("Retry-After");
+    }
+
+    @Test
     void tokenOfADeletedClientIsRefused() {
         String token = tokens.issue("ghost", Role.CLIENT).accessToken();
         assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome())

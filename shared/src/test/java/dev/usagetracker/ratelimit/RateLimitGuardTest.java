@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.TestClock;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.http.ApiException;

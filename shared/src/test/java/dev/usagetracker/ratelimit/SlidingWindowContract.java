@@ -2,6 +2,7 @@ package dev.usagetracker.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.usagetracker.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

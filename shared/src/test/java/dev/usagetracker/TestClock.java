@@ -1,4 +1,4 @@
-package dev.usagetracker.ratelimit;
+package dev.usagetracker;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves by hand, to stand exactly on a window's edge. */
+/** A clock that only moves when the test says so: to stand exactly on an expiry or a window's edge. */
 public final class TestClock extends Clock {
     private volatile Instant now;
 
