@@ -41,7 +41,7 @@ public final class AwsClients {
 
     /** The WebSocket API's {@code @connections} endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
     public static ApiGatewayManagementApiClient connections(Config config, URI callbackUrl) {
-        return configure(ApiGatewayManagementApiClient.builder(), config, "execute-api").endpointOverride(callbackUrl).build();
+        return configure(ApiGatewayManagementApiClient.builder(), config, "apigateway").endpointOverride(callbackUrl).build();
     }
 
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Config config, String service) {

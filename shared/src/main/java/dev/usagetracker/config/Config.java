@@ -61,7 +61,7 @@ public record Config(
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
                 Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
                 Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
-                        "kms", SdkSettings.from(env, "kms")),
+                        "kms", SdkSettings.from(env, "kms"), "apigateway", SdkSettings.from(env, "apigateway")),
                 RetryBackoff.from(env),
                 RedisSettings.from(env),
                 RateLimitSettings.from(env),
