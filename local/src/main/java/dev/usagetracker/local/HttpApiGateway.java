@@ -377,7 +377,8 @@ public final class HttpApiGateway implements AutoCloseable {
         }
     }
 
-    private static String requestId() {
+    /** 16 URL-safe random characters: request ids here, connection ids of the WebSocket emulation. */
+    static String requestId() {
         byte[] b = new byte[12];
         RANDOM.nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);

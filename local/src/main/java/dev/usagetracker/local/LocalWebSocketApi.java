@@ -12,12 +12,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -58,7 +56,6 @@ public final class LocalWebSocketApi implements AutoCloseable {
     private static final String CALLBACK = "/@connections/";
     /** API Gateway's idle timeout for WebSocket connections. */
     private static final Duration IDLE = Duration.ofMinutes(10);
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final DateTimeFormatter REQUEST_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
@@ -350,9 +347,7 @@ public final class LocalWebSocketApi implements AutoCloseable {
     }
 
     private static String connectionId() {
-        byte[] b = new byte[12];
-        RANDOM.nextBytes(b);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        return HttpApiGateway.requestId();
     }
 
     @Override

@@ -54,8 +54,10 @@ final class SseClient implements AutoCloseable {
         }
     }
 
+    /** Virtual threads for the client's own work, so that its thread pool does not blur a thread count. */
     static HttpClient http() {
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()).build();
     }
 
     int status() {

@@ -71,7 +71,7 @@ class WebSocketIT {
 
     @Test
     void aConnectionWithAValidTokenIsKeptUntilItCloses() {
-        Client c = register("conn");
+        LiveClient c = register("conn");
         String before = rowsOf(c.id()).toString();
         try (WsClient ws = WsClient.connect(url(c.token()))) {
             List<String> rows = rowsOf(c.id());
@@ -93,7 +93,7 @@ class WebSocketIT {
     void handshakesWithoutAValidTokenOrFromOutsideTheAllowlistAreRefused() throws Exception {
         assertThat(WsClient.refusal(runtime.webSocketUrl())).isEqualTo(401);
         assertThat(WsClient.refusal(runtime.webSocketUrl() + "?token=not.a.token")).isEqualTo(401);
-        Client fenced = register("fenced");
+        LiveClient fenced = register("fenced");
         HttpJson elsewhere = new HttpJson(runtime.baseUrl(), java.net.InetAddress.getByName("127.0.0.2"));
         Reply narrowed = elsewhere.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
                 .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.2\"]}"))
@@ -106,10 +106,10 @@ class WebSocketIT {
 
     @Test
     void framesReachExactlyTheConnectionsAllowedToSeeThem() throws Exception {
-        Client a = register("alpha");
-        Client b = register("beta");
+        LiveClient a = register("alpha");
+        LiveClient b = register("beta");
         try (WsClient forA = WsClient.connect(url(a.token())); WsClient forB = WsClient.connect(url(b.token()));
-             WsClient forAdmin = WsClient.connect(url(token(ADMIN_KEY)))) {
+             WsClient forAdmin = WsClient.connect(url(LocalRuntimeE2EIT.token(api, ADMIN_KEY)))) {
             assertThat(connections.find(rowsOf(LiveConnection.EVERYONE).getFirst())).isPresent();
             UsageUpdate first = publish(a.id(), 3);
             UsageUpdate second = publish(b.id(), 4);
@@ -131,8 +131,8 @@ class WebSocketIT {
 
     @Test
     void theFanoutFunctionPushesRealDailyChangesThroughConnectionsAndDropsGoneOnes() throws Exception {
-        Client a = register("fanout");
-        Client other = register("other");
+        LiveClient a = register("fanout");
+        LiveClient other = register("other");
         String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
         // admin connections would get these changes too: let another test's close first
         Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
@@ -178,7 +178,7 @@ class WebSocketIT {
 
     @Test
     void twentyClientsComingAndGoingLeaveNothingOpen() {
-        Client c = register("churn");
+        LiveClient c = register("churn");
         long started = System.nanoTime();
         for (int i = 0; i < 20; i++) {
             try (WsClient ws = WsClient.connect(url(c.token()))) {
@@ -231,7 +231,7 @@ class WebSocketIT {
         return found.get(pk);
     }
 
-    private static boolean isFor(String frame, Client a, Client b) {
+    private static boolean isFor(String frame, LiveClient a, LiveClient b) {
         return frame.contains("\"" + a.id() + "\"") || frame.contains("\"" + b.id() + "\"");
     }
 
@@ -255,19 +255,7 @@ class WebSocketIT {
         return events.publish(List.of(new UsageUpdate("", clientId, "2026-11-25", "2026-11-25T10", count, count, 1))).getFirst();
     }
 
-    record Client(String id, String key, String token) {}
-
-    static Client register(String prefix) {
-        String id = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-        Reply r = api.post("/api/register", Map.of("name", id, "email", id + "@example.com", "client_id", id), Map.of());
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String key = r.json().get("api_key").asText();
-        return new Client(id, key, token(key));
-    }
-
-    static String token(String key) {
-        Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        return r.json().get("access_token").asText();
+    static LiveClient register(String prefix) {
+        return LiveClient.register(api, prefix);
     }
 }

@@ -18,6 +18,8 @@ final class WsClient implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    /** Arrived but not yet taken by a matching {@link #next}. */
+    private final java.util.List<String> kept = new java.util.ArrayList<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private WebSocket socket;
 
@@ -76,14 +78,28 @@ final class WsClient implements AutoCloseable {
         };
     }
 
-    /** The next message that matches, skipping others; fails when none comes in time. */
+    /**
+     * The earliest message not taken yet that matches; others stay for later calls (frames of two
+     * sources may arrive in either order). Fails when none comes in time.
+     */
     String next(Duration within, Predicate<String> match) {
         long end = System.nanoTime() + within.toNanos();
         try {
             while (true) {
+                synchronized (kept) {
+                    for (var it = kept.iterator(); it.hasNext(); ) {
+                        String m = it.next();
+                        if (match.test(m)) {
+                            it.remove();
+                            return m;
+                        }
+                    }
+                }
                 String m = messages.poll(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (m == null) throw new AssertionError("no matching websocket message arrived in time");
-                if (match.test(m)) return m;
+                if (m == null) throw new AssertionError("no matching websocket message arrived in time; unmatched: " + kept);
+                synchronized (kept) {
+                    kept.add(m);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -102,8 +102,13 @@ public final class Authenticator {
 
     /** The REQUEST authorizer's decision: token valid, client still registered, source IP allowed. */
     public AccessVerdict verdict(String authorizationHeader, String sourceIp) {
+        return unlessUnavailable(() -> decide(authorizationHeader, sourceIp));
+    }
+
+    /** A store or KMS that did not answer is a verdict of its own (503), not a 401 or a 500. */
+    private static AccessVerdict unlessUnavailable(java.util.function.Supplier<AccessVerdict> decision) {
         try {
-            return decide(authorizationHeader, sourceIp);
+            return decision.get();
         } catch (RuntimeException e) {
             if (DependencyFailure.of(e).isEmpty()) throw e;
             return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
@@ -136,12 +141,7 @@ public final class Authenticator {
      * a long-lived stream re-checked): its client still exists and may call from this address.
      */
     public AccessVerdict verdict(Principal principal, String sourceIp) {
-        try {
-            return decide(principal, sourceIp);
-        } catch (RuntimeException e) {
-            if (DependencyFailure.of(e).isEmpty()) throw e;
-            return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
-        }
+        return unlessUnavailable(() -> decide(principal, sourceIp));
     }
 
     private AccessVerdict decide(Principal principal, String sourceIp) {
