@@ -90,7 +90,9 @@ class FaultInjectionIT {
             JsonNode ready = readyDuringFault(200);
             assertThat(ready.at("/components/dynamodb/status").asText()).isEqualTo("down");
             assertThat(ready.at("/components/sqs/status").asText()).isNotEqualTo("down");
-            ManagedProcess.sleep(3_000);
+            // long enough that keyed requests (their idempotency record lives in DynamoDB) meet the outage
+            // even when a loaded machine slows the load generator down
+            ManagedProcess.sleep(6_000);
         } finally {
             stack.resumeDynamo();
         }

@@ -57,6 +57,11 @@ class RateLimitConcurrencyIT {
 
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
+            // A busy machine can make the emulated DynamoDB miss a deadline: 503, not acknowledged. Before
+            // the limiter (the key lookup) it costs no quota and carries no RateLimit field; after it, it has
+            // spent its unit. Either way the sums below stay exact.
+            AtomicInteger unavailableBefore = new AtomicInteger();
+            AtomicInteger unavailableAfter = new AtomicInteger();
             List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
             CountDownLatch go = new CountDownLatch(1);
             ExecutorService threads = Executors.newFixedThreadPool(THREADS);
@@ -72,6 +77,7 @@ class RateLimitConcurrencyIT {
                             switch (r.status()) {
                                 case 202 -> accepted.incrementAndGet();
                                 case 429 -> refused.incrementAndGet();
+                                case 503 -> (r.header("RateLimit") == null ? unavailableBefore : unavailableAfter).incrementAndGet();
                                 default -> unexpected.add(r.status() + " " + r.body());
                             }
                         }
@@ -85,14 +91,15 @@ class RateLimitConcurrencyIT {
             }
 
             assertThat(unexpected).isEmpty();
-            assertThat(accepted).hasValue(QUOTA);
-            assertThat(refused).hasValue(THREADS * REQUESTS_PER_THREAD - QUOTA);
+            assertThat(accepted.get() + unavailableAfter.get()).as("units spent").isEqualTo(QUOTA);
+            assertThat(unavailableAfter.get()).as("admitted but not stored (rare)").isLessThanOrEqualTo(3);
+            assertThat(refused.get() + unavailableBefore.get()).isEqualTo(THREADS * REQUESTS_PER_THREAD - QUOTA - unavailableAfter.get());
             int containers = a.pools().get("IngestFunction").containers() + b.pools().get("IngestFunction").containers();
             assertThat(containers).as("several containers shared the work").isGreaterThanOrEqualTo(3);
 
             Reply admin = apis.get(1).post("/api/token", "application/json", "", Map.of("X-API-Key", ADMIN_KEY));
             String adminToken = admin.json().get("access_token").asText();
-            assertThat(awaitTotal(apis.get(1), adminToken, id, QUOTA)).isEqualTo(QUOTA);
+            assertThat(awaitTotal(apis.get(1), adminToken, id, accepted.get())).as("counted = acknowledged").isEqualTo(accepted.get());
         }
     }
 
