@@ -29,6 +29,6 @@ COPY --from=build /src/local/target/lib local/target/lib
 RUN useradd --system --uid 10001 runtime && mkdir -p /app/.local && chown runtime /app/.local
 USER runtime
 ENV HOST=0.0.0.0 PORT=3000 AWS_REGION=us-east-1
-EXPOSE 3000
+EXPOSE 3000 3001
 ENTRYPOINT ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dproject.root=/app", \
             "-cp", "local/target/classes:local/target/lib/*", "dev.usagetracker.local.LocalRuntime"]

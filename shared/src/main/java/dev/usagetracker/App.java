@@ -32,14 +32,22 @@ import dev.usagetracker.ratelimit.LocalRateLimiter;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RateLimiter;
 import dev.usagetracker.ratelimit.RedisRateLimiter;
+import dev.usagetracker.realtime.ApiGatewayConnections;
+import dev.usagetracker.realtime.ConnectionStore;
+import dev.usagetracker.realtime.LiveConnections;
+import dev.usagetracker.realtime.StreamConnections;
+import dev.usagetracker.realtime.StreamTickets;
+import dev.usagetracker.realtime.UsageFanout;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
+import dev.usagetracker.store.DynamoConnectionStore;
 import dev.usagetracker.store.DynamoHitLedger;
 import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -72,6 +80,7 @@ public final class App {
     private final Lazy<UsageService> usage;
     private final Lazy<Optional<Redis>> redis;
     private final Lazy<RateLimitGuard> rateLimits;
+    private final Lazy<ConnectionStore> connectionStore;
     private final Lazy<ResponseCache> responseCache;
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cachedUsage;
@@ -155,6 +164,7 @@ public final class App {
                         settings.mode(), config.redis().breakerOpen()), settings);
             }
         });
+        connectionStore = new Lazy<>(() -> new DynamoConnectionStore(dynamo.get(), config.stream().connectionsTable()));
     }
 
     public static App fromEnvironment() {
@@ -178,6 +188,31 @@ public final class App {
     /** The container's Redis connection, if {@code REDIS_URL} is set; for counters, caches and limits. */
     public Optional<Redis> redis() { return redis.get(); }
     public RateLimitGuard rateLimits() { return rateLimits.get(); }
+    public ConnectionStore connectionStore() { return connectionStore.get(); }
+
+    /** Single-use tickets for SSE clients that cannot send headers (a browser's EventSource). */
+    public StreamTickets streamTickets() {
+        return new StreamTickets(redis.get());
+    }
+
+    /** The WebSocket API's $connect and $disconnect. */
+    public StreamConnections streamConnections() {
+        return new StreamConnections(authenticator.get(), rateLimits.get(), connectionStore.get(), clock);
+    }
+
+    /** Usage changes to WebSocket connections through {@code @connections} (WEBSOCKET_CALLBACK_URL). */
+    public UsageFanout usageFanout() {
+        // An anonymous class, not a lambda: only the fan-out jar holds the API Gateway management client.
+        LiveConnections connections = new Supplier<LiveConnections>() {
+            @Override
+            public LiveConnections get() {
+                URI callback = config.stream().callbackUrl().orElseThrow(() ->
+                        new IllegalStateException("WEBSOCKET_CALLBACK_URL is not set"));
+                return new ApiGatewayConnections(AwsClients.connections(config, callback));
+            }
+        }.get();
+        return new UsageFanout(connectionStore.get(), connections);
+    }
     /** /daily and /top behind the versioned response cache. */
     public CachedUsage cachedUsage() { return cachedUsage.get(); }
     /** The Redis mirror of the aggregates, if Redis is configured. */

@@ -48,6 +48,7 @@ public final class HttpApiGateway implements AutoCloseable {
 
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
     private final Map<String, LocalRoute> localRoutes = new LinkedHashMap<>();
+    private final Map<String, StreamingRoute> streamingRoutes = new LinkedHashMap<>();
     private final RuntimeMetrics metrics = new RuntimeMetrics();
     private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
     private final HttpServer server;
@@ -119,9 +120,24 @@ public final class HttpApiGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * A route the runtime serves itself with a long-lived response (SSE): it gets the API Gateway event
+     * the request would have been, and either answers it (a refusal) or takes over the exchange and
+     * streams until the client leaves, returning null.
+     */
+    @FunctionalInterface
+    public interface StreamingRoute {
+        APIGatewayV2HTTPResponse serve(APIGatewayV2HTTPEvent event, HttpExchange exchange) throws IOException;
+    }
+
     /** {@code path} is exact, or a prefix when it ends with '/'; function routes win over local ones. */
     public void addLocalRoute(String method, String path, LocalRoute route) {
         localRoutes.put(method + " " + path, route);
+    }
+
+    /** An exact path; function routes win over it. */
+    public void addStreamingRoute(String method, String path, StreamingRoute route) {
+        streamingRoutes.put(method + " " + path, route);
     }
 
     public Map<String, LocalRoute> localRoutes() {
@@ -146,13 +162,21 @@ public final class HttpApiGateway implements AutoCloseable {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
+            StreamingRoute streaming = pool == null ? streamingRoutes.get(method + " " + path) : null;
+            if (streaming != null) {
+                APIGatewayV2HTTPResponse answer = streaming.serve(event(exchange, method, path, new byte[0], requestId, null), exchange);
+                if (answer != null) write(exchange, requestId, method + " " + path, answer);
+                else metrics.record(method + " " + path, 200);
+                return;
+            }
             LocalRoute local = pool == null ? localRoute(method, path) : null;
             if (local != null) {
                 writeLocal(exchange, requestId, method, path, local.handle(path));
                 return;
             }
             if (pool == null) {
-                boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+                boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path))
+                        || streamingRoutes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
                 write(exchange, requestId, "unmatched", Responses.problem(pathExists
                         ? ApiException.methodNotAllowed("This path does not accept " + method + ".")
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
@@ -353,7 +377,8 @@ public final class HttpApiGateway implements AutoCloseable {
         }
     }
 
-    private static String requestId() {
+    /** 16 URL-safe random characters: request ids here, connection ids of the WebSocket emulation. */
+    static String requestId() {
         byte[] b = new byte[12];
         RANDOM.nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);

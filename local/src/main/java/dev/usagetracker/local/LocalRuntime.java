@@ -4,6 +4,10 @@ import dev.usagetracker.App;
 import dev.usagetracker.auth.ApiKeys;
 import dev.usagetracker.config.AwsClients;
 import dev.usagetracker.config.Config;
+import dev.usagetracker.realtime.UsageFeed;
+import dev.usagetracker.realtime.UsageHub;
+import dev.usagetracker.realtime.UsageStream;
+import dev.usagetracker.redis.Redis;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +57,9 @@ public final class LocalRuntime implements AutoCloseable {
     private boolean adminKeyGenerated;
     private Path adminKeyFile;
     private final List<SqsEventSourceMapping> mappings = new ArrayList<>();
+    private LocalWebSocketApi webSockets;
+    private Optional<UsageHub> usageHub = Optional.empty();
+    private Optional<UsageStream> usageStreams = Optional.empty();
     private Readiness readiness;
     private SqsClient sqs;
     private ResourceBootstrap resources;
@@ -112,6 +119,15 @@ public final class LocalRuntime implements AutoCloseable {
             String value = base.get(name);
             if (value != null) parameters.put(name, value);
         });
+        // The WebSocket API is emulated here, not created: its ids resolve to "local" and functions get
+        // this runtime's @connections endpoint (below), bound now so its port is known.
+        for (String type : List.of("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage")) {
+            template.resourcesOfType(type).forEach(r -> parameters.putIfAbsent(r.logicalId(), "local"));
+        }
+        int webSocketPort = Optional.ofNullable(options.environment().get("WS_PORT")).map(Integer::parseInt)
+                .orElse(options.port() <= 0 ? 0 : options.port() + 1);
+        webSockets = LocalWebSocketApi.bind(options.host(), webSocketPort);
+        closeables.add(webSockets);
         resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
                 .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
 
@@ -123,6 +139,9 @@ public final class LocalRuntime implements AutoCloseable {
             templateEnv.keySet().forEach(k -> {
                 if (options.environment().containsKey(k)) env.put(k, options.environment().get(k));
             });
+            if (env.containsKey("WEBSOCKET_CALLBACK_URL") && !options.environment().containsKey("WEBSOCKET_CALLBACK_URL")) {
+                env.put("WEBSOCKET_CALLBACK_URL", webSockets.callbackUrl());
+            }
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
             FunctionPool pool = new FunctionPool(f, options.projectRoot(), env, options.maxConcurrency());
@@ -147,6 +166,7 @@ public final class LocalRuntime implements AutoCloseable {
                 () -> List.copyOf(mappings));
         readiness = readiness(base, resources);
         new HealthRoutes(readiness).register(gateway);
+        startRealTime(template, app);
         gateway.start();
         closeables.add(gateway);
 
@@ -160,6 +180,29 @@ public final class LocalRuntime implements AutoCloseable {
                     pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
             mappings.add(esm);
             closeables.add(esm);
+        }
+    }
+
+    /**
+     * Live updates, which need a long-lived process: one Redis subscription for the whole runtime, fanned
+     * out to the SSE streams ({@code GET /api/usage/stream}) and the WebSocket emulation; the dashboard.
+     */
+    private void startRealTime(SamTemplate template, App app) throws Exception {
+        Optional<Redis> redis = app.redis();
+        redis.ifPresent(closeables::add);
+        usageHub = redis.map(r -> UsageHub.start(new UsageFeed(r), Duration.ofSeconds(2)));
+        usageHub.ifPresent(closeables::add);
+        usageStreams = usageHub.map(h -> new UsageStream(h, new UsageFeed(redis.get()), app.config().stream(),
+                app.config().tokenTtl()));
+        gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.authenticator(),
+                app.streamTickets(), app.rateLimits(), usageStreams));
+        Dashboard.install(gateway);
+        Map<String, FunctionPool> webSocketRoutes = new LinkedHashMap<>();
+        WebSocketRoutes.of(template).forEach((routeKey, function) -> webSocketRoutes.put(routeKey, pools.get(function)));
+        webSockets.start(webSocketRoutes, app.connectionStore(), usageHub);
+        // Ready means live: give the subscription a moment (Redis may be down: the hub keeps trying).
+        if (usageHub.isPresent() && !usageHub.get().awaitLive(Duration.ofSeconds(5))) {
+            org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("live updates are not flowing yet: Redis is not answering");
         }
     }
 
@@ -289,6 +332,24 @@ public final class LocalRuntime implements AutoCloseable {
         return gateway.metrics();
     }
 
+    /** The WebSocket emulation's URL: ws://host:port (connect with ?token=). */
+    public String webSocketUrl() {
+        return webSockets.url();
+    }
+
+    /** Open WebSocket connections. */
+    public int webSocketConnections() {
+        return webSockets.openConnections();
+    }
+
+    public Optional<UsageHub> usageHub() {
+        return usageHub;
+    }
+
+    public Optional<UsageStream> usageStreams() {
+        return usageStreams;
+    }
+
     public List<SqsEventSourceMapping> eventSourceMappings() {
         return mappings;
     }
@@ -318,6 +379,10 @@ public final class LocalRuntime implements AutoCloseable {
         }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
         mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        sb.append("  live       ").append(baseUrl()).append(UsageStreamEndpoint.PATH).append("  (SSE; ticket: POST /api/usage/stream/ticket)\n");
+        sb.append("  websocket  ").append(webSocketUrl()).append("?token=…  ($connect/$disconnect → StreamFunction; @connections at ")
+                .append(webSockets.callbackUrl()).append(")\n");
+        sb.append("  dashboard  ").append(baseUrl()).append(Dashboard.PAGE).append('\n');
         sb.append("  docs       ").append(baseUrl()).append(SwaggerUi.PAGE).append("  (Swagger UI)\n");
         sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
         sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');

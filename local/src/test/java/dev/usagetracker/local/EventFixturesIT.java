@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
@@ -45,6 +47,10 @@ class EventFixturesIT {
             Map.entry("update-client.json", "UpdateClientFunction"),
             Map.entry("authorizer.json", "AuthorizerFunction"),
             Map.entry("hit-consumer.json", "HitConsumerFunction"),
+            Map.entry("stream-ticket.json", "StreamTicketFunction"),
+            Map.entry("stream-connect.json", "StreamFunction"),
+            Map.entry("stream-disconnect.json", "StreamFunction"),
+            Map.entry("stream-fanout.json", "StreamFanoutFunction"),
             Map.entry("prefetch.json", "PrefetchFunction"));
     static LocalRuntime runtime;
 
@@ -86,6 +92,12 @@ class EventFixturesIT {
         for (String placeholder : List.of("daily-usage.json", "top-usage.json")) {
             assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
+        assertThat(http("stream-ticket.json", Map.of()).getStatusCode()).isEqualTo(401);
+        assertThat(webSocket("stream-connect.json", null).getStatusCode()).as("$connect with the placeholder token").isEqualTo(401);
+        assertThat(webSocket("stream-disconnect.json", null).getStatusCode()).isEqualTo(200);
+        // No connection is open for the fixture's clients: nothing to push, nothing failed.
+        assertThat(runtime.pools().get("StreamFanoutFunction").invoke(EventLoader.loadDynamoDbEvent(fixture("stream-fanout.json"))))
+                .isEqualTo(Map.of("delivered", 0, "gone", 0, "failed", 0));
         SQSBatchResponse consumed = (SQSBatchResponse) runtime.pools().get("HitConsumerFunction")
                 .invoke(EventLoader.loadSQSEvent(fixture("hit-consumer.json")));
         assertThat(consumed.getBatchItemFailures()).as("both messages recorded").isEmpty();
@@ -105,6 +117,9 @@ class EventFixturesIT {
         assertThat(http("daily-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("top-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
+        assertThat(http("stream-ticket.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(webSocket("stream-connect.json", token).getStatusCode()).isEqualTo(200);
+        assertThat(webSocket("stream-disconnect.json", null).getStatusCode()).isEqualTo(200);
         APIGatewayV2CustomAuthorizerEvent authorizer = EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json"));
         Map<String, String> headers = new HashMap<>(authorizer.getHeaders());
         headers.putAll(bearer);
@@ -124,6 +139,12 @@ class EventFixturesIT {
         OpenApiContract.get().check(event.getRequestContext().getHttp().getMethod(), event.getRawPath(), event.getBody(),
                 new HttpJson.Reply(response.getStatusCode(), replyHeaders, response.getBody()));
         return response;
+    }
+
+    private static APIGatewayV2WebSocketResponse webSocket(String name, String token) throws Exception {
+        APIGatewayV2WebSocketEvent event = EventLoader.loadEvent(fixture(name), APIGatewayV2WebSocketEvent.class);
+        if (token != null) event.setQueryStringParameters(Map.of("token", token));
+        return (APIGatewayV2WebSocketResponse) runtime.pools().get(FIXTURES.get(name)).invoke(event);
     }
 
     private static String fixture(String name) {

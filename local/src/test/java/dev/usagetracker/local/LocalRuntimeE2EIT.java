@@ -262,7 +262,8 @@ class LocalRuntimeE2EIT {
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).contains("POST   /api/register").contains("POST   /api/token").contains("POST   /api/logs")
-                .contains("GET    /api/usage/daily").contains("GET    /api/usage/top").contains("3 of 3 hits counted").contains("smoke test passed");
+                .contains("GET    /api/usage/daily").contains("GET    /api/usage/top").contains("3 of 3 hits counted").contains("smoke test passed")
+                .contains("POST   /api/usage/stream/ticket").contains("event stream open");
     }
 
     // --- helpers -------------------------------------------------------------------------------

@@ -21,7 +21,32 @@ class SamTemplateTest {
                 .containsEntry("POST /api/logs", "IngestFunction")
                 .containsEntry("GET /api/usage/daily", "DailyUsageFunction")
                 .containsEntry("GET /api/usage/top", "TopUsageFunction")
-                .containsEntry("GET /.well-known/jwks.json", "JwksFunction");
+                .containsEntry("GET /.well-known/jwks.json", "JwksFunction")
+                .containsEntry("POST /api/usage/stream/ticket", "StreamTicketFunction");
+    }
+
+    @Test
+    void liveUpdatesOnAwsAreAWebSocketApiAndAStreamDrivenFanout() {
+        // $connect and $disconnect reach StreamFunction through its published alias (SnapStart)
+        assertThat(WebSocketRoutes.of(template)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("$connect", "StreamFunction", "$disconnect", "StreamFunction"));
+        assertThat(template.resources().get("WebSocketApi").properties()).containsEntry("ProtocolType", "WEBSOCKET");
+        assertThat(String.valueOf(template.resources().get("WebSocketIntegration").properties().get("IntegrationUri")))
+                .contains("${StreamFunction.Alias}");
+        // the fan-out reads every change of the Usage table, old and new, and sees only daily items
+        assertThat(SamTemplate.map(template.resources().get("UsageTable").properties().get("StreamSpecification")))
+                .containsEntry("StreamViewType", "NEW_AND_OLD_IMAGES");
+        Map<String, Object> fanout = SamTemplate.map(SamTemplate.map(SamTemplate.map(
+                template.resources().get("StreamFanoutFunction").properties().get("Events")).get("UsageChanges")).get("Properties"));
+        assertThat(String.valueOf(fanout.get("FilterCriteria"))).contains("day_bucket").contains("INSERT").contains("MODIFY");
+        assertThat(SamTemplate.intValue(fanout.get("MaximumRecordAgeInSeconds"), 0)).isEqualTo(60);
+        // connections: keyed by API Gateway's id, found by audience, removed by TTL when $disconnect never came
+        assertThat(indexes("ConnectionsTable")).containsExactly("by_audience");
+        assertThat(SamTemplate.map(template.resources().get("ConnectionsTable").properties().get("TimeToLiveSpecification")))
+                .containsEntry("AttributeName", "expires_at");
+        // pushing is allowed on this API's stage only
+        assertThat(String.valueOf(template.resources().get("StreamFanoutFunction").properties().get("Policies")))
+                .contains("execute-api:ManageConnections").contains("${WebSocketApi}/${WebSocketStage}/POST/@connections/*");
     }
 
     @Test

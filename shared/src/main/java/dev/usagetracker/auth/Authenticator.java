@@ -86,8 +86,12 @@ public final class Authenticator {
 
     /** The authorizer's verdict when one ran (API Gateway), else the same decision made here. */
     public Principal bearer(HttpRequest request) {
-        AccessVerdict verdict = AccessVerdict.fromContext(request.authorizerContext())
-                .orElseGet(() -> verdict(request.header("Authorization").orElse(null), request.sourceIp()));
+        return admitted(AccessVerdict.fromContext(request.authorizerContext())
+                .orElseGet(() -> verdict(request.header("Authorization").orElse(null), request.sourceIp())));
+    }
+
+    /** The verdict's principal, or the problem a refusal is answered with (401, 403, 503). */
+    public static Principal admitted(AccessVerdict verdict) {
         return switch (verdict.outcome()) {
             case ALLOW -> verdict.principal().orElseThrow();
             case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
@@ -98,8 +102,13 @@ public final class Authenticator {
 
     /** The REQUEST authorizer's decision: token valid, client still registered, source IP allowed. */
     public AccessVerdict verdict(String authorizationHeader, String sourceIp) {
+        return unlessUnavailable(() -> decide(authorizationHeader, sourceIp));
+    }
+
+    /** A store or KMS that did not answer is a verdict of its own (503), not a 401 or a 500. */
+    private static AccessVerdict unlessUnavailable(java.util.function.Supplier<AccessVerdict> decision) {
         try {
-            return decide(authorizationHeader, sourceIp);
+            return decision.get();
         } catch (RuntimeException e) {
             if (DependencyFailure.of(e).isEmpty()) throw e;
             return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
@@ -124,7 +133,18 @@ public final class Authenticator {
         if (!verifiedToken.expiresAt().isAfter(clock.instant().minusSeconds(30))) {
             return AccessVerdict.unauthenticated("The access token is invalid or expired.");
         }
-        Principal principal = verifiedToken.principal();
+        return decide(verifiedToken.principal(), sourceIp);
+    }
+
+    /**
+     * The rest of the same decision for a caller whose credential was checked already (a stream ticket,
+     * a long-lived stream re-checked): its client still exists and may call from this address.
+     */
+    public AccessVerdict verdict(Principal principal, String sourceIp) {
+        return unlessUnavailable(() -> decide(principal, sourceIp));
+    }
+
+    private AccessVerdict decide(Principal principal, String sourceIp) {
         Optional<Client> client = byId.get(principal.clientId(), clients::find);
         if (client.isEmpty()) {
             return AccessVerdict.unauthenticated("The access token's client no longer exists.");

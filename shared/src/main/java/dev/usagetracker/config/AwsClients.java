@@ -1,5 +1,6 @@
 package dev.usagetracker.config;
 
+import java.net.URI;
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -13,6 +14,7 @@ import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.apigatewaymanagementapi.ApiGatewayManagementApiClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -35,6 +37,11 @@ public final class AwsClients {
 
     public static KmsClient kms(Config config) {
         return configure(KmsClient.builder(), config, "kms").build();
+    }
+
+    /** The WebSocket API's {@code @connections} endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+    public static ApiGatewayManagementApiClient connections(Config config, URI callbackUrl) {
+        return configure(ApiGatewayManagementApiClient.builder(), config, "apigateway").endpointOverride(callbackUrl).build();
     }
 
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Config config, String service) {

@@ -1,6 +1,7 @@
 package dev.usagetracker.config;
 
 import dev.usagetracker.ratelimit.RateLimitSettings;
+import dev.usagetracker.realtime.StreamSettings;
 import dev.usagetracker.redis.RedisSettings;
 import java.net.URI;
 import java.time.Duration;
@@ -31,7 +32,8 @@ public record Config(
         Map<String, SdkSettings> sdk,
         RetryBackoff retryBackoff,
         RedisSettings redis,
-        RateLimitSettings rateLimits) {
+        RateLimitSettings rateLimits,
+        StreamSettings stream) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -59,10 +61,11 @@ public record Config(
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
                 Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
                 Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
-                        "kms", SdkSettings.from(env, "kms")),
+                        "kms", SdkSettings.from(env, "kms"), "apigateway", SdkSettings.from(env, "apigateway")),
                 RetryBackoff.from(env),
                 RedisSettings.from(env),
-                RateLimitSettings.from(env));
+                RateLimitSettings.from(env),
+                StreamSettings.from(env));
     }
 
     /**

@@ -13,6 +13,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
@@ -159,6 +160,15 @@ public final class Redis implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw unavailable(e);
         }
+    }
+
+    /**
+     * A connection of its own for SUBSCRIBE (a subscribed connection can run nothing else), for long-lived
+     * processes: a Lambda container is frozen between invocations and cannot hold a subscription. Lettuce
+     * reconnects it and subscribes again by itself; it closes with this client.
+     */
+    public StatefulRedisPubSubConnection<String, String> connectPubSub() {
+        return client.connectPubSub();
     }
 
     private StatefulRedisConnection<String, String> connection() {

@@ -1,0 +1,78 @@
+// Drives the local runtime's live dashboard in headless Chromium (Debian's package, not a downloaded
+// browser): sign in with an API key, wait for the live stream, post one hit through the API, and wait
+// for the page's counter to show it. Any console error fails the run, Content-Security-Policy
+// violations included. Run by DashboardE2EIT, which starts the runtime; it prints "hit-posted <before>"
+// once the hit is accepted and "dashboard-ok <after>" at the end.
+import { chromium } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const base = required("BASE_URL");
+const apiKey = required("API_KEY");
+const screenshot = required("SCREENSHOT");
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const wait = Number(process.env.WAIT_MS || 45000);
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(name + " is not set");
+  return value;
+}
+
+const profile = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  viewport: { width: 1100, height: 1100 },
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const problems = [];
+page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+page.on("pageerror", (e) => problems.push(String(e)));
+try {
+  await page.goto(base + "/dashboard");
+  await page.fill("#api-key", apiKey);
+  await page.click("#sign-in-button");
+  await page.waitForFunction(() => document.getElementById("live-status").textContent === "live", null, { timeout: wait });
+  const bars = await page.locator("#chart rect.bar").count();
+  if (bars !== 7) throw new Error("the chart has " + bars + " bars, not 7");
+  const before = Number(await page.textContent("#live-count"));
+
+  const posted = await fetch(base + "/api/logs", {
+    method: "POST",
+    headers: { "X-API-Key": apiKey, "Content-Type": "application/json" },
+    body: JSON.stringify({ ip: "203.0.113.50", endpoint: "/dashboard-e2e" }),
+  });
+  if (posted.status !== 202) throw new Error("the hit was not accepted: " + posted.status + " " + (await posted.text()));
+  console.log("hit-posted " + before);
+
+  await page.waitForFunction((n) => Number(document.getElementById("live-count").textContent) === n, before + 1, { timeout: wait });
+  const feed = await page.textContent("#feed");
+  if (!feed.includes("→ " + (before + 1))) throw new Error("the live feed does not show the update: " + feed);
+  await page.screenshot({ path: screenshot, fullPage: true });
+
+  // The admin sees every client, and the ranking with this client in it.
+  const adminKey = process.env.ADMIN_KEY;
+  if (adminKey) {
+    const clientId = (await page.textContent("#who")).trim();
+    await page.click("#sign-out");
+    await page.fill("#api-key", adminKey);
+    await page.click("#sign-in-button");
+    await page.waitForFunction(() => document.getElementById("live-status").textContent === "live", null, { timeout: wait });
+    await page.waitForFunction((id) => !document.getElementById("top-card").hidden
+        && document.querySelector("#top tbody").textContent.includes(id), clientId, { timeout: wait });
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
+  }
+  if (problems.length > 0) throw new Error("the page logged errors: " + problems.join(" | "));
+  console.log("dashboard-ok " + (before + 1));
+} catch (e) {
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-failure.png"), fullPage: true }).catch(() => {});
+  console.error(String(e && e.stack ? e.stack : e));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}

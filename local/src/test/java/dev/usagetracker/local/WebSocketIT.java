@@ -1,0 +1,261 @@
+package dev.usagetracker.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import com.amazonaws.services.lambda.runtime.events.models.dynamodb.StreamRecord;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.usagetracker.auth.Principal;
+import dev.usagetracker.auth.Role;
+import dev.usagetracker.local.HttpJson.Reply;
+import dev.usagetracker.realtime.LiveConnection;
+import dev.usagetracker.realtime.UsageEvents;
+import dev.usagetracker.realtime.UsageUpdate;
+import dev.usagetracker.redis.Redis;
+import dev.usagetracker.redis.RedisSettings;
+import dev.usagetracker.store.DynamoConnectionStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * The WebSocket path with a real client (java.net.http.WebSocket): the local runtime runs the template's
+ * StreamFunction for $connect/$disconnect (token check, connections table), delivers usage frames from
+ * its Redis subscription, and serves @connections, through which the StreamFanoutFunction jar — the
+ * AWS path — pushes changes read from real Usage table items.
+ */
+@ExtendWith(TestStack.Extension.class)
+class WebSocketIT {
+    static final String ADMIN_KEY = "ws-admin-key-0123456789";
+    static final String PREFIX = "ws-";
+    static final String STAGE = "ws-it";
+    static final Duration WAIT = Duration.ofSeconds(15);
+    static final ObjectMapper JSON = new ObjectMapper();
+    static LocalRuntime runtime;
+    static HttpJson api;
+    static Redis redis;
+    static UsageEvents events;
+    static DynamoConnectionStore connections;
+    static TestStack stack;
+
+    @BeforeAll
+    static void start(TestStack s) throws Exception {
+        stack = s;
+        runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
+                Optional.of(stack.emulators()), Map.of(
+                        "Stage", STAGE,
+                        "RateLimitRead", "1000/1m",
+                        "RateLimitRegister", "off"),
+                Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 2, false, PREFIX));
+        api = new HttpJson(runtime.baseUrl());
+        redis = new Redis(stack.emulators().redisUrl(), RedisSettings.from(Map.of("REDIS_KEY_PREFIX", "ut:" + STAGE + ":")));
+        events = new UsageEvents(redis);
+        connections = new DynamoConnectionStore(stack.dynamo(), PREFIX + "ConnectionsTable");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (runtime != null) runtime.close();
+        if (redis != null) redis.close();
+    }
+
+    @Test
+    void aConnectionWithAValidTokenIsKeptUntilItCloses() {
+        LiveClient c = register("conn");
+        String before = rowsOf(c.id()).toString();
+        try (WsClient ws = WsClient.connect(url(c.token()))) {
+            List<String> rows = rowsOf(c.id());
+            assertThat(rows).as("rows before: " + before).hasSize(1);
+            LiveConnection row = connections.find(rows.getFirst()).orElseThrow();
+            assertThat(row.clientId()).isEqualTo(c.id());
+            assertThat(row.role()).isEqualTo(Role.CLIENT);
+            assertThat(row.audience()).isEqualTo(c.id());
+            assertThat(row.expiresAt()).isAfter(Instant.now().plus(Duration.ofHours(1)));
+            // the API takes no messages: API Gateway's answer to one
+            ws.send("{\"action\":\"hello\"}");
+            assertThat(ws.next(WAIT)).contains("\"message\": \"Forbidden\"");
+        }
+        Await.until(WAIT, "$disconnect to remove the row", () -> rowsOf(c.id()).isEmpty());
+        Await.until(WAIT, "the runtime to forget the socket", () -> runtime.webSocketConnections() == 0);
+    }
+
+    @Test
+    void handshakesWithoutAValidTokenOrFromOutsideTheAllowlistAreRefused() throws Exception {
+        assertThat(WsClient.refusal(runtime.webSocketUrl())).isEqualTo(401);
+        assertThat(WsClient.refusal(runtime.webSocketUrl() + "?token=not.a.token")).isEqualTo(401);
+        LiveClient fenced = register("fenced");
+        HttpJson elsewhere = new HttpJson(runtime.baseUrl(), java.net.InetAddress.getByName("127.0.0.2"));
+        Reply narrowed = elsewhere.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.2\"]}"))
+                .header("Content-Type", "application/json").header("X-API-Key", fenced.key()).build());
+        assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
+        // the authenticator caches a client for up to AUTH_CACHE_SECONDS; a fresh token is checked anew
+        Await.until(WAIT, "the narrowed allowlist to apply", () -> WsClient.refusal(url(fenced.token())) == 403);
+        assertThat(rowsOf(fenced.id())).isEmpty();
+    }
+
+    @Test
+    void framesReachExactlyTheConnectionsAllowedToSeeThem() throws Exception {
+        LiveClient a = register("alpha");
+        LiveClient b = register("beta");
+        try (WsClient forA = WsClient.connect(url(a.token())); WsClient forB = WsClient.connect(url(b.token()));
+             WsClient forAdmin = WsClient.connect(url(LocalRuntimeE2EIT.token(api, ADMIN_KEY)))) {
+            assertThat(connections.find(rowsOf(LiveConnection.EVERYONE).getFirst())).isPresent();
+            UsageUpdate first = publish(a.id(), 3);
+            UsageUpdate second = publish(b.id(), 4);
+            UsageUpdate third = publish(a.id(), 5);
+
+            JsonNode frame = JSON.readTree(forA.next(WAIT));
+            assertThat(frame).isEqualTo(JSON.readTree("{\"event\":\"usage\",\"id\":\"" + first.eventId()
+                    + "\",\"data\":{\"client_id\":\"" + a.id() + "\",\"date\":\"2026-11-25\",\"count\":3}}"));
+            assertThat(JSON.readTree(forA.next(WAIT)).get("id").asText()).isEqualTo(third.eventId());
+            assertThat(JSON.readTree(forB.next(WAIT)).get("id").asText()).isEqualTo(second.eventId());
+            List<String> adminSaw = List.of(id(forAdmin.next(WAIT, m -> isFor(m, a, b))), id(forAdmin.next(WAIT, m -> isFor(m, a, b))),
+                    id(forAdmin.next(WAIT, m -> isFor(m, a, b))));
+            assertThat(adminSaw).containsExactly(first.eventId(), second.eventId(), third.eventId());
+            // nothing of beta's reached alpha: its next frame is the next of its own
+            UsageUpdate fourth = publish(a.id(), 6);
+            assertThat(JSON.readTree(forA.next(WAIT)).get("id").asText()).isEqualTo(fourth.eventId());
+        }
+    }
+
+    @Test
+    void theFanoutFunctionPushesRealDailyChangesThroughConnectionsAndDropsGoneOnes() throws Exception {
+        LiveClient a = register("fanout");
+        LiveClient other = register("other");
+        String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+        // admin connections would get these changes too: let another test's close first
+        Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
+        try (WsClient ws = WsClient.connect(url(a.token()))) {
+            // a connection whose $disconnect never came: API Gateway answers 410 for it
+            String gone = "gone" + UUID.randomUUID().toString().substring(0, 8);
+            connections.put(LiveConnection.of(gone, new Principal(a.id(), Role.CLIENT, Principal.scopesFor(Role.CLIENT)),
+                    Instant.now(), Instant.now().plus(Duration.ofHours(2))));
+
+            // real aggregates: two hits through the API, the consumer, the Usage table
+            for (int i = 0; i < 2; i++) {
+                Reply r = api.post("/api/logs", Map.of("ip", "203.0.113.5", "endpoint", "/fanout/" + i), Map.of("X-API-Key", a.key()));
+                assertThat(r.status()).isEqualTo(202);
+            }
+            Reply r = api.post("/api/logs", Map.of("ip", "203.0.113.6", "endpoint", "/other"), Map.of("X-API-Key", other.key()));
+            assertThat(r.status()).isEqualTo(202);
+            Map<String, AttributeValue> daily = awaitItem(a.id() + "#" + today, 2);
+            Map<String, AttributeValue> hourly = awaitItem(a.id() + "#" + today + "T" + String.format("%02d",
+                    java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).getHour()), 0);
+            Map<String, AttributeValue> otherDaily = awaitItem(other.id() + "#" + today, 1);
+            Map<String, AttributeValue> before = new HashMap<>(daily);
+            before.put("count", AttributeValue.fromN("1"));
+
+            DynamodbEvent event = new DynamodbEvent();
+            event.setRecords(List.of(
+                    record("MODIFY", "4100000000000000000001", daily, before),
+                    record("MODIFY", "4100000000000000000002", hourly, null), // hourly: not for live clients
+                    record("INSERT", "4100000000000000000003", otherDaily, null), // another client's
+                    record("MODIFY", "4100000000000000000004", daily, daily))); // no change in count
+            Object result = runtime.pools().get("StreamFanoutFunction").invoke(event);
+            assertThat(result).isEqualTo(Map.of("delivered", 1, "gone", 1, "failed", 0));
+
+            String frame = ws.next(WAIT, m -> m.contains("\"id\":\"4100000000000000000001\""));
+            assertThat(JSON.readTree(frame)).isEqualTo(JSON.readTree("{\"event\":\"usage\",\"id\":\"4100000000000000000001\","
+                    + "\"data\":{\"client_id\":\"" + a.id() + "\",\"date\":\"" + today + "\",\"count\":2}}"));
+            assertThat(connections.find(gone)).isEmpty();
+            assertThat(rowsOf(a.id())).hasSize(1);
+            // locally the same hits also arrive the emulation's way: the consumer's announcement on Redis
+            String announced = ws.next(WAIT, m -> m.matches(".*\"id\":\"\\d+-\\d+\".*") && m.contains("\"count\":2"));
+            assertThat(JSON.readTree(announced).get("data")).isEqualTo(JSON.readTree(frame).get("data"));
+        }
+    }
+
+    @Test
+    void twentyClientsComingAndGoingLeaveNothingOpen() {
+        LiveClient c = register("churn");
+        long started = System.nanoTime();
+        for (int i = 0; i < 20; i++) {
+            try (WsClient ws = WsClient.connect(url(c.token()))) {
+                assertThat(ws.isClosed()).isFalse();
+            }
+        }
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        Await.until(WAIT, "every socket to be forgotten", () -> runtime.webSocketConnections() == 0
+                && runtime.usageHub().orElseThrow().subscribers() == 0 && rowsOf(c.id()).isEmpty());
+        System.out.printf("20 WebSocket connect/disconnect cycles ($connect + $disconnect each): %d ms%n", ms);
+    }
+
+    private static DynamodbEvent.DynamodbStreamRecord record(String name, String sequence, Map<String, AttributeValue> now,
+                                                            Map<String, AttributeValue> before) {
+        StreamRecord stream = new StreamRecord();
+        stream.setSequenceNumber(sequence);
+        stream.setStreamViewType(com.amazonaws.services.lambda.runtime.events.models.dynamodb.StreamViewType.NEW_AND_OLD_IMAGES);
+        stream.setKeys(Map.of("pk", image(now).get("pk")));
+        stream.setNewImage(image(now));
+        if (before != null) stream.setOldImage(image(before));
+        DynamodbEvent.DynamodbStreamRecord r = new DynamodbEvent.DynamodbStreamRecord();
+        r.setEventName(name);
+        r.setEventSource("aws:dynamodb");
+        r.setDynamodb(stream);
+        return r;
+    }
+
+    /** An item as the stream event carries it (the Lambda events model, not the SDK's). */
+    private static Map<String, com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue> image(
+            Map<String, AttributeValue> item) {
+        Map<String, com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue> out = new HashMap<>();
+        item.forEach((k, v) -> {
+            var a = new com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue();
+            if (v.s() != null) a.setS(v.s());
+            if (v.n() != null) a.setN(v.n());
+            out.put(k, a);
+        });
+        return out;
+    }
+
+    private static Map<String, AttributeValue> awaitItem(String pk, long count) {
+        Map<String, Map<String, AttributeValue>> found = new HashMap<>();
+        Await.until(WAIT, "the aggregate " + pk, () -> {
+            Map<String, AttributeValue> item = stack.dynamo().getItem(g -> g.tableName(PREFIX + "UsageTable")
+                    .consistentRead(true).key(Map.of("pk", AttributeValue.fromS(pk)))).item();
+            if (item == null || item.isEmpty() || (count > 0 && Long.parseLong(item.get("count").n()) != count)) return false;
+            found.put(pk, item);
+            return true;
+        });
+        return found.get(pk);
+    }
+
+    private static boolean isFor(String frame, LiveClient a, LiveClient b) {
+        return frame.contains("\"" + a.id() + "\"") || frame.contains("\"" + b.id() + "\"");
+    }
+
+    private static String id(String frame) {
+        try {
+            return JSON.readTree(frame).get("id").asText();
+        } catch (Exception e) {
+            throw new AssertionError(frame, e);
+        }
+    }
+
+    private static List<String> rowsOf(String audience) {
+        return connections.audience(audience);
+    }
+
+    static String url(String token) {
+        return runtime.webSocketUrl() + "?token=" + token;
+    }
+
+    static UsageUpdate publish(String clientId, long count) {
+        return events.publish(List.of(new UsageUpdate("", clientId, "2026-11-25", "2026-11-25T10", count, count, 1))).getFirst();
+    }
+
+    static LiveClient register(String prefix) {
+        return LiveClient.register(api, prefix);
+    }
+}

@@ -1,0 +1,183 @@
+package dev.usagetracker.realtime;
+
+import dev.usagetracker.auth.Principal;
+import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.HttpRequest;
+import dev.usagetracker.redis.Redis;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code GET /api/usage/stream} as Server-Sent Events, for a long-lived process (the local runtime, a
+ * container deployment; a Lambda function cannot hold a response open for a client). Each stream gets
+ * a {@code retry:} hint, then the updates its viewer may see as {@code id:}/{@code event: usage}/
+ * {@code data:} events, a heartbeat comment when idle, and ends when the client leaves, when it has
+ * lived as long as an access token does, when its viewer loses access, or when it falls so far behind
+ * that its buffer fills (the client then resumes with Last-Event-ID). A stream resumed with
+ * Last-Event-ID first replays what its viewer missed from the capped Redis stream, then goes live.
+ */
+public final class UsageStream {
+    public static final String LAST_EVENT_ID = "Last-Event-ID";
+    /** EventSource cannot set headers on its first request: a page that re-opens a stream passes it here. */
+    public static final String LAST_EVENT_ID_PARAM = "last_event_id";
+
+    private final UsageHub hub;
+    private final UsageFeed feed;
+    private final StreamSettings settings;
+    private final Duration maxAge;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
+
+    /** Writes a chunk of the response and flushes it; throws when the client is gone. */
+    @FunctionalInterface
+    public interface Sink {
+        void send(String text) throws IOException;
+    }
+
+    /** Why a stream ended. */
+    public enum End { CLIENT_LEFT, EXPIRED, ACCESS_ENDED, FELL_BEHIND, INTERRUPTED }
+
+    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge) {
+        this.hub = hub;
+        this.feed = feed;
+        this.settings = settings;
+        this.maxAge = maxAge;
+    }
+
+    /** The Last-Event-ID header (EventSource's reconnections) or parameter; 400 if it is not a stream id. */
+    public static Optional<String> lastEventId(HttpRequest request) {
+        Optional<String> id = request.header(LAST_EVENT_ID).or(() -> request.queryParam(LAST_EVENT_ID_PARAM));
+        if (id.isPresent() && !UsageFeed.isEventId(id.get())) {
+            throw ApiException.validation(List.of(new ApiException.FieldError(LAST_EVENT_ID,
+                    "must be an event id this stream sent (digits-digits)")));
+        }
+        return id;
+    }
+
+    /** Streams open in this process. */
+    public int open() {
+        return open.get();
+    }
+
+    /**
+     * Admits a stream before its response starts: 429 over the process's or the client's stream limit,
+     * 503 while the usage channel is down. Subscribes first and reads the replay second, so nothing
+     * published in between is lost. The session must be closed.
+     */
+    public Session open(Principal viewer, Optional<String> lastEventId) {
+        if (!viewer.has(Principal.SCOPE_USAGE_READ)) throw ApiException.forbidden("This credential may not read usage.");
+        if (!hub.live()) throw ApiException.unavailable("Live updates are unavailable right now; retry later.", 5);
+        if (open.incrementAndGet() > settings.maxStreams()) {
+            open.decrementAndGet();
+            throw ApiException.tooManyRequests("This server has as many open streams as it takes; retry later.", 5, Map.of());
+        }
+        try {
+            perClient.compute(viewer.clientId(), (id, n) -> {
+                int streams = n == null ? 0 : n;
+                if (streams >= settings.maxStreamsPerClient()) {
+                    throw ApiException.tooManyRequests("This client has " + settings.maxStreamsPerClient()
+                            + " streams open already; close one first.", 5, Map.of());
+                }
+                return streams + 1;
+            });
+        } catch (ApiException e) {
+            open.decrementAndGet();
+            throw e;
+        }
+        Session session = new Session(viewer);
+        try {
+            if (lastEventId.isPresent()) {
+                session.replay = feed.after(lastEventId.get(), (int) UsageEvents.STREAM_LENGTH).stream()
+                        .filter(u -> UsageMessage.visibleTo(viewer, u.clientId())).toList();
+            }
+            return session;
+        } catch (Redis.UnavailableException e) {
+            session.close();
+            throw ApiException.unavailable("Live updates are unavailable right now; retry later.", 5);
+        }
+    }
+
+    /** One client's stream: admitted and subscribed, not yet writing. */
+    public final class Session implements AutoCloseable {
+        private final Principal viewer;
+        private final BlockingQueue<UsageUpdate> queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        private final AtomicBoolean overflow = new AtomicBoolean();
+        private final AtomicBoolean closed = new AtomicBoolean();
+        private final UsageHub.Subscription subscription;
+        private List<UsageUpdate> replay = List.of();
+
+        private Session(Principal viewer) {
+            this.viewer = viewer;
+            this.subscription = hub.subscribe(viewer, u -> {
+                if (!queue.offer(u)) overflow.set(true);
+            });
+        }
+
+        public Principal viewer() {
+            return viewer;
+        }
+
+        /**
+         * Writes until the stream ends. {@code stillAllowed} is asked at every heartbeat whether the
+         * viewer may still read (its client exists, its address is still allowed).
+         */
+        public End run(Sink sink, BooleanSupplier stillAllowed) {
+            long started = System.nanoTime();
+            long heartbeat = settings.heartbeat().toNanos();
+            try {
+                sink.send("retry: " + settings.retry().toMillis() + "\n: usage updates for "
+                        + (viewer.isAdmin() ? "every client" : viewer.clientId()) + "\n\n");
+                Set<String> replayed = new HashSet<>();
+                for (UsageUpdate u : replay) {
+                    sink.send(event(u));
+                    replayed.add(u.eventId());
+                }
+                long deadline = started + maxAge.toNanos();
+                long nextBeat = System.nanoTime() + heartbeat;
+                while (true) {
+                    long now = System.nanoTime();
+                    if (now - deadline >= 0) return End.EXPIRED;
+                    if (now - nextBeat >= 0) {
+                        if (!stillAllowed.getAsBoolean()) return End.ACCESS_ENDED;
+                        sink.send(": heartbeat\n\n");
+                        nextBeat = now + heartbeat;
+                        continue;
+                    }
+                    UsageUpdate u = queue.poll(Math.min(nextBeat - now, deadline - now), TimeUnit.NANOSECONDS);
+                    if (overflow.get()) return End.FELL_BEHIND;
+                    if (u != null && !replayed.contains(u.eventId())) sink.send(event(u));
+                }
+            } catch (IOException e) {
+                return End.CLIENT_LEFT;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return End.INTERRUPTED;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) return;
+            subscription.close();
+            perClient.computeIfPresent(viewer.clientId(), (id, n) -> n <= 1 ? null : n - 1);
+            open.decrementAndGet();
+        }
+    }
+
+    /** One SSE event: the stream id, the event name, the message as one line of JSON. */
+    public static String event(UsageUpdate update) {
+        return "id: " + update.eventId() + "\nevent: " + UsageMessage.EVENT + "\ndata: " + UsageMessage.of(update).json() + "\n\n";
+    }
+}

@@ -1,0 +1,76 @@
+package dev.usagetracker.store;
+
+import dev.usagetracker.auth.Role;
+import dev.usagetracker.realtime.ConnectionStore;
+import dev.usagetracker.realtime.LiveConnection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+/**
+ * The connections table: one item per open WebSocket connection, keyed by API Gateway's connection id,
+ * with the GSI {@code by_audience} (audience → connection ids) for the fan-out. {@code expires_at} lets
+ * TTL remove a row whose {@code $disconnect} never came (API Gateway ends every connection within 2 h).
+ */
+public final class DynamoConnectionStore implements ConnectionStore {
+    static final String BY_AUDIENCE = "by_audience";
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+
+    public DynamoConnectionStore(DynamoDbClient dynamo, String table) {
+        this.dynamo = dynamo;
+        this.table = table;
+    }
+
+    @Override
+    public void put(LiveConnection c) {
+        dynamo.putItem(r -> r.tableName(table).item(Map.of(
+                "connection_id", s(c.connectionId()),
+                "client_id", s(c.clientId()),
+                "role", s(c.role().wireName()),
+                "audience", s(c.audience()),
+                "connected_at", s(c.connectedAt().toString()),
+                "expires_at", AttributeValue.fromN(Long.toString(c.expiresAt().getEpochSecond())))));
+    }
+
+    @Override
+    public void delete(String connectionId) {
+        dynamo.deleteItem(r -> r.tableName(table).key(Map.of("connection_id", s(connectionId))));
+    }
+
+    @Override
+    public Optional<LiveConnection> find(String connectionId) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of("connection_id", s(connectionId)))).item();
+        if (item == null || item.isEmpty()) return Optional.empty();
+        return Optional.of(new LiveConnection(connectionId, item.get("client_id").s(), Role.fromWire(item.get("role").s()),
+                item.get("audience").s(), Instant.parse(item.get("connected_at").s()),
+                Instant.ofEpochSecond(Long.parseLong(item.get("expires_at").n()))));
+    }
+
+    @Override
+    public List<String> audience(String audience) {
+        List<String> ids = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse page = dynamo.query(r -> r.tableName(table).indexName(BY_AUDIENCE)
+                    .keyConditionExpression("audience = :a")
+                    .expressionAttributeValues(Map.of(":a", s(audience)))
+                    .exclusiveStartKey(from));
+            page.items().forEach(i -> ids.add(i.get("connection_id").s()));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null);
+        return ids;
+    }
+
+    private static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+}
