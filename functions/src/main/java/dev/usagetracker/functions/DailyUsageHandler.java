@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
@@ -17,6 +18,7 @@ public final class DailyUsageHandler implements RequestHandler<APIGatewayV2HTTPE
 
     public DailyUsageHandler() {
         this(Container.app().authenticator(), Container.app().usage());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
     public DailyUsageHandler(Authenticator authenticator, UsageService usage) {

@@ -41,16 +41,26 @@ public final class AwsClients {
                         .connectionTimeout(Duration.ofSeconds(2))
                         .socketTimeout(Duration.ofSeconds(5))
                         .build())
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .apiCallAttemptTimeout(Duration.ofSeconds(5))
-                        .apiCallTimeout(Duration.ofSeconds(12))
-                        .build());
+                .overrideConfiguration(overrides());
         config.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
     }
 
+    private static ClientOverrideConfiguration overrides() {
+        ClientOverrideConfiguration.Builder overrides = ClientOverrideConfiguration.builder()
+                .apiCallAttemptTimeout(Duration.ofSeconds(5))
+                .apiCallTimeout(Duration.ofSeconds(12));
+        // Only bench/ turns this on; off, no interceptor is installed and nothing is counted.
+        if (AwsCallCounter.enabled()) overrides.addExecutionInterceptor(AwsCallCounter.instance());
+        return overrides.build();
+    }
+
     private static AwsCredentialsProvider credentials(Config config) {
-        if (config.accessKeyId().isPresent() && config.secretAccessKey().isPresent()) {
+        // Temporary credentials (a session token: Lambda without SnapStart, assumed roles) come from the
+        // default chain, which also refreshes them; a SnapStart restore gets them from the container
+        // credentials endpoint, never from a snapshot.
+        boolean temporary = LambdaEnvironment.get().containsKey("AWS_SESSION_TOKEN");
+        if (!temporary && config.accessKeyId().isPresent() && config.secretAccessKey().isPresent()) {
             return StaticCredentialsProvider.create(
                     AwsBasicCredentials.create(config.accessKeyId().get(), config.secretAccessKey().get()));
         }

@@ -1,0 +1,147 @@
+package dev.usagetracker.bench;
+
+import dev.usagetracker.App;
+import dev.usagetracker.config.AwsClients;
+import dev.usagetracker.config.Config;
+import dev.usagetracker.local.Emulators;
+import dev.usagetracker.local.LocalRuntime;
+import dev.usagetracker.local.ResourceBootstrap;
+import dev.usagetracker.local.SamTemplate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The local services a benchmark runs against, started once per benchmark: ElasticMQ, moto_server and
+ * redis-server on free ports, with template.yaml's tables, queues and keys created under a prefix.
+ */
+final class BenchStack implements AutoCloseable {
+    final Path root;
+    final Emulators emulators;
+    final SamTemplate template;
+    final ResourceBootstrap resources;
+    final String prefix;
+    private final Map<String, String> base;
+    private final DynamoDbClient dynamo;
+    private final SqsClient sqs;
+    private final KmsClient kms;
+    private final App app;
+
+    private BenchStack(Path root, String prefix) {
+        this.root = root;
+        this.prefix = prefix;
+        emulators = Emulators.start(root.resolve("bench/target/emulator-logs"), 0, 0, 0);
+        Map<String, String> env = new HashMap<>();
+        env.put("AWS_REGION", Emulators.REGION);
+        env.put("AWS_ACCESS_KEY_ID", "bench");
+        env.put("AWS_SECRET_ACCESS_KEY", "bench");
+        env.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+        env.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+        env.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
+        base = Map.copyOf(env);
+        Config boot = Config.from(base);
+        dynamo = AwsClients.dynamo(boot);
+        sqs = AwsClients.sqs(boot);
+        kms = AwsClients.kms(boot);
+        template = SamTemplate.load(root.resolve("template.yaml"));
+        resources = new ResourceBootstrap(template, prefix, Map.of("Stage", "bench", "RedisUrl", emulators.redisUrl()))
+                .create(kms, dynamo, sqs, 0);
+        Map<String, String> appEnv = new HashMap<>(base);
+        appEnv.putAll(resources.environment(template.functions().getFirst()));
+        app = new App(Config.from(appEnv), Clock.systemUTC());
+    }
+
+    static BenchStack start(String prefix) {
+        return new BenchStack(projectRoot(), prefix);
+    }
+
+    static Path projectRoot() {
+        return Path.of(System.getProperty("project.root", ".")).toAbsolutePath().normalize();
+    }
+
+    /** What a function container sees: endpoints, credentials, region, the template's variables resolved. */
+    Map<String, String> functionEnvironment(SamTemplate.Function function) {
+        Map<String, String> env = new TreeMap<>(base);
+        env.putAll(resources.environment(function));
+        env.put("AWS_LAMBDA_FUNCTION_NAME", function.logicalId());
+        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memoryMb()));
+        return env;
+    }
+
+    SamTemplate.Function function(String logicalId) {
+        return template.functions().stream().filter(f -> f.logicalId().equals(logicalId)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no function " + logicalId + " in template.yaml"));
+    }
+
+    /** The bench's own composition root against the same resources (setup, fills, direct writes). */
+    App app() {
+        return app;
+    }
+
+    DynamoDbClient dynamo() {
+        return dynamo;
+    }
+
+    String table(String logicalId) {
+        return resources.ref(logicalId);
+    }
+
+    /** The whole service in this JVM, on the same emulators and resources. */
+    LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow) throws Exception {
+        return LocalRuntime.start(new LocalRuntime.Options(root, "127.0.0.1", 0, Optional.of(emulators), environment,
+                Optional.of(adminKey), batchWindow, 0, 8, true, prefix));
+    }
+
+    /** Redis's own per-command call counts ({@code INFO commandstats}): whatever the client, nothing escapes. */
+    Map<String, Long> redisCommands() {
+        Map<String, Long> calls = new TreeMap<>();
+        int port = Integer.parseInt(emulators.redisUrl().substring(emulators.redisUrl().lastIndexOf(':') + 1));
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            OutputStream out = s.getOutputStream();
+            out.write("INFO commandstats\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String header = readLine(in);
+            int length = Integer.parseInt(header.substring(1));
+            byte[] body = in.readNBytes(length);
+            for (String line : new String(body, StandardCharsets.UTF_8).split("\r\n")) {
+                if (!line.startsWith("cmdstat_")) continue;
+                String command = line.substring("cmdstat_".length(), line.indexOf(':'));
+                if (command.equals("info")) continue;
+                String value = line.substring(line.indexOf("calls=") + 6);
+                calls.put(command, Long.parseLong(value.substring(0, value.indexOf(','))));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read redis INFO commandstats", e);
+        }
+        return calls;
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') if (c != '\r') sb.append((char) c);
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        dynamo.close();
+        sqs.close();
+        kms.close();
+        emulators.close();
+    }
+}
