@@ -101,7 +101,7 @@ final class BenchStack implements AutoCloseable {
     /** The whole service in this JVM, on the same emulators and resources. */
     LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow) throws Exception {
         return LocalRuntime.start(new LocalRuntime.Options(root, "127.0.0.1", 0, Optional.of(emulators), environment,
-                Optional.of(adminKey), batchWindow, 0, 8, true, prefix));
+                Optional.of(adminKey), batchWindow, 0, 4, true, prefix));
     }
 
     /** Redis's own per-command call counts ({@code INFO commandstats}): whatever the client, nothing escapes. */

@@ -53,12 +53,13 @@ public final class ColdStartBench {
         }
     }
 
-    record Options(int runs, List<String> functions, int warm, boolean includePlainJars) {
+    record Options(int runs, List<String> functions, int warm, boolean includePlainJars, boolean smoke) {
         static Options parse(String[] args) {
             int runs = 10;
             int warm = 5;
             List<String> functions = List.of();
             boolean plainJars = true;
+            boolean smoke = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -70,12 +71,13 @@ public final class ColdStartBench {
                         warm = 1;
                         functions = List.of("IngestFunction", "HitConsumerFunction");
                         plainJars = false;
+                        smoke = true;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
                             + " (--runs N, --warm N, --functions A,B, --no-plain-jars, --smoke)");
                 }
             }
-            return new Options(runs, functions, warm, plainJars);
+            return new Options(runs, functions, warm, plainJars, smoke);
         }
     }
 
@@ -112,6 +114,7 @@ public final class ColdStartBench {
         variants.add(new Variant("c1+cds", "+ AppCDS archive of the jar", List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"), true, "off", "dist"));
         variants.add(new Variant("c1+prime", "c1 + clients primed in parallel at init (PRIMING=init)", List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"), false, "init", "dist"));
         variants.add(new Variant("c1+cds+prime", "all of the above", List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"), true, "init", "dist"));
+        if (options.smoke()) variants.removeIf(v -> !v.name().equals("c1") && !v.name().equals("c1+cds+prime"));
 
         List<Result> results = new ArrayList<>();
         try (BenchStack stack = BenchStack.start("cold-")) {

@@ -67,13 +67,13 @@ public final class AwsCallCounter implements ExecutionInterceptor, AwsCallCounte
     public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
         String key = key(attributes);
         add(key + ".calls", 1);
-        if ("DynamoDB".equals(attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME))) {
+        if ("DynamoDb".equalsIgnoreCase(attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME))) {
             DynamoCapacity.Units units = DynamoCapacity.of(context.request(), context.response());
             add(key + ".wru", units.writeUnits());
             add(key + ".rru", units.readUnits());
             add(key + ".items_read", units.itemsRead());
             add(key + ".items_written", units.itemsWritten());
-            units.itemsWrittenByTable().forEach((table, n) -> add("DynamoDB.items_written." + table, n));
+            units.itemsWrittenByTable().forEach((table, n) -> add("DynamoDb.items_written." + table, n));
         }
     }
 
