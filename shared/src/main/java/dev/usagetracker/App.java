@@ -24,8 +24,10 @@ import dev.usagetracker.ingest.HitValidator;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.queue.SqsHitQueue;
+import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoHitLedger;
+import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.store.UsageKeys;
 import dev.usagetracker.usage.UsageService;
@@ -114,8 +116,10 @@ public final class App {
                 config.adminAllowedCidrs(), clock, config.authCacheTtl()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
-        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(), clock));
-        consumer = new Lazy<>(() -> new HitConsumer(ledger.get()));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
+                new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
+                config.retryBackoff().base(), config.retryBackoff().max())));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
     }

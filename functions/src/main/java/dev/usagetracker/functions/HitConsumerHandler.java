@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import dev.usagetracker.App.Warmup;
 import dev.usagetracker.ingest.HitConsumer;
+import dev.usagetracker.observability.Correlation;
 import java.util.List;
 
 /** SQS → ledger. Reports only the failed messages, so the rest of the batch is deleted (ReportBatchItemFailures). */
@@ -24,11 +25,27 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         List<HitConsumer.QueuedMessage> messages = event.getRecords().stream()
-                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody()))
+                .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), correlationId(m),
+                        m.getReceiptHandle(), receiveCount(m)))
                 .toList();
         List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new)
                 .toList();
         return new SQSBatchResponse(failures);
+    }
+
+    private static int receiveCount(SQSEvent.SQSMessage m) {
+        String n = m.getAttributes() == null ? null : m.getAttributes().get("ApproximateReceiveCount");
+        try {
+            return n == null ? 1 : Integer.parseInt(n);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    private static String correlationId(SQSEvent.SQSMessage message) {
+        SQSEvent.MessageAttribute a = message.getMessageAttributes() == null ? null
+                : message.getMessageAttributes().get(Correlation.MESSAGE_ATTRIBUTE);
+        return a == null ? null : a.getStringValue();
     }
 }

@@ -5,12 +5,13 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.usagetracker.App.Warmup;
+import dev.usagetracker.ingest.IdempotencyKey;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
 
-/** POST /api/logs: one hit or a batch → 202 once every hit is durable. */
+/** POST /api/logs: one hit or a batch → 202 once every hit is durable; an Idempotency-Key makes retries safe. */
 public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final IngestRequest.Parser parser;
     private final IngestService ingest;
@@ -29,7 +30,7 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             IngestRequest hits = parser.parse(request);
-            return Responses.json(202, ingest.accept(hits.principal(), hits.hits()));
+            return Responses.json(202, ingest.accept(hits.principal(), hits.hits(), IdempotencyKey.from(request)));
         });
     }
 }

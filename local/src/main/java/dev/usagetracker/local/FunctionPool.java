@@ -31,6 +31,7 @@ public final class FunctionPool implements AutoCloseable {
     private final Deque<Container> idle = new ArrayDeque<>();
     private final List<Container> all = new ArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong invocations = new java.util.concurrent.atomic.AtomicLong();
 
     /** One initialised copy of the function. */
     public record Container(int number, ContainerClassLoader loader, RequestHandler<Object, Object> handler, long initMillis) {}
@@ -55,6 +56,7 @@ public final class FunctionPool implements AutoCloseable {
             throw new IllegalStateException(function.logicalId() + " is throttled: all containers stayed busy");
         }
         Container container = null;
+        invocations.incrementAndGet();
         try {
             container = take();
             Thread thread = Thread.currentThread();
@@ -88,6 +90,17 @@ public final class FunctionPool implements AutoCloseable {
     public int containers() {
         synchronized (idle) {
             return all.size();
+        }
+    }
+
+    public long invocations() {
+        return invocations.get();
+    }
+
+    /** The init (cold start) time of every container started so far, in start order. */
+    public List<Long> initMillis() {
+        synchronized (idle) {
+            return all.stream().map(Container::initMillis).toList();
         }
     }
 

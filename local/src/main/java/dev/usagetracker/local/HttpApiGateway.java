@@ -47,6 +47,8 @@ public final class HttpApiGateway implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
+    private final Map<String, LocalRoute> localRoutes = new LinkedHashMap<>();
+    private final RuntimeMetrics metrics = new RuntimeMetrics();
     private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
     private final HttpServer server;
     private HttpsServer httpsServer;
@@ -105,22 +107,60 @@ public final class HttpApiGateway implements AutoCloseable {
         return routes;
     }
 
+    /** A route the runtime answers itself (documentation, metrics): not a function, not on AWS. */
+    @FunctionalInterface
+    public interface LocalRoute {
+        LocalResponse handle(String path);
+    }
+
+    public record LocalResponse(int status, String contentType, byte[] body, Map<String, String> headers) {
+        public LocalResponse(int status, String contentType, byte[] body) {
+            this(status, contentType, body, Map.of());
+        }
+    }
+
+    /** {@code path} is exact, or a prefix when it ends with '/'; function routes win over local ones. */
+    public void addLocalRoute(String method, String path, LocalRoute route) {
+        localRoutes.put(method + " " + path, route);
+    }
+
+    public Map<String, LocalRoute> localRoutes() {
+        return localRoutes;
+    }
+
+    public RuntimeMetrics metrics() {
+        return metrics;
+    }
+
+    private LocalRoute localRoute(String method, String path) {
+        LocalRoute exact = localRoutes.get(method + " " + path);
+        if (exact != null) return exact;
+        return localRoutes.entrySet().stream()
+                .filter(e -> e.getKey().endsWith("/") && (method + " " + path).startsWith(e.getKey()))
+                .map(Map.Entry::getValue).findFirst().orElse(null);
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         String requestId = requestId();
         try (exchange) {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
+            LocalRoute local = pool == null ? localRoute(method, path) : null;
+            if (local != null) {
+                writeLocal(exchange, requestId, method, path, local.handle(path));
+                return;
+            }
             if (pool == null) {
                 boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
-                write(exchange, requestId, Responses.problem(pathExists
+                write(exchange, requestId, "unmatched", Responses.problem(pathExists
                         ? ApiException.methodNotAllowed("This path does not accept " + method + ".")
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
                 return;
             }
             byte[] body = readBody(exchange.getRequestBody());
             if (body == null) {
-                write(exchange, requestId, Responses.problem(ApiException.payloadTooLarge("Request bodies are limited to 10 MB."), requestId));
+                write(exchange, requestId, method + " " + path, Responses.problem(ApiException.payloadTooLarge("Request bodies are limited to 10 MB."), requestId));
                 return;
             }
             APIGatewayV2HTTPEvent event = event(exchange, method, path, body, requestId, pool);
@@ -134,7 +174,7 @@ public final class HttpApiGateway implements AutoCloseable {
                 LOG.error("{} failed on request {}", pool.function().logicalId(), requestId, e);
                 response = Responses.internalError(requestId);
             }
-            write(exchange, requestId, response);
+            write(exchange, requestId, method + " " + path, response);
         } catch (IOException e) {
             LOG.debug("client went away during request {}", requestId);
         } catch (RuntimeException | LinkageError e) {
@@ -203,9 +243,9 @@ public final class HttpApiGateway implements AutoCloseable {
     }
 
     /** API Gateway's own answers are {@code {"message": …}}, not problem+json. */
-    private static void writeGatewayMessage(HttpExchange exchange, String requestId, int status, String message)
+    private void writeGatewayMessage(HttpExchange exchange, String requestId, int status, String message)
             throws IOException {
-        write(exchange, requestId, APIGatewayV2HTTPResponse.builder().withStatusCode(status)
+        write(exchange, requestId, exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath(), APIGatewayV2HTTPResponse.builder().withStatusCode(status)
                 .withHeaders(Map.of("Content-Type", "application/json"))
                 .withBody("{\"message\":\"" + message + "\"}").build());
     }
@@ -263,7 +303,24 @@ public final class HttpApiGateway implements AutoCloseable {
                 .build();
     }
 
-    private static void write(HttpExchange exchange, String requestId, APIGatewayV2HTTPResponse response) throws IOException {
+    private void writeLocal(HttpExchange exchange, String requestId, String method, String path, LocalResponse response)
+            throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", response.contentType());
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        exchange.getResponseHeaders().set("apigw-requestid", requestId);
+        response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+        metrics.record(method + " " + path, response.status());
+        byte[] body = response.body();
+        exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);
+        if (body.length > 0 && !"HEAD".equals(method)) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private void write(HttpExchange exchange, String requestId, String route, APIGatewayV2HTTPResponse response) throws IOException {
         byte[] body = response.getBody() == null ? new byte[0]
                 : response.getIsBase64Encoded() ? Base64.getDecoder().decode(response.getBody())
                 : response.getBody().getBytes(StandardCharsets.UTF_8);
@@ -273,6 +330,7 @@ public final class HttpApiGateway implements AutoCloseable {
         }
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
         int status = response.getStatusCode() == 0 ? 200 : response.getStatusCode();
+        metrics.record(route, status);
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
             try (OutputStream out = exchange.getResponseBody()) {

@@ -53,6 +53,9 @@ public final class LocalRuntime implements AutoCloseable {
     private boolean adminKeyGenerated;
     private Path adminKeyFile;
     private final List<SqsEventSourceMapping> mappings = new ArrayList<>();
+    private Readiness readiness;
+    private SqsClient sqs;
+    private ResourceBootstrap resources;
 
     private LocalRuntime(Options options) {
         this.options = options;
@@ -80,9 +83,10 @@ public final class LocalRuntime implements AutoCloseable {
             closeables.add(emulators);
         }
         if (emulators != null) {
-            base.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
-            base.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
-            base.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
+            // An endpoint given with the emulators wins: the fault tests put a FaultProxy in between.
+            base.putIfAbsent("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+            base.putIfAbsent("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+            base.putIfAbsent("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
             base.putIfAbsent("AWS_ACCESS_KEY_ID", "local");
             base.putIfAbsent("AWS_SECRET_ACCESS_KEY", "local");
         }
@@ -96,10 +100,11 @@ public final class LocalRuntime implements AutoCloseable {
         closeables.add(dynamo);
         closeables.add(sqs);
         closeables.add(kms);
+        this.sqs = sqs;
         Map<String, String> parameters = new HashMap<>();
         parameters.put("Stage", "local");
         if (emulators != null) parameters.put("RedisUrl", emulators.redisUrl());
-        ResourceBootstrap resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
+        resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
                 .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
 
         for (SamTemplate.Function f : template.functions()) {
@@ -130,6 +135,10 @@ public final class LocalRuntime implements AutoCloseable {
             tls = LocalTls.loadOrCreate(options.projectRoot().resolve(".local/tls"));
             gateway.withHttps(options.host(), options.httpsPort(), tls.context());
         }
+        DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
+                () -> List.copyOf(mappings));
+        readiness = readiness(base, resources);
+        new HealthRoutes(readiness).register(gateway);
         gateway.start();
         closeables.add(gateway);
 
@@ -137,12 +146,44 @@ public final class LocalRuntime implements AutoCloseable {
             if (f.queueEvent().isEmpty()) continue;
             SamTemplate.QueueEvent q = f.queueEvent().get();
             Duration window = options.batchWindow().orElse(Duration.ofSeconds(q.batchingWindowSeconds()));
-            SqsEventSourceMapping esm = new SqsEventSourceMapping(sqs, resources.ref(q.queueLogicalId()),
+            SqsEventSourceMapping esm = new SqsEventSourceMapping(pollerSqs(base), resources.ref(q.queueLogicalId()),
                     resources.resolve(new SamTemplate.Intrinsic("GetAtt", q.queueLogicalId() + ".Arn")),
                     pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
             mappings.add(esm);
             closeables.add(esm);
         }
+    }
+
+    /**
+     * The event source mapping's own SQS client, standing in for Lambda's pollers: a long poll waits
+     * up to a second, more than the functions' SQS attempt timeout, so it gets timeouts of its own.
+     */
+    private SqsClient pollerSqs(Map<String, String> base) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("AWS_SDK_ATTEMPT_TIMEOUT_MS_SQS", "5000");
+        env.put("AWS_SDK_CALL_TIMEOUT_MS_SQS", "10000");
+        SqsClient client = AwsClients.sqs(Config.from(env));
+        closeables.add(client);
+        return client;
+    }
+
+    /** Health probes on clients of their own: one attempt each, so a dead dependency answers within the deadline. */
+    private Readiness readiness(Map<String, String> base, ResourceBootstrap resources) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("AWS_MAX_ATTEMPTS", "1");
+        env.put("AWS_SDK_ATTEMPT_TIMEOUT_MS", Long.toString(Readiness.DEADLINE.toMillis()));
+        env.put("AWS_SDK_CALL_TIMEOUT_MS", Long.toString(Readiness.DEADLINE.toMillis()));
+        Config config = Config.from(env);
+        DynamoDbClient dynamo = AwsClients.dynamo(config);
+        SqsClient sqs = AwsClients.sqs(config);
+        KmsClient kms = AwsClients.kms(config);
+        closeables.add(dynamo);
+        closeables.add(sqs);
+        closeables.add(kms);
+        Optional<Integer> redisPort = emulators == null ? Optional.empty()
+                : Optional.of(java.net.URI.create(emulators.redisUrl()).getPort());
+        return new Readiness(dynamo, resources.ref("ClientsTable"), sqs, resources.ref("HitsQueue"),
+                resources.ref("HitsDeadLetterQueue"), kms, resources.ref("SigningKey"), redisPort, () -> mappings);
     }
 
     private void bootstrapAdmin(App app) throws IOException {
@@ -204,8 +245,26 @@ public final class LocalRuntime implements AutoCloseable {
         return pools;
     }
 
+    public RuntimeMetrics metrics() {
+        return gateway.metrics();
+    }
+
     public List<SqsEventSourceMapping> eventSourceMappings() {
         return mappings;
+    }
+
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    /** The physical name or URL of a template resource (queue URL, table name, key id). */
+    public String resource(String logicalId) {
+        return resources.ref(logicalId);
+    }
+
+    /** The runtime's own SQS client (the one its event source mappings poll with). */
+    public SqsClient sqs() {
+        return sqs;
     }
 
     /** What was started and where, for people. The admin key itself is printed only if it was generated. */
@@ -218,16 +277,23 @@ public final class LocalRuntime implements AutoCloseable {
                     .append(", e.g. curl --cacert)").append('\n');
         }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   HitsQueue → HitConsumerFunction (event source mapping)\n"));
+        mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        sb.append("  docs       ").append(baseUrl()).append(SwaggerUi.PAGE).append("  (Swagger UI)\n");
+        sb.append("  contract   ").append(baseUrl()).append(DeveloperEndpoints.OPENAPI).append('\n');
+        sb.append("  metrics    ").append(baseUrl()).append(DeveloperEndpoints.METRICS).append('\n');
         if (emulators != null) {
-            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)\n");
-            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)\n");
-            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)\n");
+            Map<String, Boolean> up = emulators.health();
+            sb.append("  SQS        ").append(emulators.sqsEndpoint()).append("  (ElasticMQ, embedded)  ").append(state(up.get("sqs"))).append('\n');
+            sb.append("  DynamoDB   ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
+            sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)  ").append(state(up.get("redis"))).append('\n');
             sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
         }
+        Readiness.Report health = readiness.check();
+        sb.append("  health     ").append(baseUrl()).append("/health/ready: ").append(health.status()).append('\n');
+        Readiness.lines(health).forEach(line -> sb.append(line).append('\n'));
         if (adminKeyGenerated) {
             sb.append("  admin key  ").append(adminApiKey).append("  (generated; also in ").append(adminKeyFile).append(")\n");
         } else {
@@ -235,6 +301,31 @@ public final class LocalRuntime implements AutoCloseable {
         }
         sb.append("\nCtrl-C stops everything started here.\n");
         return sb.toString();
+    }
+
+    /**
+     * Where this runtime's queues and endpoints are, for tools run beside it (scripts/redrive-dlq).
+     * Local endpoints and the emulators' dummy credentials only; nothing secret.
+     */
+    void writeConnectionFile(Path file) throws IOException {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("HITS_QUEUE_URL", resource("HitsQueue"));
+        values.put("HITS_DLQ_URL", resource("HitsDeadLetterQueue"));
+        values.put("AWS_REGION", options.environment().getOrDefault("AWS_REGION", Emulators.REGION));
+        if (emulators != null) {
+            values.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
+            values.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
+            values.put("AWS_ACCESS_KEY_ID", "local");
+            values.put("AWS_SECRET_ACCESS_KEY", "local");
+        }
+        StringBuilder sb = new StringBuilder("# written by the local runtime at start; read by scripts/redrive-dlq\n");
+        values.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, sb.toString());
+    }
+
+    private static String state(Boolean up) {
+        return Boolean.TRUE.equals(up) ? "up" : "DOWN";
     }
 
     @Override
@@ -267,6 +358,7 @@ public final class LocalRuntime implements AutoCloseable {
                 "true".equalsIgnoreCase(env.get("LOCAL_HTTPS_ONLY")) || List.of(args).contains("--https-only"));
         LocalRuntime runtime = start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "local-runtime-shutdown"));
+        runtime.writeConnectionFile(root.resolve(".local/runtime.env"));
         System.out.println(runtime.summary());
         Thread.currentThread().join();
     }

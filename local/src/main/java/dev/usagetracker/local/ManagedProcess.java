@@ -54,6 +54,33 @@ public final class ManagedProcess implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /**
+     * Freezes the process and its children (SIGSTOP): it keeps its sockets and its in-memory data but
+     * answers nothing, like a hung server or a network partition; {@link #resume()} continues it.
+     */
+    public synchronized void pause() {
+        signal("STOP");
+    }
+
+    public synchronized void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        if (process == null || !process.isAlive()) throw new IllegalStateException(name + " is not running");
+        java.util.List<String> command = new java.util.ArrayList<>(List.of("kill", "-" + signal, Long.toString(process.pid())));
+        process.descendants().forEach(d -> command.add(Long.toString(d.pid())));
+        try {
+            int exit = new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
+            if (exit != 0) throw new IllegalStateException("kill -" + signal + " " + name + " exited with " + exit);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** Kills the process at once, as a crash would. */
     public synchronized void kill() {
         if (process != null) {

@@ -35,9 +35,12 @@ public final class SqsEventSourceMapping implements AutoCloseable {
     private final Duration window;
     private final boolean reportsItemFailures;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Pollers of an older generation were killed: they finish what they are doing and acknowledge nothing. */
+    private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Thread> pollers = new ArrayList<>();
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong deleted = new AtomicLong();
+    private final AtomicLong lastPoll = new AtomicLong();
 
     public SqsEventSourceMapping(SqsClient sqs, String queueUrl, String queueArn, FunctionPool function,
                                  int batchSize, Duration window, boolean reportsItemFailures) {
@@ -50,12 +53,43 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         this.reportsItemFailures = reportsItemFailures;
     }
 
-    public SqsEventSourceMapping start(int pollerCount) {
+    public synchronized SqsEventSourceMapping start(int pollerCount) {
+        running.set(true);
+        pollers.clear();
+        int current = generation.get();
         for (int i = 0; i < pollerCount; i++) {
-            Thread t = Thread.ofPlatform().daemon().name("esm-" + function.function().logicalId() + "-" + i).start(this::poll);
+            Thread t = Thread.ofPlatform().daemon().name("esm-" + function.function().logicalId() + "-" + i)
+                    .start(() -> poll(current));
             pollers.add(t);
         }
         return this;
+    }
+
+    /**
+     * A crash of the consumer: from this moment its pollers acknowledge nothing: whatever they hold
+     * (received, or inside the function's DynamoDB transaction, which DynamoDB commits whole or not
+     * at all) comes back after the visibility timeout. They are not interrupted: threads of one JVM
+     * share the JDK's HTTP keep-alive connections, which an interrupt can leave half-read, something
+     * a real crash (a separate process) cannot do to anyone else. {@link #start} brings up new pollers.
+     */
+    public synchronized void kill() {
+        generation.incrementAndGet();
+        running.set(false);
+        pollers.clear();
+        LOG.info("event source mapping of {} killed", function.function().logicalId());
+    }
+
+    public boolean isRunning() {
+        return running.get() && pollers.stream().anyMatch(Thread::isAlive);
+    }
+
+    /** When a poll last reached the queue (receive succeeded, even if empty); 0 before the first. */
+    public long lastSuccessfulPollMillis() {
+        return lastPoll.get();
+    }
+
+    public String functionName() {
+        return function.function().logicalId();
     }
 
     public long invocations() {
@@ -66,11 +100,11 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         return deleted.get();
     }
 
-    private void poll() {
-        while (running.get()) {
+    private void poll(int myGeneration) {
+        while (running.get() && generation.get() == myGeneration) {
             try {
-                List<Message> batch = gather();
-                if (!batch.isEmpty()) deliver(batch);
+                List<Message> batch = gather(myGeneration);
+                if (!batch.isEmpty() && generation.get() == myGeneration) deliver(batch, myGeneration);
             } catch (RuntimeException e) {
                 if (!running.get()) return;
                 LOG.warn("polling {} failed ({}); retrying in 1 s", queueUrl, e.getClass().getSimpleName());
@@ -79,10 +113,10 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         }
     }
 
-    private List<Message> gather() {
+    private List<Message> gather(int myGeneration) {
         List<Message> batch = new ArrayList<>();
         long deadline = System.nanoTime() + window.toNanos();
-        while (running.get() && batch.size() < batchSize) {
+        while (running.get() && generation.get() == myGeneration && batch.size() < batchSize) {
             long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
             if (!batch.isEmpty() && remainingMs <= 0) break;
             // Long-poll while nothing is waiting; once something is, wait no longer than the window.
@@ -92,6 +126,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
                     .waitTimeSeconds(waitSeconds)
                     .messageSystemAttributeNames(MessageSystemAttributeName.ALL)
                     .messageAttributeNames("All")).messages();
+            lastPoll.set(System.currentTimeMillis());
             batch.addAll(got);
             if (got.isEmpty() && batch.isEmpty()) deadline = System.nanoTime() + window.toNanos();
             if (got.isEmpty() && window.isZero()) break;
@@ -99,7 +134,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         return batch;
     }
 
-    private void deliver(List<Message> batch) {
+    private void deliver(List<Message> batch, int myGeneration) {
         SQSEvent event = new SQSEvent();
         List<SQSEvent.SQSMessage> records = new ArrayList<>();
         for (Message m : batch) {
@@ -137,6 +172,7 @@ public final class SqsEventSourceMapping implements AutoCloseable {
                     function.function().logicalId(), batch.size(), e);
             return;
         }
+        if (generation.get() != myGeneration) return; // killed mid-invocation: a dead poller acknowledges nothing
         List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
         for (Message m : batch) {
             if (!failed.contains(m.messageId())) {
@@ -154,6 +190,10 @@ public final class SqsEventSourceMapping implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        join();
+    }
+
+    private void join() {
         for (Thread t : pollers) {
             try {
                 t.join(3_000);

@@ -10,11 +10,16 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** A small real HTTP client for the end-to-end tests. */
+/**
+ * A small real HTTP client for the end-to-end tests. Every reply is checked against openapi.yaml
+ * ({@link OpenApiContract}) before the test sees it, so whatever the tests exercise is also a contract
+ * test; {@link #uncheckedFor} is for the local runtime's own routes that are not part of the API.
+ */
 final class HttpJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String baseUrl;
+    private final boolean contract;
 
     record Reply(int status, Map<String, java.util.List<String>> headers, String body) {
         JsonNode json() {
@@ -32,7 +37,17 @@ final class HttpJson {
     }
 
     HttpJson(String baseUrl) {
+        this(baseUrl, true);
+    }
+
+    private HttpJson(String baseUrl, boolean contract) {
         this.baseUrl = baseUrl;
+        this.contract = contract;
+    }
+
+    /** For routes outside the API contract (the local runtime's /metrics and Swagger UI assets). */
+    static HttpJson uncheckedFor(String baseUrl) {
+        return new HttpJson(baseUrl, false);
     }
 
     Reply post(String path, String contentType, String body, Map<String, String> headers) {
@@ -40,7 +55,7 @@ final class HttpJson {
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) b.header("Content-Type", contentType);
         headers.forEach(b::header);
-        return send(b.build());
+        return send(b.build(), body);
     }
 
     Reply post(String path, Object json, Map<String, String> headers) {
@@ -58,9 +73,15 @@ final class HttpJson {
     }
 
     Reply send(HttpRequest request) {
+        return send(request, null);
+    }
+
+    private Reply send(HttpRequest request, String body) {
         try {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.headers().map(), r.body());
+            Reply reply = new Reply(r.statusCode(), r.headers().map(), r.body());
+            if (contract) OpenApiContract.get().check(request.method(), request.uri().getRawPath(), body, reply);
+            return reply;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.usagetracker.local.HttpJson.Reply;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -25,14 +27,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestStack.Extension.class)
 class LocalRuntimeE2EIT {
     static final String ADMIN_KEY = "e2e-admin-key-0123456789";
+    /** What the functions log and the EMF they write, as CloudWatch would receive them. */
+    static final Path LOGS = TestStack.PROJECT_ROOT.resolve("local/target/e2e-function-logs.jsonl");
+    static final Path EMF = TestStack.PROJECT_ROOT.resolve("local/target/e2e-emf.jsonl");
     static LocalRuntime runtime;
     static HttpJson api;
 
     @BeforeAll
     static void start(TestStack stack) throws Exception {
+        Files.deleteIfExists(LOGS);
+        Files.deleteIfExists(EMF);
+        // Visibility timeout 20 s: long enough that a slow first (cold) consumer run is not redelivered
+        // while it still runs; moto's transactions are not isolated from each other under that overlap.
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(stack.emulators()), Map.of(), Optional.of(ADMIN_KEY),
-                Optional.of(Duration.ofMillis(200)), 2, 4, false, "e2e-"));
+                Optional.of(stack.emulators()), Map.of("LOG_OUTPUT", "file:" + LOGS, "METRICS_OUTPUT", "file:" + EMF),
+                Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 4, false, "e2e-"));
         api = new HttpJson(runtime.baseUrl());
     }
 
@@ -164,7 +173,121 @@ class LocalRuntimeE2EIT {
         assertThat(header).contains("\"kid\":\"" + key.get("kid").asText() + "\"").contains("ES256");
     }
 
+    @Test
+    void servesTheContractAndSwaggerUiFromTheJar() {
+        JsonNode document = api.get("/openapi.json", Map.of()).json();
+        assertThat(document.get("openapi").asText()).startsWith("3.1");
+        assertThat(document.get("paths").has("/api/logs")).isTrue();
+        Reply page = api.get("/docs", Map.of());
+        assertThat(page.header("Content-Type")).startsWith("text/html");
+        assertThat(page.body()).contains("/docs/swagger-ui-bundle.js").contains("url: \"/openapi.json\"");
+
+        HttpJson assets = HttpJson.uncheckedFor(runtime.baseUrl());
+        Reply bundle = assets.get("/docs/swagger-ui-bundle.js", Map.of());
+        assertThat(bundle.status()).isEqualTo(200);
+        assertThat(bundle.header("Content-Type")).startsWith("text/javascript");
+        assertThat(bundle.body().length()).as("the real bundle, not a stub").isGreaterThan(500_000);
+        assertThat(assets.get("/docs/swagger-ui.css", Map.of()).status()).isEqualTo(200);
+        assertThat(assets.get("/docs/..%2Fpom.xml", Map.of()).status()).isEqualTo(404);
+        assertThat(assets.get("/docs/missing.js", Map.of()).status()).isEqualTo(404);
+    }
+
+    @Test
+    void metricsSummariseRequestsFunctionsAndTheConsumer() {
+        HttpJson local = HttpJson.uncheckedFor(runtime.baseUrl());
+        long before = runtime.metrics().requests("POST /api/token", "4xx");
+        assertProblem(api.post("/api/token", "application/json", "", Map.of("X-API-Key", "ut_not-a-real-key-000000000000")), 401);
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String key = register("Metered", "metered-" + suffix + "@example.com", null).get("api_key").asText();
+        assertAccepted(api.post("/api/logs", Map.of("ip", "192.0.2.1", "endpoint", "/m"), Map.of("X-API-Key", key)), 1);
+
+        JsonNode metrics = local.get("/metrics", Map.of()).json();
+        JsonNode token = metrics.get("requests").get("by_route").get("POST /api/token");
+        assertThat(token.get("4xx").asLong()).isGreaterThanOrEqualTo(before + 1);
+        assertThat(metrics.get("requests").get("by_status_class").get("2xx").asLong()).isPositive();
+        assertThat(metrics.get("requests").get("total").asLong()).isPositive();
+        JsonNode ingest = metrics.get("functions").get("IngestFunction");
+        assertThat(ingest.get("containers").asInt()).isPositive();
+        assertThat(ingest.get("invocations").asLong()).isPositive();
+        assertThat(ingest.get("init_ms")).isNotEmpty();
+        JsonNode esm = metrics.get("event_source_mappings").get(0);
+        assertThat(esm.get("function").asText()).isEqualTo("HitConsumerFunction");
+        assertThat(esm.has("invocations") && esm.has("deleted_messages")).isTrue();
+    }
+
+    @Test
+    void correlationIdFollowsAHitIntoTheConsumerAndNoSecretIsLogged() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String email = "delta-" + suffix + "@example.com";
+        JsonNode client = register("Delta", email, "delta-" + suffix);
+        String key = client.get("api_key").asText();
+        String token = token(key);
+        Reply accepted = api.post("/api/logs", Map.of("hits", List.of(hit("203.0.113.9", "/traced"), hit("203.0.113.9", "/traced/2"))),
+                bearer(token));
+        assertAccepted(accepted, 2);
+        String requestId = accepted.header("apigw-requestid");
+        assertThat(requestId).isNotBlank();
+
+        JsonNode consumed = awaitLogLine(l -> l.path("correlation_ids").toString().contains("\"" + requestId + "\""));
+        assertThat(consumed.get("function").asText()).isEqualTo("HitConsumerFunction");
+        assertThat(consumed.get("hits_recorded").asLong()).isPositive();
+        JsonNode request = awaitLogLine(l -> requestId.equals(l.path("correlation_id").asText())
+                && "request completed".equals(l.path("message").asText()));
+        assertThat(request.get("function").asText()).isEqualTo("IngestFunction");
+        assertThat(request.get("status").asInt()).isEqualTo(202);
+        assertThat(request.get("path").asText()).isEqualTo("/api/logs");
+
+        JsonNode emf = lines(EMF).stream().filter(l -> requestId.equals(l.path("correlation_id").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError("no EMF record for request " + requestId));
+        assertThat(emf.get("HitsAccepted").asLong()).isEqualTo(2);
+        assertThat(emf.get("IngestFallbacks").asLong()).isZero();
+        assertThat(emf.get("function").asText()).isEqualTo("IngestFunction");
+        assertThat(lines(EMF)).anyMatch(l -> "HitConsumerFunction".equals(l.path("function").asText())
+                && l.has("ConsumerBatchSize") && l.has("ConsumerLagMillis"));
+
+        String logs = Files.readString(LOGS);
+        assertThat(logs).doesNotContain(key).doesNotContain(email).doesNotContain(token)
+                .doesNotContain(ADMIN_KEY).doesNotContain(token.split("\\.")[2]);
+    }
+
+    @Test
+    void smokeScriptPassesAgainstTheRunningService() throws Exception {
+        ProcessBuilder smoke = new ProcessBuilder("bash", "scripts/smoke", runtime.baseUrl())
+                .directory(TestStack.PROJECT_ROOT.toFile()).redirectErrorStream(true);
+        smoke.environment().put("ADMIN_API_KEY", ADMIN_KEY);
+        Process p = smoke.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("POST   /api/register").contains("POST   /api/token").contains("POST   /api/logs")
+                .contains("GET    /api/usage/daily").contains("GET    /api/usage/top").contains("3 of 3 hits counted").contains("smoke test passed");
+    }
+
     // --- helpers -------------------------------------------------------------------------------
+
+    static List<JsonNode> lines(Path file) throws java.io.IOException {
+        if (!Files.exists(file)) return List.of();
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) continue;
+            try {
+                out.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+            } catch (java.io.IOException e) {
+                throw new AssertionError("a log line that is not JSON: " + line, e);
+            }
+        }
+        return out;
+    }
+
+    static JsonNode awaitLogLine(Predicate<JsonNode> match) throws java.io.IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> found = lines(LOGS).stream().filter(match).findFirst();
+            if (found.isPresent()) return found.get();
+            ManagedProcess.sleep(200);
+        }
+        throw new AssertionError("no such log line in " + LOGS);
+    }
 
     static JsonNode register(String name, String email, String clientId) {
         Map<String, Object> body = new java.util.HashMap<>(Map.of("name", name, "email", email));
@@ -179,6 +302,10 @@ class LocalRuntimeE2EIT {
     }
 
     static String token(String apiKey) {
+        return token(api, apiKey);
+    }
+
+    static String token(HttpJson api, String apiKey) {
         Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", apiKey));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().get("token_type").asText()).isEqualTo("Bearer");

@@ -40,7 +40,11 @@ public final class TestStack implements AutoCloseable {
         env.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
         Config boot = Config.from(env);
         dynamo = AwsClients.dynamo(boot);
-        sqs = AwsClients.sqs(boot);
+        // The tests long-poll (1 s), longer than the functions' 1 s SQS attempt timeout.
+        Map<String, String> longPoll = new HashMap<>(env);
+        longPoll.put("AWS_SDK_ATTEMPT_TIMEOUT_MS_SQS", "5000");
+        longPoll.put("AWS_SDK_CALL_TIMEOUT_MS_SQS", "10000");
+        sqs = AwsClients.sqs(Config.from(longPoll));
         kms = AwsClients.kms(boot);
         SamTemplate template = SamTemplate.load(PROJECT_ROOT.resolve("template.yaml"));
         resources = new ResourceBootstrap(template, "", Map.of("Stage", "test", "RedisUrl", emulators.redisUrl()))

@@ -12,7 +12,7 @@ import java.util.Set;
  * bare 403 it would send for a denial (docs/security.md).
  */
 public record AccessVerdict(Outcome outcome, Optional<Principal> principal, String reason) {
-    public enum Outcome { ALLOW, UNAUTHENTICATED, FORBIDDEN }
+    public enum Outcome { ALLOW, UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE }
 
     public static AccessVerdict allow(Principal principal) {
         return new AccessVerdict(Outcome.ALLOW, Optional.of(principal), "");
@@ -24,6 +24,11 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
 
     public static AccessVerdict forbidden(String reason) {
         return new AccessVerdict(Outcome.FORBIDDEN, Optional.empty(), reason);
+    }
+
+    /** A dependency (DynamoDB, KMS) did not answer: the route answers 503 + Retry-After, not 401 or 500. */
+    public static AccessVerdict unavailable(String reason) {
+        return new AccessVerdict(Outcome.UNAVAILABLE, Optional.empty(), reason);
     }
 
     /** Authorizer context values must be strings, numbers or booleans. */
@@ -49,6 +54,7 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
                     Role.fromWire(String.valueOf(context.get("role"))),
                     Set.of(String.valueOf(context.get("scope")).split(" "))));
             case "forbidden" -> forbidden(reason);
+            case "unavailable" -> unavailable(reason);
             default -> unauthenticated(reason);
         });
     }

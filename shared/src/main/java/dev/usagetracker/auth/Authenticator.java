@@ -8,6 +8,7 @@ import dev.usagetracker.clients.Client;
 import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.crypto.KeyHasher;
 import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -91,11 +92,21 @@ public final class Authenticator {
             case ALLOW -> verdict.principal().orElseThrow();
             case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
             case UNAUTHENTICATED -> throw ApiException.unauthorized(verdict.reason());
+            case UNAVAILABLE -> throw ApiException.unavailable(verdict.reason(), DependencyFailure.RETRY_AFTER_SECONDS);
         };
     }
 
     /** The REQUEST authorizer's decision: token valid, client still registered, source IP allowed. */
     public AccessVerdict verdict(String authorizationHeader, String sourceIp) {
+        try {
+            return decide(authorizationHeader, sourceIp);
+        } catch (RuntimeException e) {
+            if (DependencyFailure.of(e).isEmpty()) throw e;
+            return AccessVerdict.unavailable("The credentials cannot be checked right now; retry after the Retry-After delay.");
+        }
+    }
+
+    private AccessVerdict decide(String authorizationHeader, String sourceIp) {
         if (authorizationHeader == null || authorizationHeader.isBlank()) {
             return AccessVerdict.unauthenticated("Send an access token: Authorization: Bearer <token> (POST /api/token).");
         }

@@ -82,8 +82,10 @@ public final class TokenService {
     }
 
     public VerifiedToken verifyToken(String token) {
+        // Outside the try: KMS being unreachable (the public key is fetched once) is not a bad token.
+        DefaultJWTProcessor<SecurityContext> verifier = processor();
         try {
-            JWTClaimsSet claims = processor().process(token, null);
+            JWTClaimsSet claims = verifier.process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
                     .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
             return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes),

@@ -2,6 +2,9 @@ package dev.usagetracker.config;
 
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -35,24 +38,41 @@ public final class AwsClients {
     }
 
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Config config, String service) {
+        SdkSettings sdk = config.sdk(service);
         builder.region(Region.of(config.region()))
                 .credentialsProvider(credentials(config))
                 .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(5))
+                        .connectionTimeout(sdk.connectTimeout())
+                        .socketTimeout(sdk.attemptTimeout())
                         .build())
-                .overrideConfiguration(overrides());
+                .overrideConfiguration(overrides(sdk));
         config.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
     }
 
-    private static ClientOverrideConfiguration overrides() {
+    private static ClientOverrideConfiguration overrides(SdkSettings sdk) {
         ClientOverrideConfiguration.Builder overrides = ClientOverrideConfiguration.builder()
-                .apiCallAttemptTimeout(Duration.ofSeconds(5))
-                .apiCallTimeout(Duration.ofSeconds(12));
+                .retryStrategy(retryStrategy(sdk))
+                .apiCallAttemptTimeout(sdk.attemptTimeout())
+                .apiCallTimeout(sdk.callTimeout());
         // Only bench/ turns this on; off, no interceptor is installed and nothing is counted.
         if (AwsCallCounter.enabled()) overrides.addExecutionInterceptor(AwsCallCounter.instance());
         return overrides.build();
+    }
+
+    /**
+     * The SDK's standard strategy with AWS's retryable errors (throttling, 5xx, I/O, timeouts), full
+     * jitter so that many containers retrying after one blip do not retry in step, and its retry
+     * quota on: when most calls fail the quota drains and calls fail after one attempt, which is what
+     * lets a caller degrade quickly instead of multiplying load on a struggling dependency.
+     */
+    static RetryStrategy retryStrategy(SdkSettings sdk) {
+        return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                .maxAttempts(sdk.maxAttempts())
+                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(25), Duration.ofMillis(500)))
+                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(100), Duration.ofSeconds(2)))
+                .circuitBreakerEnabled(true)
+                .build();
     }
 
     private static AwsCredentialsProvider credentials(Config config) {

@@ -25,7 +25,9 @@ public record Config(
         int usageShards,
         String redisUrl,
         java.util.List<String> adminAllowedCidrs,
-        Duration authCacheTtl) {
+        Duration authCacheTtl,
+        Map<String, SdkSettings> sdk,
+        RetryBackoff retryBackoff) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -51,7 +53,10 @@ public record Config(
                 Integer.parseInt(value(env, "USAGE_SHARDS", "4")),
                 value(env, "REDIS_URL", ""),
                 cidrs(value(env, "ADMIN_ALLOWED_CIDRS", "0.0.0.0/0,::/0")),
-                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))));
+                Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
+                Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
+                        "kms", SdkSettings.from(env, "kms")),
+                RetryBackoff.from(env));
     }
 
     /**
@@ -66,6 +71,10 @@ public record Config(
                     .ifPresent(url -> endpoints.put(service, URI.create(url)));
         }
         return Map.copyOf(endpoints);
+    }
+
+    public SdkSettings sdk(String service) {
+        return sdk.get(service);
     }
 
     /** A misspelt block fails the container's start rather than silently allowing or denying. */

@@ -1,7 +1,9 @@
 package dev.usagetracker.ingest;
 
 import dev.usagetracker.http.Json;
+import dev.usagetracker.observability.Metrics;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,19 +19,46 @@ import org.slf4j.LoggerFactory;
 public final class HitConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(HitConsumer.class);
 
-    private final HitLedger ledger;
+    /** At most this many correlation ids go into a batch's log line; the count is always there. */
+    static final int MAX_LOGGED_CORRELATION_IDS = 50;
 
-    public record QueuedMessage(String messageId, String body) {}
+    private final HitLedger ledger;
+    private final Clock clock;
+    private final RetryScheduler retries;
+
+    /**
+     * A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or
+     * null; the receipt handle and receive count let a retry be scheduled with backoff.
+     */
+    public record QueuedMessage(String messageId, String body, String correlationId, String receiptHandle, int receiveCount) {
+        public QueuedMessage(String messageId, String body, String correlationId) {
+            this(messageId, body, correlationId, "", 1);
+        }
+
+        public QueuedMessage(String messageId, String body) {
+            this(messageId, body, null);
+        }
+    }
 
     public HitConsumer(HitLedger ledger) {
+        this(ledger, Clock.systemUTC(), RetryScheduler.NONE);
+    }
+
+    public HitConsumer(HitLedger ledger, Clock clock) {
+        this(ledger, clock, RetryScheduler.NONE);
+    }
+
+    public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries) {
         this.ledger = ledger;
+        this.clock = clock;
+        this.retries = retries;
     }
 
     /** Returns the ids of the messages that were not recorded. */
     public Set<String> process(List<QueuedMessage> messages) {
         Set<String> failed = new LinkedHashSet<>();
         List<HitBatch> parts = new ArrayList<>();
-        List<String> partMessageIds = new ArrayList<>();
+        List<QueuedMessage> partMessages = new ArrayList<>();
         for (QueuedMessage message : messages) {
             try {
                 HitBatch part = Json.read(message.body().getBytes(StandardCharsets.UTF_8), HitBatch.class);
@@ -37,20 +66,42 @@ public final class HitConsumer {
                     throw new IllegalArgumentException("incomplete hit batch");
                 }
                 parts.add(part);
-                partMessageIds.add(message.messageId());
+                partMessages.add(message);
             } catch (IllegalArgumentException e) {
-                LOG.error("unreadable hit message {}; leaving it for redrive to the dead-letter queue", message.messageId());
+                LOG.atError().addKeyValue("message_id", message.messageId())
+                        .addKeyValue("correlation_id", message.correlationId())
+                        .log("unreadable hit message; leaving it for redrive to the dead-letter queue");
                 failed.add(message.messageId());
             }
         }
-        if (parts.isEmpty()) return failed;
-        HitLedger.Outcome outcome = ledger.record(parts);
-        for (int i = 0; i < parts.size(); i++) {
-            if (outcome.failed().contains(parts.get(i).key())) failed.add(partMessageIds.get(i));
+        Metrics metrics = Metrics.begin().count(Metrics.CONSUMER_BATCH_SIZE, messages.size());
+        long hits = 0;
+        long lagMillis = 0;
+        List<QueuedMessage> transientFailures = new ArrayList<>();
+        if (!parts.isEmpty()) {
+            HitLedger.Outcome outcome = ledger.record(parts);
+            long now = clock.millis();
+            for (int i = 0; i < parts.size(); i++) {
+                HitBatch part = parts.get(i);
+                if (outcome.failed().contains(part.key())) {
+                    failed.add(partMessages.get(i).messageId());
+                    transientFailures.add(partMessages.get(i));
+                }
+                if (outcome.committed().contains(part.key())) hits += part.hits().size();
+                lagMillis = Math.max(lagMillis, now - part.receivedAt().toEpochMilli());
+            }
+            metrics.count(Metrics.HITS_RECORDED, hits).count(Metrics.DUPLICATES_DROPPED, outcome.duplicates().size())
+                    .millis(Metrics.CONSUMER_LAG, lagMillis);
         }
-        if (!failed.isEmpty()) {
-            LOG.warn("{} of {} hit messages not recorded; SQS will deliver them again", failed.size(), messages.size());
-        }
+        // Unreadable messages are not postponed: they should reach the dead-letter queue quickly.
+        if (!transientFailures.isEmpty()) retries.retryLater(transientFailures);
+        metrics.count(Metrics.MESSAGES_FAILED, failed.size()).flush();
+        List<String> correlationIds = messages.stream().map(QueuedMessage::correlationId)
+                .filter(java.util.Objects::nonNull).distinct().limit(MAX_LOGGED_CORRELATION_IDS).toList();
+        LOG.atInfo().addKeyValue("messages", messages.size()).addKeyValue("hits_recorded", hits)
+                .addKeyValue("failed", failed.size()).addKeyValue("lag_ms", lagMillis)
+                .addKeyValue("correlation_ids", correlationIds)
+                .log(failed.isEmpty() ? "hit batch recorded" : "hit batch partly recorded; SQS will deliver the rest again");
         return failed;
     }
 }

@@ -2,47 +2,104 @@ package dev.usagetracker.ingest;
 
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
+import dev.usagetracker.observability.Metrics;
 import dev.usagetracker.store.UsageKeys;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Accepts hits: a request is acknowledged only once its hits are durable, in SQS or, when SQS is
  * down, written straight to the ledger. If neither takes them the caller gets 503 and may retry:
- * nothing acknowledged is ever lost, and a retried part that did land is deduplicated downstream.
+ * nothing acknowledged is ever lost. A write that timed out may still have landed, so a retry is
+ * exact only with an Idempotency-Key (same batch id, same raw-hit items, deduplicated by the ledger).
  */
 public final class IngestService {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
     /** SQS takes 256 KiB per message; leave room for the envelope and attributes. */
     static final int MAX_PART_BYTES = 200 * 1024;
     static final int RETRY_AFTER_SECONDS = 5;
+    /** A timed-out write may still land, so a 503 promises only that nothing was acknowledged. */
+    static final String NOT_ACKNOWLEDGED = "Hits cannot be stored right now and were not acknowledged. Retry the "
+            + "request after the Retry-After delay, with the same Idempotency-Key so that nothing is counted twice.";
 
     private final HitQueue queue;
     private final HitLedger ledger;
+    private final IdempotencyStore idempotency;
     private final Clock clock;
 
     public IngestService(HitQueue queue, HitLedger ledger, Clock clock) {
+        this(queue, ledger, IdempotencyStore.NONE, clock);
+    }
+
+    public IngestService(HitQueue queue, HitLedger ledger, IdempotencyStore idempotency, Clock clock) {
         this.queue = queue;
         this.ledger = ledger;
+        this.idempotency = idempotency;
         this.clock = clock;
     }
 
     public record Accepted(int accepted) {}
 
     public Accepted accept(Principal principal, List<Hit> hits) {
+        return accept(principal, hits, Optional.empty());
+    }
+
+    /**
+     * With an Idempotency-Key the request's hits always travel under the batch id and receive time of
+     * the key's first use, so any number of retries (or concurrent duplicates) write the same raw-hit
+     * items and the ledger's conditional writes count them once. The key's record needs DynamoDB:
+     * while it is down, keyed requests get 503 (requests without a key still go to SQS).
+     */
+    public Accepted accept(Principal principal, List<Hit> hits, Optional<IdempotencyKey> key) {
         if (!principal.has(Principal.SCOPE_LOGS_WRITE)) {
             throw ApiException.forbidden("This credential may not report hits.");
         }
-        List<HitBatch> parts = pack(principal.clientId(), hits, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        if (key.isEmpty()) {
+            return deliver(pack(principal.clientId(), hits, now, Ids.batchId()), hits.size());
+        }
+        IdempotencyStore.Entry proposed = new IdempotencyStore.Entry(key.get().requestHash(),
+                Ids.batchIdFor(principal.clientId(), key.get().value()), now, OptionalInt.empty());
+        IdempotencyStore.Entry entry;
+        try {
+            entry = idempotency.claim(principal.clientId(), key.get().value(), proposed, now);
+        } catch (RuntimeException storeFailure) {
+            if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
+            LOG.warn("idempotency store unavailable ({}); refusing a keyed request", storeFailure.getClass().getSimpleName());
+            throw ApiException.unavailable("Requests with an Idempotency-Key cannot be checked right now; nothing was "
+                    + "recorded. Retry later with the same key.", RETRY_AFTER_SECONDS);
+        }
+        if (!entry.requestHash().equals(key.get().requestHash())) {
+            throw IdempotencyKey.reusedWithAnotherBody();
+        }
+        if (entry.accepted().isPresent()) {
+            return new Accepted(entry.accepted().getAsInt()); // a replay: the same answer, no new hits
+        }
+        Accepted accepted = deliver(pack(principal.clientId(), hits, entry.receivedAt(), entry.batchId()), hits.size());
+        try {
+            idempotency.complete(principal.clientId(), key.get().value(), entry, accepted.accepted());
+        } catch (RuntimeException e) {
+            // Harmless: a replay then re-sends the same parts, and the ledger drops them as duplicates.
+            LOG.warn("could not mark an idempotency key complete ({})", e.getClass().getSimpleName());
+        }
+        return accepted;
+    }
+
+    private Accepted deliver(List<HitBatch> parts, int hitCount) {
+        Metrics metrics = Metrics.begin().property("batch_id", parts.getFirst().batchId());
         try {
             queue.send(parts);
-            return new Accepted(hits.size());
+            metrics.count(Metrics.HITS_ACCEPTED, hitCount).count(Metrics.INGEST_FALLBACKS, 0).flush();
+            return new Accepted(hitCount);
         } catch (RuntimeException queueFailure) {
             LOG.warn("hit queue unavailable ({}); writing {} part(s) straight to the ledger",
                     queueFailure.getClass().getSimpleName(), parts.size());
@@ -52,18 +109,22 @@ public final class IngestService {
             outcome = ledger.record(parts);
         } catch (RuntimeException ledgerFailure) {
             LOG.error("ledger unavailable too ({}); refusing the request", ledgerFailure.getClass().getSimpleName());
-            throw ApiException.unavailable("Hits cannot be stored right now; nothing was recorded. Retry later.",
-                    RETRY_AFTER_SECONDS);
+            metrics.count(Metrics.INGEST_REJECTED, hitCount).flush();
+            throw ApiException.unavailable(NOT_ACKNOWLEDGED, RETRY_AFTER_SECONDS);
         }
         if (!outcome.failed().isEmpty()) {
-            throw ApiException.unavailable("Hits cannot be stored right now; retry the whole request later.",
-                    RETRY_AFTER_SECONDS);
+            metrics.count(Metrics.INGEST_REJECTED, hitCount).flush();
+            throw ApiException.unavailable(NOT_ACKNOWLEDGED, RETRY_AFTER_SECONDS);
         }
-        return new Accepted(hits.size());
+        metrics.count(Metrics.HITS_ACCEPTED, hitCount).count(Metrics.INGEST_FALLBACKS, 1).flush();
+        return new Accepted(hitCount);
     }
 
     static List<HitBatch> pack(String clientId, List<Hit> hits, Instant receivedAt) {
-        String batchId = Ids.batchId();
+        return pack(clientId, hits, receivedAt, Ids.batchId());
+    }
+
+    static List<HitBatch> pack(String clientId, List<Hit> hits, Instant receivedAt, String batchId) {
         List<HitBatch> parts = new ArrayList<>();
         List<HitBatch.PackedHit> current = new ArrayList<>();
         java.util.Set<String> aggregates = new java.util.HashSet<>();

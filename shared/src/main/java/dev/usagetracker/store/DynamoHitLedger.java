@@ -1,5 +1,6 @@
 package dev.usagetracker.store;
 
+import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitLedger;
@@ -64,9 +65,15 @@ public final class DynamoHitLedger implements HitLedger {
         Map<String, List<HitBatch>> byClient = new LinkedHashMap<>();
         unique.values().forEach(p -> byClient.computeIfAbsent(p.clientId(), c -> new ArrayList<>()).add(p));
         Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
+        boolean reachable = true;
         for (List<HitBatch> group : byClient.values()) {
             for (List<HitBatch> chunk : chunks(group)) {
-                commit(chunk, outcome);
+                if (reachable) {
+                    reachable = commit(chunk, outcome);
+                } else {
+                    // DynamoDB did not answer: do not spend another timeout per client; SQS redelivers.
+                    chunk.forEach(p -> outcome.failed().add(p.key()));
+                }
             }
         }
         return outcome;
@@ -98,7 +105,8 @@ public final class DynamoHitLedger implements HitLedger {
         return chunks;
     }
 
-    private void commit(List<HitBatch> chunk, Outcome outcome) {
+    /** Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. */
+    private boolean commit(List<HitBatch> chunk, Outcome outcome) {
         List<HitBatch> pending = new ArrayList<>(chunk);
         int attempt = 0;
         while (!pending.isEmpty()) {
@@ -106,7 +114,7 @@ public final class DynamoHitLedger implements HitLedger {
             try {
                 dynamo.transactWriteItems(r -> r.transactItems(transaction(current)));
                 current.forEach(p -> outcome.committed().add(p.key()));
-                return;
+                return true;
             } catch (TransactionCanceledException e) {
                 List<HitBatch> replayed = replayed(current, e);
                 if (!replayed.isEmpty()) {
@@ -120,15 +128,16 @@ public final class DynamoHitLedger implements HitLedger {
                 }
                 LOG.warn("transaction of {} part(s) cancelled ({}); leaving them for redelivery", current.size(), reasons(e));
                 current.forEach(p -> outcome.failed().add(p.key()));
-                return;
+                return true;
             } catch (SdkException e) {
                 // The SDK has already retried with backoff; SQS redelivery is the next, slower retry.
                 LOG.warn("transaction of {} part(s) failed ({}); leaving them for redelivery", current.size(),
                         e.getClass().getSimpleName());
                 current.forEach(p -> outcome.failed().add(p.key()));
-                return;
+                return !DependencyFailure.isUnreachable(e);
             }
         }
+        return true;
     }
 
     /** Raw-hit items come first in the transaction, so reason i belongs to part i. */

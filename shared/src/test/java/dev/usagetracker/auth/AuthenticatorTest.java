@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.usagetracker.clients.Client;
-import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.InMemoryClientStore;
 import dev.usagetracker.clients.NewClient;
 import dev.usagetracker.crypto.KeyHasher;
 import dev.usagetracker.http.ApiException;
@@ -31,7 +31,7 @@ class AuthenticatorTest {
     private static final String ADMIN_KEY = "operator-chosen.admin~key";
 
     private final CountingHasher hasher = new CountingHasher();
-    private final KeyedClientStore store = new KeyedClientStore();
+    private final InMemoryClientStore store = new InMemoryClientStore(Clock.fixed(NOW, ZoneOffset.UTC));
     private final TokenService tokens = new TokenService(TokenServiceTest.InMemorySigningKeys.generate(),
             "https://usage-tracker.test", "usage-tracker-api", Duration.ofMinutes(15), Clock.fixed(NOW, ZoneOffset.UTC));
     private final Authenticator authenticator = new Authenticator(store, hasher, tokens, List.of("0.0.0.0/0", "::/0"),
@@ -222,6 +222,26 @@ class AuthenticatorTest {
     }
 
     @Test
+    void aValidTokenWhoseClientCannotBeLookedUpIs503NotA401() {
+        // DynamoDB does not answer: the client lookup throws what the SDK throws on a timeout
+        dev.usagetracker.clients.ClientStore unreachable = (dev.usagetracker.clients.ClientStore) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {dev.usagetracker.clients.ClientStore.class},
+                        (proxy, method, args) -> {
+                            throw software.amazon.awssdk.core.exception.ApiCallTimeoutException.create(5000);
+                        });
+        Authenticator cut = new Authenticator(unreachable, hasher, tokens, List.of("0.0.0.0/0", "::/0"), Clock.fixed(NOW, ZoneOffset.UTC));
+        String token = tokens.issue("beta", Role.CLIENT).accessToken();
+
+        AccessVerdict verdict = cut.verdict("Bearer " + token, "198.51.100.4");
+
+        assertThat(verdict.outcome()).isEqualTo(AccessVerdict.Outcome.UNAVAILABLE);
+        Map<String, Object> context = Map.copyOf(verdict.toContext());
+        Throwable e = catchThrowable(() -> authenticator.bearer(request(Map.of(), "198.51.100.4", context)));
+        assertThat(((ApiException) e).status()).isEqualTo(503);
+        assertThat(((ApiException) e).headers()).containsKey("Retry-After");
+    }
+
+    @Test
     void tokenOfADeletedClientIsRefused() {
         String token = tokens.issue("ghost", Role.CLIENT).accessToken();
         assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome())
@@ -262,63 +282,6 @@ class AuthenticatorTest {
         public String hash(String purpose, String value) {
             calls++;
             return purpose + ":" + Integer.toHexString((purpose + ':' + value).hashCode()) + ":" + value.length();
-        }
-    }
-
-    /** Clients by key hash; counts lookups. */
-    static final class KeyedClientStore implements ClientStore {
-        private final Map<String, Client> byKeyHash = new HashMap<>();
-        int lookups;
-
-        void add(String keyHash, Client client) {
-            byKeyHash.put(keyHash, client);
-        }
-
-        @Override
-        public Optional<Client> findByApiKeyHash(String apiKeyHash) {
-            lookups++;
-            return Optional.ofNullable(byKeyHash.get(apiKeyHash));
-        }
-
-        @Override
-        public void create(NewClient client) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<Client> find(String clientId) {
-            return byKeyHash.values().stream().filter(c -> c.clientId().equals(clientId)).findFirst();
-        }
-
-        @Override
-        public List<Client> list() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, String> names(Collection<String> clientIds) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotateApiKey(String clientId, String currentApiKeyHash, String newApiKeyHash,
-                                 byte[] newApiKeyCiphertext, java.time.Instant previousValidUntil) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<String> currentApiKeyHash(String clientId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void updateAllowedIps(String clientId, List<String> allowedIps) {
-            throw new UnsupportedOperationException();
         }
     }
 }

@@ -195,6 +195,7 @@ class IngestServiceTest {
 
     static final class FakeLedger implements HitLedger {
         final List<HitBatch> recorded = new ArrayList<>();
+        final List<HitBatch> offered = new ArrayList<>();
         RuntimeException failure;
         boolean failAll;
         boolean allDuplicates;
@@ -203,6 +204,7 @@ class IngestServiceTest {
         @Override
         public Outcome record(List<HitBatch> parts) {
             calls++;
+            offered.addAll(parts);
             if (failure != null) throw failure;
             Set<String> keys = new HashSet<>();
             parts.forEach(p -> keys.add(p.key()));

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.clients.Client;
-import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.InMemoryClientStore;
 import dev.usagetracker.clients.NewClient;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.usage.DailyUsageReport.ClientUsage;
@@ -33,14 +33,14 @@ class UsageServiceTest {
     private static final Principal ACME = client("acme");
     private static final Principal ADMIN = new Principal("admin", Role.ADMIN, Principal.scopesFor(Role.ADMIN));
 
-    private final InMemoryClients clients = new InMemoryClients();
+    private final InMemoryClientStore clients = new InMemoryClientStore();
     private final FakeUsageStore usage = new FakeUsageStore();
     private final UsageService service = new UsageService(usage, clients, Clock.fixed(NOW, ZoneOffset.UTC));
 
     UsageServiceTest() {
-        clients.add("acme", "Acme Shop");
-        clients.add("beta", "Beta Labs");
-        clients.add("idle", "Idle Inc");
+        clients.add(new Client("acme", "Acme Shop", Role.CLIENT, List.of(), NOW));
+        clients.add(new Client("beta", "Beta Labs", Role.CLIENT, List.of(), NOW));
+        clients.add(new Client("idle", "Idle Inc", Role.CLIENT, List.of(), NOW));
     }
 
     // --- daily ----------------------------------------------------------------------------------
@@ -250,63 +250,6 @@ class UsageServiceTest {
                 if (hours.contains(hour)) totals.merge(client, n, Long::sum);
             }));
             return totals;
-        }
-    }
-
-    /** Clients by id, listed in id order like the real store. */
-    static final class InMemoryClients implements ClientStore {
-        private final Map<String, Client> byId = new LinkedHashMap<>();
-
-        void add(String id, String name) {
-            byId.put(id, new Client(id, name, Role.CLIENT, List.of(), NOW));
-        }
-
-        @Override
-        public Optional<Client> find(String clientId) {
-            return Optional.ofNullable(byId.get(clientId));
-        }
-
-        @Override
-        public List<Client> list() {
-            return byId.values().stream().sorted(Comparator.comparing(Client::clientId)).toList();
-        }
-
-        @Override
-        public Map<String, String> names(Collection<String> clientIds) {
-            Map<String, String> names = new HashMap<>();
-            clientIds.forEach(id -> find(id).ifPresent(c -> names.put(id, c.name())));
-            return names;
-        }
-
-        @Override
-        public void create(NewClient client) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<Client> findByApiKeyHash(String apiKeyHash) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void replaceApiKey(String clientId, String newApiKeyHash, byte[] newApiKeyCiphertext) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotateApiKey(String clientId, String currentApiKeyHash, String newApiKeyHash,
-                                 byte[] newApiKeyCiphertext, java.time.Instant previousValidUntil) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<String> currentApiKeyHash(String clientId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void updateAllowedIps(String clientId, List<String> allowedIps) {
-            throw new UnsupportedOperationException();
         }
     }
 }

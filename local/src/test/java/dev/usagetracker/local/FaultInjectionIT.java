@@ -1,0 +1,229 @@
+package dev.usagetracker.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.usagetracker.local.HttpJson.Reply;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * DESIGN.md §5 with the real components: while clients send thousands of hits over HTTP through the
+ * local runtime, SQS or DynamoDB is cut off, DynamoDB is frozen, or the consumer is killed; after
+ * recovery every client's count must equal what was acknowledged with 202. Runs on a {@link ChaosStack}
+ * of its own (own emulators), so the damage never reaches the other test classes.
+ */
+class FaultInjectionIT {
+    static ChaosStack stack;
+    static HttpJson api;
+    /** /health/* are the local runtime's own routes, not part of the API contract. */
+    static HttpJson health;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = ChaosStack.start(TestStack.PROJECT_ROOT, TestStack.PROJECT_ROOT.resolve("local/target/emulator-logs/faults"), 1, 2);
+        api = new HttpJson(stack.baseUrl());
+        health = HttpJson.uncheckedFor(stack.baseUrl());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) stack.close();
+    }
+
+    @AfterEach
+    void heal() {
+        stack.restoreAll();
+    }
+
+    @Test
+    void sqsOutageUnderLoadFailsOverToDynamoDbAndLosesNothing() throws Exception {
+        LoadGenerator load = load("sqs-out", 3, 3);
+        ManagedProcess.sleep(2_000);
+        stack.cutSqs();
+        long ackedBefore = load.acknowledged();
+        ManagedProcess.sleep(1_500);
+        JsonNode ready = readyDuringFault(200);
+        assertThat(ready.get("status").asText()).isEqualTo("degraded");
+        assertThat(ready.at("/components/sqs/status").asText()).isEqualTo("down");
+        assertThat(ready.at("/components/dynamodb/status").asText()).isEqualTo("ok");
+        ManagedProcess.sleep(2_500);
+        long ackedDuringOutage = load.acknowledged() - ackedBefore;
+        stack.restoreSqs();
+        ManagedProcess.sleep(2_000);
+
+        ChaosStack.Verdict verdict = finish(load, "SQS outage");
+        assertThat(ackedDuringOutage).as("hits acknowledged while SQS was unreachable (written straight to DynamoDB)").isPositive();
+        assertThat(load.unacknowledged()).as("no request failed while DynamoDB could take the hits").isZero();
+        assertThat(verdict.violations()).isEmpty();
+    }
+
+    @Test
+    void hungDynamoDbIsBufferedBySqsWhileReadsAnswer503() throws Exception {
+        String token = LocalRuntimeE2EIT.token(api, ChaosStack.ADMIN_KEY);
+        // the authorizer and the route have seen this token once, as any client that reads its usage has
+        assertThat(api.get("/api/usage/daily", Map.of("Authorization", "Bearer " + token)).status()).isEqualTo(200);
+        LoadGenerator load = load("ddb-hang", 2, 2);
+        ManagedProcess.sleep(2_000);
+        var unkeyed = load.tallies().entrySet().stream().filter(e -> e.getKey().contains("-plain-")).toList();
+        long unkeyedBefore = unkeyed.stream().mapToLong(e -> e.getValue().acknowledged()).sum();
+        stack.pauseDynamo();
+        try {
+            long t0 = System.nanoTime();
+            Reply daily = api.get("/api/usage/daily", Map.of("Authorization", "Bearer " + token));
+            long readMillis = (System.nanoTime() - t0) / 1_000_000;
+            LocalRuntimeE2EIT.assertProblem(daily, 503);
+            assertThat(daily.header("Retry-After")).isNotBlank();
+            assertThat(readMillis).as("a hung DynamoDB fails the read within the call timeout, not a Lambda timeout")
+                    .isLessThan(10_000);
+            JsonNode ready = readyDuringFault(200);
+            assertThat(ready.at("/components/dynamodb/status").asText()).isEqualTo("down");
+            assertThat(ready.at("/components/sqs/status").asText()).isNotEqualTo("down");
+            ManagedProcess.sleep(3_000);
+        } finally {
+            stack.resumeDynamo();
+        }
+        long unkeyedDuringOutage = unkeyed.stream().mapToLong(e -> e.getValue().acknowledged()).sum() - unkeyedBefore;
+        ManagedProcess.sleep(2_000);
+
+        ChaosStack.Verdict verdict = finish(load, "DynamoDB hung (SIGSTOP)");
+        assertThat(unkeyedDuringOutage).as("hits without a key acknowledged into SQS while DynamoDB was frozen").isPositive();
+        assertThat(load.statuses()).as("keyed requests were refused with 503 + Retry-After, then retried").containsKey(503);
+        assertThat(verdict.violations()).isEmpty();
+    }
+
+    @Test
+    void sqsAndDynamoDbDownTogetherAcknowledgeNothingAndLoseNothing() throws Exception {
+        List<LoadGenerator.Client> keyed = stack.register("both-key", 2, true);
+        List<LoadGenerator.Client> plain = stack.register("both-plain", 2, false);
+        List<LoadGenerator.Client> all = new ArrayList<>(keyed);
+        all.addAll(plain);
+        LoadGenerator load = new LoadGenerator(stack.baseUrl(), all, new LoadGenerator.Options(2, 50, Long.MAX_VALUE,
+                Duration.ofMillis(20), 7)).prime();
+        stack.cutSqs();
+        stack.cutDynamo();
+        for (LoadGenerator.Client c : all) {
+            Reply r = api.post("/api/logs", Map.of("hits", List.of(Map.of("ip", "192.0.2.1", "endpoint", "/x"))),
+                    c.idempotent() ? Map.of("X-API-Key", c.apiKey(), "Idempotency-Key", "k-" + c.clientId())
+                            : Map.of("X-API-Key", c.apiKey()));
+            LocalRuntimeE2EIT.assertProblem(r, 503);
+            assertThat(r.header("Retry-After")).isEqualTo("5");
+        }
+        Reply ready = health.get("/health/ready", Map.of());
+        assertThat(ready.status()).isEqualTo(503);
+        assertThat(ready.json().get("status").asText()).isEqualTo("down");
+        assertThat(ready.header("Retry-After")).isNotBlank();
+
+        long primed = load.acknowledged();
+        load.start();
+        ManagedProcess.sleep(3_000);
+        assertThat(load.acknowledged() - primed).as("nothing acknowledged while neither SQS nor DynamoDB can take it").isZero();
+        stack.restoreDynamo();
+        stack.restoreSqs();
+        ManagedProcess.sleep(3_000);
+
+        ChaosStack.Verdict verdict = finish(load, "SQS and DynamoDB down");
+        assertThat(verdict.acknowledged()).isPositive();
+        assertThat(plain.stream().mapToLong(c -> load.tallies().get(c.clientId()).unacknowledged()).sum())
+                .as("unkeyed requests refused during the outage").isPositive();
+        assertThat(verdict.violations()).isEmpty();
+        Map<String, Long> counts = stack.counts();
+        plain.forEach(c -> assertThat(counts.getOrDefault(c.clientId(), 0L))
+                .as("a refused request of %s is not counted", c.clientId())
+                .isEqualTo(load.tallies().get(c.clientId()).acknowledged()));
+    }
+
+    @Test
+    void consumerKilledMidRunRedeliversAndCountsEachHitOnce() throws Exception {
+        LoadGenerator load = load("esm-kill", 2, 2);
+        for (int i = 0; i < 3; i++) {
+            ManagedProcess.sleep(1_500);
+            stack.killConsumer();
+            ManagedProcess.sleep(1_000);
+            assertThat(readyDuringFault(200).at("/components/consumer/status").asText()).isEqualTo("down");
+            stack.startConsumer();
+        }
+        ManagedProcess.sleep(1_500);
+
+        ChaosStack.Verdict verdict = finish(load, "consumer killed 3 times");
+        assertThat(load.unacknowledged()).isZero();
+        assertThat(verdict.violations()).isEmpty();
+    }
+
+    @Test
+    void messagesDeadLetteredDuringALongOutageAreRedrivenAndCountedOnce() throws Exception {
+        List<LoadGenerator.Client> plain = stack.register("dlq-plain", 2, false);
+        LoadGenerator load = new LoadGenerator(stack.baseUrl(), plain, new LoadGenerator.Options(2, 40, 1_000,
+                Duration.ofMillis(50), 11)).prime();
+        stack.settle(Duration.ofSeconds(30));
+        stack.cutDynamo();
+        load.start().join(Duration.ofSeconds(60));
+        assertThat(load.unacknowledged()).as("SQS takes every hit while DynamoDB is unreachable").isZero();
+        // 1 s, 3 s, 3 s, 3 s of backoff: after the 5th failed receive SQS moves each message to the DLQ.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode ready = null;
+        while (System.nanoTime() < deadline) {
+            ready = health.get("/health/ready", Map.of()).json();
+            if (ready.at("/components/sqs/metrics/queued").asLong() == 0 && ready.at("/components/sqs/metrics/in_flight").asLong() == 0
+                    && ready.at("/components/sqs/metrics/dead_letters").asLong() > 0) break;
+            ManagedProcess.sleep(500);
+        }
+        assertThat(ready.at("/components/sqs/metrics/dead_letters").asLong()).as(ready.toString()).isPositive();
+        assertThat(ready.at("/components/sqs/status").asText()).isEqualTo("degraded");
+        stack.restoreDynamo();
+
+        // the documented way: scripts/redrive-dlq, pointed at this runtime's queues
+        ProcessBuilder pb = new ProcessBuilder("bash", "scripts/redrive-dlq").directory(TestStack.PROJECT_ROOT.toFile())
+                .redirectErrorStream(true);
+        pb.environment().put("HITS_QUEUE_URL", stack.runtime().resource("HitsQueue"));
+        pb.environment().put("HITS_DLQ_URL", stack.runtime().resource("HitsDeadLetterQueue"));
+        pb.environment().put("AWS_ENDPOINT_URL_SQS", stack.runtime().emulators().orElseThrow().sqsEndpoint());
+        pb.environment().put("AWS_ACCESS_KEY_ID", "local");
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", "local");
+        pb.environment().put("AWS_REGION", Emulators.REGION);
+        Process redrive = pb.start();
+        String output = new String(redrive.getInputStream().readAllBytes());
+        assertThat(redrive.waitFor()).as(output).isZero();
+        assertThat(output).contains("redrive COMPLETED");
+        System.out.println("scripts/redrive-dlq: " + output.strip().replace('\n', ' '));
+
+        ChaosStack.Verdict verdict = finish(load, "DynamoDB down past maxReceiveCount, DLQ redriven");
+        assertThat(verdict.violations()).isEmpty();
+        assertThat(verdict.counted()).isEqualTo(load.acknowledged());
+    }
+
+    // --- helpers -------------------------------------------------------------------------------
+
+    /** Clients half with an Idempotency-Key (retrying until acknowledged), half without; thousands of hits. */
+    private static LoadGenerator load(String tag, int keyed, int plain) throws Exception {
+        List<LoadGenerator.Client> clients = new ArrayList<>(stack.register(tag + "-key", keyed, true));
+        clients.addAll(stack.register(tag + "-plain", plain, false));
+        // ~1,000 hits/s for ~10 s: thousands of hits, yet a backlog moto drains within the test's budget
+        return new LoadGenerator(stack.baseUrl(), clients, new LoadGenerator.Options(4, 60, 10_000,
+                Duration.ofMillis(100), tag.hashCode())).prime().start();
+    }
+
+    private static JsonNode readyDuringFault(int expectedStatus) {
+        Reply r = health.get("/health/ready", Map.of());
+        assertThat(r.status()).as(r.body()).isEqualTo(expectedStatus);
+        return r.json();
+    }
+
+    /** Stops the load, lets keyed requests finish their retries, waits for recovery, prints the books. */
+    private static ChaosStack.Verdict finish(LoadGenerator load, String label) throws Exception {
+        load.stop(Duration.ofSeconds(30));
+        assertThat(load.finished()).isTrue();
+        long redriven = stack.settle(Duration.ofSeconds(60));
+        ChaosStack.Verdict verdict = stack.verify(load, redriven);
+        System.out.println(verdict.line(label) + "  statuses " + load.statuses() + ", retries " + load.retries());
+        assertThat(load.sent()).as("hits under load").isGreaterThanOrEqualTo(label.contains("DLQ") || label.contains(" and ") ? 500 : 2_000);
+        assertThat(load.statuses().keySet()).as("only 202 and 503 + Retry-After").isSubsetOf(202, 503);
+        return verdict;
+    }
+}
