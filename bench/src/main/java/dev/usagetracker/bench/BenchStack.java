@@ -33,6 +33,17 @@ final class BenchStack implements AutoCloseable {
      * 30 s, not 3 minutes (the redelivery is deduplicated; only the drain time changes).
      */
     static final int VISIBILITY_TIMEOUT_SECONDS = 30;
+
+    /**
+     * SDK timeouts sized for the emulator under load (moto answers a Query in O(table size) and copies a
+     * table per transaction item), not for DynamoDB: counts are what the benchmarks compare, not timings.
+     */
+    static Map<String, String> emulatorTimeoutsAnd(String... more) {
+        Map<String, String> env = new HashMap<>(Map.of("AWS_SDK_ATTEMPT_TIMEOUT_MS", "30000", "AWS_SDK_CALL_TIMEOUT_MS", "60000",
+                "AWS_MAX_ATTEMPTS", "2"));
+        for (int i = 0; i + 1 < more.length; i += 2) env.put(more[i], more[i + 1]);
+        return env;
+    }
     final Path root;
     final Emulators emulators;
     final SamTemplate template;
@@ -104,9 +115,10 @@ final class BenchStack implements AutoCloseable {
     }
 
     /** The whole service in this JVM, on the same emulators and resources. */
-    LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow) throws Exception {
+    LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow, boolean prewarm)
+            throws Exception {
         return LocalRuntime.start(new LocalRuntime.Options(root, "127.0.0.1", 0, Optional.of(emulators), environment,
-                Optional.of(adminKey), batchWindow, VISIBILITY_TIMEOUT_SECONDS, 4, true, prefix));
+                Optional.of(adminKey), batchWindow, VISIBILITY_TIMEOUT_SECONDS, 4, prewarm, prefix));
     }
 
     /** Redis's own per-command call counts ({@code INFO commandstats}): whatever the client, nothing escapes. */

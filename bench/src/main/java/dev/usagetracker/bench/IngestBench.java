@@ -42,16 +42,18 @@ public final class IngestBench {
     static final double SINGLE_TARGET_WRU = 2.5;
     static final double BATCH_TARGET_WRU = 0.3;
 
-    record Options(int hits, int clients, int batchSize, double singleShare, int naiveSample, Optional<Duration> window) {
+    record Options(int hits, int clients, int batchSize, double singleShare, int naiveSample, Optional<Duration> window,
+                   boolean smoke) {
         static Options parse(String[] args) {
             int hits = 100_000;
             int clients = 50;
             int batch = 100;
             // moto_server copies its tables for every transaction, so its consumer side slows as the Hits table
             // grows: the default keeps most hits in batches so 100,000 hits finish in minutes.
-            double single = 0.02;
+            double single = 0.01;
             int naive = 2_000;
             Optional<Duration> window = Optional.empty();
+            boolean smoke = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--hits" -> hits = Integer.parseInt(args[++i]);
@@ -61,19 +63,20 @@ public final class IngestBench {
                     case "--naive-sample" -> naive = Integer.parseInt(args[++i]);
                     case "--window-ms" -> window = Optional.of(Duration.ofMillis(Long.parseLong(args[++i])));
                     case "--smoke" -> {
-                        hits = 400;
+                        hits = 260;
                         clients = 3;
                         batch = 100;
-                        single = 0.25;
-                        naive = 30;
+                        single = 60.0 / 260;
+                        naive = 20;
                         window = Optional.of(Duration.ofMillis(300));
+                        smoke = true;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
                             + " (--hits N, --clients N, --batch-size N, --single-share 0..1, --naive-sample N, --window-ms N, --smoke)");
                 }
             }
             if (batch < 1 || batch > 500) throw new IllegalArgumentException("--batch-size must be 1..500");
-            return new Options(hits, clients, batch, single, naive, window);
+            return new Options(hits, clients, batch, single, naive, window, smoke);
         }
     }
 
@@ -108,7 +111,8 @@ public final class IngestBench {
             // Keys stay cached for the whole run, so the ingest path does not queue behind the consumer's
             // transactions in the single-threaded emulator (on AWS they do not share a server).
             out.println("AUTH_CACHE_SECONDS=600: after the warm-up, ingest authenticates from its cache");
-            try (LocalRuntime runtime = stack.runtime(Map.of("AUTH_CACHE_SECONDS", "600"), adminKey, options.window())) {
+            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600"), adminKey,
+                    options.window(), !options.smoke())) {
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
                 List<String> keys = new ArrayList<>();
@@ -445,6 +449,11 @@ public final class IngestBench {
                 batch.gsiWru / Math.max(1, batch.hits), verdict(batch.wruPerHit() <= BATCH_TARGET_WRU, "≤ 0.3 per hit"));
         out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s   %.0f hits/s on moto, synchronous%n", "naive design", naive.wru / naive.hits,
                 naive.wru / naive.hits, naive.gsiWru / naive.hits, "(≥ 3 per hit)", naive.hits / naive.seconds);
+        for (Phase p : phases) {
+            double tx = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.TransactWriteItems.calls", 0.0);
+            double raw = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.items_written." + stack.table("HitsTable"), 0.0);
+            out.printf(Locale.ROOT, "  %-18s %.1f messages per consumer transaction (%.0f transactions)%n", p.name, tx == 0 ? 0 : raw / tx, tx);
+        }
         out.printf(Locale.ROOT, "  ratio naive / ours per hit: single-hit requests ×%.1f, batches ×%.1f (base table)%n",
                 (naive.wru / naive.hits) / single.wruPerHit(), (naive.wru / naive.hits) / batch.wruPerHit());
         out.println("  A single-hit request costs 2 WRU (its conditional raw item, transactional) + its share of the two"

@@ -83,7 +83,7 @@ public final class ReadsBench {
         List<Stage> stages = new ArrayList<>();
         try (BenchStack stack = BenchStack.start("reads-")) {
             String adminKey = "ut_reads_bench_admin_" + UUID.randomUUID().toString().substring(0, 8);
-            try (LocalRuntime runtime = stack.runtime(Map.of(), adminKey, Optional.empty())) {
+            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd(), adminKey, Optional.empty(), false)) {
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
                 JsonNode reader = api.register("Reader", "reader-" + UUID.randomUUID().toString().substring(0, 6) + "@example.com");
