@@ -181,7 +181,7 @@ public final class App {
     /** A key no client, guard or aggregate can have ('!' is outside every id alphabet). */
     static final String PRIMING_KEY = "priming!";
 
-    /** Runs the warm-ups now or before the SnapStart snapshot, as PRIMING says. */
+    /** Runs the warm-ups before the SnapStart snapshot, or now, as PRIMING says. */
     public void prime(Warmup... warmups) {
         if (priming.mode() == Priming.Mode.OFF) return;
         List<Priming.Step> steps = new ArrayList<>();

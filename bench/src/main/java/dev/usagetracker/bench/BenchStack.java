@@ -40,7 +40,7 @@ final class BenchStack implements AutoCloseable {
      */
     static Map<String, String> emulatorTimeoutsAnd(String... more) {
         Map<String, String> env = new HashMap<>(Map.of("AWS_SDK_ATTEMPT_TIMEOUT_MS", "30000", "AWS_SDK_CALL_TIMEOUT_MS", "60000",
-                "AWS_MAX_ATTEMPTS", "2"));
+                "AWS_MAX_ATTEMPTS", "2", "LOG_LEVEL", "WARN"));
         for (int i = 0; i + 1 < more.length; i += 2) env.put(more[i], more[i + 1]);
         return env;
     }
@@ -67,14 +67,16 @@ final class BenchStack implements AutoCloseable {
         env.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
         env.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
         base = Map.copyOf(env);
-        Config boot = Config.from(base);
+        Map<String, String> bootEnv = new HashMap<>(base);
+        bootEnv.putAll(emulatorTimeoutsAnd());
+        Config boot = Config.from(bootEnv);
         dynamo = AwsClients.dynamo(boot);
         sqs = AwsClients.sqs(boot);
         kms = AwsClients.kms(boot);
         template = SamTemplate.load(root.resolve("template.yaml"));
         resources = new ResourceBootstrap(template, prefix, Map.of("Stage", "bench", "RedisUrl", emulators.redisUrl()))
                 .create(kms, dynamo, sqs, VISIBILITY_TIMEOUT_SECONDS);
-        Map<String, String> appEnv = new HashMap<>(base);
+        Map<String, String> appEnv = new HashMap<>(bootEnv);
         appEnv.putAll(resources.environment(template.functions().getFirst()));
         app = new App(Config.from(appEnv), Clock.systemUTC());
     }

@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * connection. Steps run in parallel, so the clients' first calls overlap instead of queueing in the first
  * request; a failing step is logged and ignored, since priming must never fail a container.
  *
- * <p>{@code PRIMING}: {@code init} (default) primes in the handler's constructor, which on SnapStart is
- * also what the snapshot captures; {@code checkpoint} primes only in {@link #beforeCheckpoint} (SnapStart
- * publishing), leaving on-demand cold starts unprimed; {@code off} never primes (bench/ baseline).
+ * <p>{@code PRIMING}: {@code checkpoint} (default, template.yaml) primes only in {@link #beforeCheckpoint},
+ * once per SnapStart version, never on a request's path; {@code init} primes in the handler's constructor
+ * (bench/cold-start measured it slower for a fresh JVM on two busy cores: the warm-ups compete with class
+ * loading); {@code off} never primes (the benchmark's baseline).
  * Registered as a CRaC resource by the composition root: after a restore it refreshes what must differ
  * between the copies of one snapshot (see {@link #afterRestore}).
  */
@@ -43,11 +44,11 @@ public final class Priming implements Resource {
     }
 
     public static Mode mode(Map<String, String> environment) {
-        String value = environment.getOrDefault("PRIMING", "init").trim().toUpperCase(Locale.ROOT);
+        String value = environment.getOrDefault("PRIMING", "checkpoint").trim().toUpperCase(Locale.ROOT);
         return switch (value) {
             case "OFF", "FALSE", "NONE" -> Mode.OFF;
-            case "CHECKPOINT", "SNAPSTART" -> Mode.CHECKPOINT;
-            default -> Mode.INIT;
+            case "INIT" -> Mode.INIT;
+            default -> Mode.CHECKPOINT;
         };
     }
 

@@ -52,8 +52,9 @@ class PrimingTest {
     }
 
     @Test
-    void modeComesFromThePrimingVariableAndDefaultsToInit() {
-        assertThat(Priming.mode(Map.of())).isEqualTo(Priming.Mode.INIT);
+    void modeComesFromThePrimingVariableAndDefaultsToTheSnapshot() {
+        assertThat(Priming.mode(Map.of())).isEqualTo(Priming.Mode.CHECKPOINT);
+        assertThat(Priming.mode(Map.of("PRIMING", "init"))).isEqualTo(Priming.Mode.INIT);
         assertThat(Priming.mode(Map.of("PRIMING", "off"))).isEqualTo(Priming.Mode.OFF);
         assertThat(Priming.mode(Map.of("PRIMING", "checkpoint"))).isEqualTo(Priming.Mode.CHECKPOINT);
     }
