@@ -1,6 +1,11 @@
 package dev.usagetracker;
 
 import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.cache.CachedUsage;
+import dev.usagetracker.cache.ResponseCache;
+import dev.usagetracker.cache.UsageCounters;
+import dev.usagetracker.realtime.UsageEvents;
+import dev.usagetracker.usage.UsageStore;
 import dev.usagetracker.auth.TokenService;
 import dev.usagetracker.clients.AdminBootstrap;
 import dev.usagetracker.clients.ClientSettingsService;
@@ -10,6 +15,7 @@ import dev.usagetracker.config.AwsClients;
 import dev.usagetracker.config.Config;
 import dev.usagetracker.config.Entropy;
 import dev.usagetracker.config.LambdaEnvironment;
+import dev.usagetracker.config.ContainerLifecycle;
 import dev.usagetracker.config.Lazy;
 import dev.usagetracker.config.Priming;
 import dev.usagetracker.crypto.EnvelopeCipher;
@@ -24,6 +30,12 @@ import dev.usagetracker.ingest.HitValidator;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.queue.SqsHitQueue;
+import dev.usagetracker.ratelimit.FallbackRateLimiter;
+import dev.usagetracker.ratelimit.LocalRateLimiter;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RateLimiter;
+import dev.usagetracker.ratelimit.RedisRateLimiter;
+import dev.usagetracker.redis.Redis;
 import dev.usagetracker.queue.SqsRetryScheduler;
 import dev.usagetracker.store.DynamoClientStore;
 import dev.usagetracker.store.DynamoHitLedger;
@@ -36,6 +48,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -78,6 +91,11 @@ public final class App {
     private final Lazy<HitConsumer> consumer;
     private final Lazy<UsageService> usage;
     private final Priming priming;
+    private final Lazy<Optional<Redis>> redis;
+    private final Lazy<RateLimitGuard> rateLimits;
+    private final Lazy<ResponseCache> responseCache;
+    private final Lazy<Optional<UsageCounters>> counters;
+    private final Lazy<CachedUsage> cachedUsage;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -106,6 +124,14 @@ public final class App {
                 return AwsClients.kms(config);
             }
         });
+        // Empty REDIS_URL: no Redis at all; the rate limiter then runs in its RATE_LIMIT_MODE from the start.
+        redis = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<Redis> get() {
+                return config.redisUrl().isBlank() ? Optional.empty()
+                        : Optional.of(ContainerLifecycle.register(new Redis(config.redisUrl(), config.redis())));
+            }
+        });
         hasher = new Lazy<>(() -> new KmsKeyHasher(kms.get(), config.macKeyId()));
         cipher = new Lazy<>(() -> new EnvelopeCipher(kms.get(), config.dataKeyId(), clock));
         signingKeys = new Lazy<>(() -> new KmsSigningKeys(kms.get(), config.signingKeyId()));
@@ -118,10 +144,40 @@ public final class App {
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
                 new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
-        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
-                config.retryBackoff().base(), config.retryBackoff().max())));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
+        responseCache = new Lazy<>(new Supplier<>() {
+            @Override
+            public ResponseCache get() {
+                return new ResponseCache(redis.get(), clock);
+            }
+        });
+        counters = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<UsageCounters> get() {
+                return redis.get().map(r -> new UsageCounters(r, responseCache.get(), new UsageEvents(r), clientStore.get(),
+                        usage.get(), clock, retention));
+            }
+        });
+        consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
+                config.retryBackoff().base(), config.retryBackoff().max()),
+                parts -> counters.get().ifPresent(c -> c.committed(parts))));
+        cachedUsage = new Lazy<>(new Supplier<>() {
+            @Override
+            public CachedUsage get() {
+                return new CachedUsage(usage.get(), responseCache.get(), counters.get(), clock);
+            }
+        });
+        rateLimits = new Lazy<>(new Supplier<>() {
+            @Override
+            public RateLimitGuard get() {
+                var settings = config.rateLimits();
+                Optional<RateLimiter> shared = redis.get().map(RedisRateLimiter::new);
+                return new RateLimitGuard(new FallbackRateLimiter(shared,
+                        new LocalRateLimiter(clock, settings.expectedContainers(), settings.longestWindow()),
+                        settings.mode(), config.redis().breakerOpen()), settings);
+            }
+        });
     }
 
     public static App fromEnvironment() {
@@ -142,6 +198,18 @@ public final class App {
     public IngestService ingest() { return ingest.get(); }
     public HitConsumer consumer() { return consumer.get(); }
     public UsageService usage() { return usage.get(); }
+    /** The container's Redis connection, if {@code REDIS_URL} is set; for counters, caches and limits. */
+    public Optional<Redis> redis() { return redis.get(); }
+    public RateLimitGuard rateLimits() { return rateLimits.get(); }
+    /** /daily and /top behind the versioned response cache. */
+    public CachedUsage cachedUsage() { return cachedUsage.get(); }
+    /** The Redis mirror of the aggregates, if Redis is configured. */
+    public Optional<UsageCounters> counters() { return counters.get(); }
+    public dev.usagetracker.cache.Prefetch prefetch() {
+        return new dev.usagetracker.cache.Prefetch(counters.get(), usageStore());
+    }
+
+    public UsageStore usageStore() { return new DynamoUsageStore(dynamo.get(), config.usageTable(), new UsageKeys(config.usageShards())); }
 
     public IngestRequest.Parser ingestRequestParser() {
         return new IngestRequest.Parser(authenticator.get(), new HitValidator(clock, Duration.ofDays(config.retentionDays())));

@@ -9,29 +9,37 @@ import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.usage.UsageService;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.cache.CachedUsage;
+import dev.usagetracker.cache.ResponseCache;
 
 /** GET /api/usage/daily?days=&client_id= → per-day counts, zeros included. */
 public final class DailyUsageHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
-    private final UsageService usage;
+    private final CachedUsage usage;
+    private final RateLimitGuard rateLimits;
 
     public DailyUsageHandler() {
-        this(Container.app().authenticator(), Container.app().usage());
+        this(Container.app().authenticator(), Container.app().cachedUsage(), Container.app().rateLimits());
         Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
-    public DailyUsageHandler(Authenticator authenticator, UsageService usage) {
+    public DailyUsageHandler(Authenticator authenticator, CachedUsage usage, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.usage = usage;
+        this.rateLimits = rateLimits;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             Principal caller = authenticator.bearer(request);
-            int days = request.intParam("days", 7, 1, 31);
-            return Responses.json(200, usage.daily(caller, request.queryParam("client_id"), days));
+            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
+                int days = request.intParam("days", 7, 1, 31);
+                ResponseCache.Answer answer = usage.daily(caller, request.queryParam("client_id"), days);
+                return Responses.rawJson(200, answer.json(), answer.headers());
+            });
         });
     }
 }

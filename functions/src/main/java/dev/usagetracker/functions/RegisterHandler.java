@@ -11,25 +11,30 @@ import dev.usagetracker.clients.RegistrationService;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
 
 /** POST /api/register → 201 with the client and its API key (shown once). */
 public final class RegisterHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final RegistrationService registration;
+    private final RateLimitGuard rateLimits;
 
     public RegisterHandler() {
-        this(Container.app().registration());
+        this(Container.app().registration(), Container.app().rateLimits());
         Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_WRITE_CHECK, Warmup.JSON);
     }
 
-    public RegisterHandler(RegistrationService registration) {
+    public RegisterHandler(RegistrationService registration, RateLimitGuard rateLimits) {
         this.registration = registration;
+        this.rateLimits = rateLimits;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
+        // Every attempt counts, invalid or duplicate ones too: that is what stops probing for emails.
+        return ApiGateway.serve(event, request -> rateLimits.forSourceIp(request, RouteClass.REGISTER, () -> {
             Registration body = Json.bind(request.jsonBody().node(), Registration.class);
             return Responses.json(201, registration.register(body));
-        });
+        }));
     }
 }

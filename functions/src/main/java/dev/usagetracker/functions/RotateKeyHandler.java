@@ -12,30 +12,36 @@ import dev.usagetracker.clients.ClientSettingsService.RotationRequest;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
 import java.util.Optional;
 
 /** POST /api/keys/rotate: a new API key; the old one keeps working for the grace period. */
 public final class RotateKeyHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
     private final ClientSettingsService settings;
+    private final RateLimitGuard rateLimits;
 
     public RotateKeyHandler() {
-        this(Container.app().authenticator(), Container.app().clientSettings());
+        this(Container.app().authenticator(), Container.app().clientSettings(), Container.app().rateLimits());
         Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
-    public RotateKeyHandler(Authenticator authenticator, ClientSettingsService settings) {
+    public RotateKeyHandler(Authenticator authenticator, ClientSettingsService settings, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.settings = settings;
+        this.rateLimits = rateLimits;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
-            RotationRequest body = request.body().length == 0 ? null
-                    : Json.bind(request.jsonBody().node(), RotationRequest.class);
-            return Responses.json(200, settings.rotateKey(caller, body));
+            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
+                RotationRequest body = request.body().length == 0 ? null
+                        : Json.bind(request.jsonBody().node(), RotationRequest.class);
+                return Responses.json(200, settings.rotateKey(caller, body));
+            });
         });
     }
 }

@@ -11,6 +11,8 @@ import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
 import java.util.Optional;
 
 /** POST /api/token: API key (header or body) → short-lived access token. */
@@ -20,15 +22,17 @@ public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent,
 
     private final Authenticator authenticator;
     private final TokenService tokens;
+    private final RateLimitGuard rateLimits;
 
     public TokenHandler() {
-        this(Container.app().authenticator(), Container.app().tokens());
+        this(Container.app().authenticator(), Container.app().tokens(), Container.app().rateLimits());
         Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
-    public TokenHandler(Authenticator authenticator, TokenService tokens) {
+    public TokenHandler(Authenticator authenticator, TokenService tokens, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.tokens = tokens;
+        this.rateLimits = rateLimits;
     }
 
     @Override
@@ -37,7 +41,7 @@ public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent,
             Optional<String> bodyKey = request.body().length == 0 ? Optional.empty()
                     : Optional.ofNullable(Json.bind(request.jsonBody().node(), TokenRequest.class).apiKey());
             Principal caller = authenticator.apiKey(request, bodyKey);
-            return Responses.json(200, tokens.issue(caller.clientId(), caller.role()));
+            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, tokens.issue(caller.clientId(), caller.role())));
         });
     }
 }

@@ -9,30 +9,38 @@ import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.usage.UsageService;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.cache.CachedUsage;
+import dev.usagetracker.cache.ResponseCache;
 
 /** GET /api/usage/top?limit=&hours= → the busiest clients (admin only). */
 public final class TopUsageHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
-    private final UsageService usage;
+    private final CachedUsage usage;
+    private final RateLimitGuard rateLimits;
 
     public TopUsageHandler() {
-        this(Container.app().authenticator(), Container.app().usage());
+        this(Container.app().authenticator(), Container.app().cachedUsage(), Container.app().rateLimits());
         Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_BATCH_READ, Warmup.JSON);
     }
 
-    public TopUsageHandler(Authenticator authenticator, UsageService usage) {
+    public TopUsageHandler(Authenticator authenticator, CachedUsage usage, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.usage = usage;
+        this.rateLimits = rateLimits;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             Principal caller = authenticator.bearer(request);
-            int limit = request.intParam("limit", 3, 1, 10);
-            int hours = request.intParam("hours", 24, 1, 24);
-            return Responses.json(200, usage.top(caller, limit, hours));
+            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
+                int limit = request.intParam("limit", 3, 1, 10);
+                int hours = request.intParam("hours", 24, 1, 24);
+                ResponseCache.Answer answer = usage.top(caller, limit, hours);
+                return Responses.rawJson(200, answer.json(), answer.headers());
+            });
         });
     }
 }

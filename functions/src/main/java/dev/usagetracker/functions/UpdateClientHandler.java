@@ -12,21 +12,25 @@ import dev.usagetracker.clients.ClientSettingsService.SettingsRequest;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
+import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.ratelimit.RouteClass;
 import java.util.Optional;
 
 /** PATCH /api/clients/me: the caller's own settings (its IP allowlist). */
 public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
     private final ClientSettingsService settings;
+    private final RateLimitGuard rateLimits;
 
     public UpdateClientHandler() {
-        this(Container.app().authenticator(), Container.app().clientSettings());
+        this(Container.app().authenticator(), Container.app().clientSettings(), Container.app().rateLimits());
         Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
-    public UpdateClientHandler(Authenticator authenticator, ClientSettingsService settings) {
+    public UpdateClientHandler(Authenticator authenticator, ClientSettingsService settings, RateLimitGuard rateLimits) {
         this.authenticator = authenticator;
         this.settings = settings;
+        this.rateLimits = rateLimits;
     }
 
     @Override
@@ -34,7 +38,8 @@ public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTT
         return ApiGateway.serve(event, request -> {
             SettingsRequest body = Json.bind(request.jsonBody().node(), SettingsRequest.class);
             Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
-            return Responses.json(200, settings.update(caller, body, request.sourceIp()));
+            return rateLimits.forClient(caller, RouteClass.READ, 1,
+                    () -> Responses.json(200, settings.update(caller, body, request.sourceIp())));
         });
     }
 }

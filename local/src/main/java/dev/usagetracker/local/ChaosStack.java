@@ -64,6 +64,11 @@ public final class ChaosStack implements AutoCloseable {
             env.put("AWS_ENDPOINT_URL_KMS", awsProxy.endpoint());
             env.put("RETRY_BASE_SECONDS", Integer.toString(retryBaseSeconds));
             env.put("RETRY_MAX_SECONDS", Integer.toString(3 * retryBaseSeconds));
+            // The load is thousands of hits per client: quotas would turn it into 429s. The limiter stays
+            // in the path (one Redis call per request) with room to spare.
+            env.put("RateLimitIngest", "1000000/1m");
+            env.put("RateLimitRead", "100000/1m");
+            env.put("RateLimitRegister", "100000/1m");
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(projectRoot, "127.0.0.1", 0,
                     Optional.of(emulators), env, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),
                     visibilityTimeoutSeconds, 6, true, "chaos-"));

@@ -148,6 +148,12 @@ public final class FunctionPool implements AutoCloseable {
         synchronized (idle) {
             for (Container c : all) {
                 try {
+                    // Lambda's shutdown phase: let the container close its connections and threads.
+                    c.loader().loadClass("dev.usagetracker.config.ContainerLifecycle").getMethod("shutdown").invoke(null);
+                } catch (ReflectiveOperationException | RuntimeException | LinkageError ignored) {
+                    // an older jar without the hook: nothing to close
+                }
+                try {
                     c.loader().close();
                 } catch (java.io.IOException ignored) {
                     // the jar is read-only; nothing to lose

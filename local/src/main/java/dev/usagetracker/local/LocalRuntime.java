@@ -102,8 +102,16 @@ public final class LocalRuntime implements AutoCloseable {
         closeables.add(kms);
         this.sqs = sqs;
         Map<String, String> parameters = new HashMap<>();
-        parameters.put("Stage", "local");
+        // A stage per resource prefix: REDIS_KEY_PREFIX is ut:<Stage>:, so the rate-limit counters of two
+        // runtimes sharing one redis-server never mix (as two deployed stages would not).
+        parameters.put("Stage", options.resourcePrefix().isEmpty() ? "local"
+                : "local-" + options.resourcePrefix().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-"));
         if (emulators != null) parameters.put("RedisUrl", emulators.redisUrl());
+        // Template parameters can be given like variables, e.g. RateLimitIngest=5/1m (sam's --parameter-overrides).
+        template.parameters().keySet().forEach(name -> {
+            String value = base.get(name);
+            if (value != null) parameters.put(name, value);
+        });
         resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
                 .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
 
@@ -142,6 +150,7 @@ public final class LocalRuntime implements AutoCloseable {
         gateway.start();
         closeables.add(gateway);
 
+        startSchedules(template);
         for (SamTemplate.Function f : template.functions()) {
             if (f.queueEvent().isEmpty()) continue;
             SamTemplate.QueueEvent q = f.queueEvent().get();
@@ -151,6 +160,37 @@ public final class LocalRuntime implements AutoCloseable {
                     pools.get(f.logicalId()), q.batchSize(), window, q.reportsItemFailures()).start(2);
             mappings.add(esm);
             closeables.add(esm);
+        }
+    }
+
+    /**
+     * EventBridge schedules: each scheduled function runs once at start (pre-warming) and then on its
+     * rate, with a scheduled-event payload, in its own containers like any invocation.
+     */
+    private void startSchedules(SamTemplate template) {
+        var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "local-schedules");
+            t.setDaemon(true);
+            return t;
+        });
+        closeables.add(scheduler::shutdownNow);
+        for (SamTemplate.Function f : template.functions()) {
+            for (SamTemplate.ScheduleEvent schedule : f.schedules()) {
+                FunctionPool pool = pools.get(f.logicalId());
+                Runnable run = () -> {
+                    try {
+                        Object result = pool.invoke(new HashMap<>(Map.of("source", "aws.events",
+                                "detail-type", "Scheduled Event", "time", java.time.Instant.now().toString())));
+                        org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).info("{} ran: {}", f.logicalId(), result);
+                    } catch (Exception e) {
+                        org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("{} failed", f.logicalId(), e);
+                    }
+                };
+                // LOCAL_SCHEDULE_SECONDS shortens every schedule (tests, demos).
+                long period = Optional.ofNullable(options.environment().get("LOCAL_SCHEDULE_SECONDS"))
+                        .map(v -> (long) (Double.parseDouble(v) * 1000)).orElse(schedule.period().toMillis());
+                scheduler.scheduleAtFixedRate(run, 0, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
         }
     }
 

@@ -32,8 +32,23 @@ public final class SamTemplate {
 
     public record QueueEvent(String queueLogicalId, int batchSize, int batchingWindowSeconds, boolean reportsItemFailures) {}
 
+    /** An EventBridge schedule, {@code rate(n unit)} only. */
+    public record ScheduleEvent(java.time.Duration period) {
+        static Optional<ScheduleEvent> parse(String expression) {
+            var m = java.util.regex.Pattern.compile("rate\\((\\d+) (minute|minutes|hour|hours|day|days)\\)").matcher(expression.trim());
+            if (!m.matches()) return Optional.empty();
+            long n = Long.parseLong(m.group(1));
+            return Optional.of(new ScheduleEvent(switch (m.group(2).charAt(0)) {
+                case 'm' -> java.time.Duration.ofMinutes(n);
+                case 'h' -> java.time.Duration.ofHours(n);
+                default -> java.time.Duration.ofDays(n);
+            }));
+        }
+    }
+
     public record Function(String logicalId, String handler, String codeUri, int memoryMb, int timeoutSeconds,
-                           Map<String, Object> environment, List<HttpRoute> routes, Optional<QueueEvent> queueEvent) {
+                           Map<String, Object> environment, List<HttpRoute> routes, Optional<QueueEvent> queueEvent,
+                           List<ScheduleEvent> schedules) {
         public String handlerClass() {
             return handler.split("::", 2)[0];
         }
@@ -102,6 +117,7 @@ public final class SamTemplate {
         env.putAll(map(map(p.get("Environment")).get("Variables")));
         List<HttpRoute> routes = new ArrayList<>();
         Optional<QueueEvent> queue = Optional.empty();
+        List<ScheduleEvent> schedules = new ArrayList<>();
         for (Object rawEvent : map(p.get("Events")).values()) {
             Map<String, Object> event = map(rawEvent);
             Map<String, Object> ep = map(event.get("Properties"));
@@ -117,12 +133,13 @@ public final class SamTemplate {
                             intValue(ep.get("BatchSize"), 10), intValue(ep.get("MaximumBatchingWindowInSeconds"), 0),
                             String.valueOf(ep.get("FunctionResponseTypes")).contains("ReportBatchItemFailures")));
                 }
-                default -> { /* schedules and others are driven elsewhere */ }
+                case "Schedule" -> ScheduleEvent.parse(String.valueOf(ep.get("Schedule"))).ifPresent(schedules::add);
+                default -> { /* other event sources are not emulated */ }
             }
         }
         return new Function(r.logicalId(), (String) p.get("Handler"), (String) p.get("CodeUri"),
                 intValue(p.getOrDefault("MemorySize", globals.get("MemorySize")), 128),
-                intValue(p.getOrDefault("Timeout", globals.get("Timeout")), 3), env, routes, queue);
+                intValue(p.getOrDefault("Timeout", globals.get("Timeout")), 3), env, routes, queue, List.copyOf(schedules));
     }
 
     public Map<String, Object> parameters() {

@@ -44,7 +44,8 @@ class EventFixturesIT {
             Map.entry("rotate-key.json", "RotateKeyFunction"),
             Map.entry("update-client.json", "UpdateClientFunction"),
             Map.entry("authorizer.json", "AuthorizerFunction"),
-            Map.entry("hit-consumer.json", "HitConsumerFunction"));
+            Map.entry("hit-consumer.json", "HitConsumerFunction"),
+            Map.entry("prefetch.json", "PrefetchFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class HttpJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String baseUrl;
     private final boolean contract;
 
@@ -43,6 +43,14 @@ final class HttpJson {
     private HttpJson(String baseUrl, boolean contract) {
         this.baseUrl = baseUrl;
         this.contract = contract;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** Calls from another loopback address (e.g. 127.0.0.2): another source IP for the gateway. */
+    HttpJson(String baseUrl, java.net.InetAddress localAddress) {
+        this.baseUrl = baseUrl;
+        this.contract = true;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).localAddress(localAddress).build();
     }
 
     /** For routes outside the API contract (the local runtime's /metrics and Swagger UI assets). */

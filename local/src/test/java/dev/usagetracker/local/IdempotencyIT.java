@@ -37,8 +37,10 @@ class IdempotencyIT {
 
     static LocalRuntime startRuntime() throws Exception {
         return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(stack.emulators()), Map.of(), Optional.of(ADMIN_KEY),
-                Optional.of(Duration.ofMillis(200)), 2, 4, false, PREFIX));
+                // About idempotency, not timeouts: eight cold containers racing one serialised
+                // moto_server can outlast the production SDK deadlines on a loaded 2-core machine.
+                Optional.of(stack.emulators()), Map.of("AWS_SDK_ATTEMPT_TIMEOUT_MS", "10000", "AWS_SDK_CALL_TIMEOUT_MS", "30000"),
+                Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 4, false, PREFIX));
     }
 
     @AfterAll

@@ -40,7 +40,9 @@ class LocalRuntimeE2EIT {
         // Visibility timeout 20 s: long enough that a slow first (cold) consumer run is not redelivered
         // while it still runs; moto's transactions are not isolated from each other under that overlap.
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(stack.emulators()), Map.of("LOG_OUTPUT", "file:" + LOGS, "METRICS_OUTPUT", "file:" + EMF),
+                // every test registers from 127.0.0.1; the limits themselves are RateLimitHttpIT's subject
+                Optional.of(stack.emulators()), Map.of("LOG_OUTPUT", "file:" + LOGS, "METRICS_OUTPUT", "file:" + EMF,
+                        "RateLimitRegister", "1000/1m", "RateLimitRead", "1000/1m"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 4, false, "e2e-"));
         api = new HttpJson(runtime.baseUrl());
     }

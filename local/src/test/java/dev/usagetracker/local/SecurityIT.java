@@ -40,7 +40,8 @@ class SecurityIT {
         // AUTH_CACHE_SECONDS=0: revocations are checked at once here; deployed, a warm container may
         // honour a revoked key for up to the cache TTL (60 s, docs/security.md).
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0"), Optional.of(ADMIN_KEY),
+                // many registrations from one address are not what this test is about (RateLimitHttpIT is)
+                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "1000/1m"), Optional.of(ADMIN_KEY),
                 Optional.of(Duration.ofMillis(200)), 2, 4, false, "sec-"));
         api = new HttpJson(runtime.baseUrl());
     }
@@ -146,7 +147,7 @@ class SecurityIT {
     @Test
     void adminRoutesAreRefusedOutsideTheAdminAllowlist() throws Exception {
         try (LocalRuntime fenced = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(stack.emulators()), Map.of("ADMIN_ALLOWED_CIDRS", "10.0.0.0/8", "AUTH_CACHE_SECONDS", "0"),
+                Optional.of(stack.emulators()), Map.of("ADMIN_ALLOWED_CIDRS", "10.0.0.0/8", "AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "1000/1m"),
                 Optional.of("sec-fenced-admin-key-01234"), Optional.of(Duration.ofMillis(200)), 2, 2, false, "secf-"))) {
             HttpJson fencedApi = new HttpJson(fenced.baseUrl());
             assertProblem(fencedApi.post("/api/token", "application/json", "", Map.of("X-API-Key", "sec-fenced-admin-key-01234")), 403);

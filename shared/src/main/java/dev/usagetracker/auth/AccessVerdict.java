@@ -40,6 +40,7 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
             context.put("client_id", p.clientId());
             context.put("role", p.role().wireName());
             context.put("scope", String.join(" ", p.scopes().stream().sorted().toList()));
+            context.put("plan", p.plan());
         });
         return context;
     }
@@ -52,7 +53,8 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
         return Optional.of(switch (verdict) {
             case "allow" -> allow(new Principal(String.valueOf(context.get("client_id")),
                     Role.fromWire(String.valueOf(context.get("role"))),
-                    Set.of(String.valueOf(context.get("scope")).split(" "))));
+                    Set.of(String.valueOf(context.get("scope")).split(" ")),
+                    context.get("plan") instanceof String plan && !plan.isBlank() ? plan : Principal.DEFAULT_PLAN));
             case "forbidden" -> forbidden(reason);
             case "unavailable" -> unavailable(reason);
             default -> unauthenticated(reason);

@@ -130,7 +130,9 @@ public final class Authenticator {
             return AccessVerdict.unauthenticated("The access token's client no longer exists.");
         }
         String refusal = refusal(client.get(), sourceIp);
-        return refusal != null ? AccessVerdict.forbidden(refusal) : AccessVerdict.allow(principal);
+        if (refusal != null) return AccessVerdict.forbidden(refusal);
+        // The rate-limit plan comes from the client row just read, so a new plan applies within the cache TTL.
+        return AccessVerdict.allow(new Principal(principal.clientId(), principal.role(), principal.scopes(), client.get().plan()));
     }
 
     public Client clientForKey(String key) {
@@ -159,7 +161,7 @@ public final class Authenticator {
     }
 
     private static Principal principal(Client client) {
-        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()));
+        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()), client.plan());
     }
 
     private static String sha256(String value) {

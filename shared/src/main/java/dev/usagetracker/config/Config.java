@@ -1,5 +1,7 @@
 package dev.usagetracker.config;
 
+import dev.usagetracker.ratelimit.RateLimitSettings;
+import dev.usagetracker.redis.RedisSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -27,7 +29,9 @@ public record Config(
         java.util.List<String> adminAllowedCidrs,
         Duration authCacheTtl,
         Map<String, SdkSettings> sdk,
-        RetryBackoff retryBackoff) {
+        RetryBackoff retryBackoff,
+        RedisSettings redis,
+        RateLimitSettings rateLimits) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -56,7 +60,9 @@ public record Config(
                 Duration.ofSeconds(Long.parseLong(value(env, "AUTH_CACHE_SECONDS", "60"))),
                 Map.of("dynamodb", SdkSettings.from(env, "dynamodb"), "sqs", SdkSettings.from(env, "sqs"),
                         "kms", SdkSettings.from(env, "kms")),
-                RetryBackoff.from(env));
+                RetryBackoff.from(env),
+                RedisSettings.from(env),
+                RateLimitSettings.from(env));
     }
 
     /**

@@ -71,6 +71,21 @@ public class ApiException extends RuntimeException {
                 Map.of("Accept", "application/json"));
     }
 
+    /** 429: over a quota; {@code headers} carry the rate-limit fields, Retry-After is at least 1 s. */
+    public static ApiException tooManyRequests(String detail, long retryAfterSeconds, Map<String, String> headers) {
+        Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+        all.put("Retry-After", Long.toString(Math.max(1, retryAfterSeconds)));
+        return new ApiException(429, "quota-exceeded", "Too many requests", detail, List.of(), all);
+    }
+
+    /** The same problem with more response headers; headers it already has win. */
+    public ApiException withHeaders(Map<String, String> extra) {
+        if (extra.isEmpty()) return this;
+        Map<String, String> all = new java.util.LinkedHashMap<>(extra);
+        all.putAll(headers);
+        return new ApiException(status, type, title, getMessage(), errors, all);
+    }
+
     public static ApiException unavailable(String detail, int retryAfterSeconds) {
         return new ApiException(503, "service-unavailable", "Service unavailable", detail, List.of(),
                 Map.of("Retry-After", Integer.toString(retryAfterSeconds)));

@@ -20,6 +20,22 @@ public final class Responses {
         return response(status, headers, Json.write(body));
     }
 
+    /** A response with more headers (e.g. the rate-limit fields); headers it already has win. */
+    /** A body that is already JSON (a cached answer), sent as it is. */
+    public static APIGatewayV2HTTPResponse rawJson(int status, String json, Map<String, String> extraHeaders) {
+        Map<String, String> headers = baseHeaders("application/json");
+        headers.putAll(extraHeaders);
+        return response(status, headers, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    public static APIGatewayV2HTTPResponse withHeaders(APIGatewayV2HTTPResponse response, Map<String, String> extra) {
+        if (extra.isEmpty()) return response;
+        Map<String, String> headers = new LinkedHashMap<>(extra);
+        if (response.getHeaders() != null) headers.putAll(response.getHeaders());
+        response.setHeaders(headers);
+        return response;
+    }
+
     /** RFC 9457 problem details; the instance is the request id so a report can be traced. */
     public static APIGatewayV2HTTPResponse problem(ApiException e, String requestId) {
         Map<String, Object> body = new LinkedHashMap<>();

@@ -25,6 +25,7 @@ public final class HitConsumer {
     private final HitLedger ledger;
     private final Clock clock;
     private final RetryScheduler retries;
+    private final java.util.function.Consumer<List<HitBatch>> onCommitted;
 
     /**
      * A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or
@@ -49,9 +50,16 @@ public final class HitConsumer {
     }
 
     public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries) {
+        this(ledger, clock, retries, parts -> { });
+    }
+
+    /** {@code onCommitted} sees exactly the parts this call committed (not duplicates, not failures). */
+    public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries,
+                       java.util.function.Consumer<List<HitBatch>> onCommitted) {
         this.ledger = ledger;
         this.clock = clock;
         this.retries = retries;
+        this.onCommitted = onCommitted;
     }
 
     /** Returns the ids of the messages that were not recorded. */
@@ -80,6 +88,7 @@ public final class HitConsumer {
         List<QueuedMessage> transientFailures = new ArrayList<>();
         if (!parts.isEmpty()) {
             HitLedger.Outcome outcome = ledger.record(parts);
+            afterCommit(parts, outcome);
             long now = clock.millis();
             for (int i = 0; i < parts.size(); i++) {
                 HitBatch part = parts.get(i);
@@ -103,5 +112,20 @@ public final class HitConsumer {
                 .addKeyValue("correlation_ids", correlationIds)
                 .log(failed.isEmpty() ? "hit batch recorded" : "hit batch partly recorded; SQS will deliver the rest again");
         return failed;
+    }
+
+    /** Mirrors (Redis counters, announcements) see exactly what was committed; they never fail the batch. */
+    private void afterCommit(List<HitBatch> parts, HitLedger.Outcome outcome) {
+        List<HitBatch> committed = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (HitBatch part : parts) {
+            if (outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
+        }
+        try {
+            onCommitted.accept(committed);
+        } catch (RuntimeException e) {
+            // The hits are durable and counted in DynamoDB; mirrors catch up by reconciliation.
+            LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
+        }
     }
 }

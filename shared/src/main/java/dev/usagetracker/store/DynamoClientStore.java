@@ -1,5 +1,6 @@
 package dev.usagetracker.store;
 
+import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.clients.Client;
 import dev.usagetracker.clients.ClientStore;
@@ -152,6 +153,20 @@ public final class DynamoClientStore implements ClientStore {
         }
     }
 
+    /**
+     * Puts a client on a rate-limit plan (a name from {@code RATE_LIMIT_PLANS}). An operator action, like
+     * attaching an API Gateway usage plan: it takes effect as the per-container client caches expire
+     * ({@code AUTH_CACHE_SECONDS}).
+     */
+    public void assignPlan(String clientId, String plan) {
+        dynamo.updateItem(r -> r.tableName(table)
+                .key(Map.of("client_id", s(clientId)))
+                .conditionExpression("attribute_exists(client_id) AND #k = :client")
+                .updateExpression("SET #p = :plan")
+                .expressionAttributeNames(Map.of("#k", "kind", "#p", "plan"))
+                .expressionAttributeValues(Map.of(":client", s("client"), ":plan", s(plan))));
+    }
+
     @Override
     public void rotateApiKey(String clientId, String currentHash, String newHash, byte[] newCiphertext, Instant previousValidUntil) {
         Map<String, AttributeValue> client = row(clientId);
@@ -246,7 +261,8 @@ public final class DynamoClientStore implements ClientStore {
         List<String> ips = item.containsKey("allowed_ips")
                 ? item.get("allowed_ips").l().stream().map(AttributeValue::s).toList() : List.of();
         return new Client(item.get("client_id").s(), item.get("name").s(), Role.fromWire(item.get("role").s()),
-                ips, Instant.parse(item.get("created_at").s()));
+                ips, Instant.parse(item.get("created_at").s()),
+                item.containsKey("plan") ? item.get("plan").s() : Principal.DEFAULT_PLAN);
     }
 
     static AttributeValue s(String value) {

@@ -31,22 +31,33 @@ public final class UsageService {
         this.clock = clock;
     }
 
-    public DailyUsageReport daily(Principal principal, Optional<String> clientId, int days) {
-        requireScope(principal, Principal.SCOPE_USAGE_READ);
-        LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-        List<LocalDate> window = new ArrayList<>(days);
-        for (int i = days - 1; i >= 0; i--) window.add(today.minusDays(i));
-        String from = window.getFirst().toString();
-        String to = today.toString();
+    /** A daily query the caller may make: one client, or all of them (empty). */
+    public record DailyQuery(Optional<String> clientId, int days) {}
 
+    /** Access rules first, before any cache or database: a client sees only itself. */
+    public DailyQuery dailyQuery(Principal principal, Optional<String> clientId, int days) {
+        requireScope(principal, Principal.SCOPE_USAGE_READ);
         if (!principal.isAdmin()) {
             if (clientId.isPresent() && !clientId.get().equals(principal.clientId())) {
                 throw ApiException.forbidden("A client can read only its own usage.");
             }
-            return new DailyUsageReport(from, to, List.of(single(principal.clientId(), window)));
+            return new DailyQuery(Optional.of(principal.clientId()), days);
         }
-        if (clientId.isPresent()) {
-            return new DailyUsageReport(from, to, List.of(single(clientId.get(), window)));
+        return new DailyQuery(clientId, days);
+    }
+
+    public DailyUsageReport daily(Principal principal, Optional<String> clientId, int days) {
+        return daily(dailyQuery(principal, clientId, days));
+    }
+
+    public DailyUsageReport daily(DailyQuery query) {
+        LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+        List<LocalDate> window = new ArrayList<>(query.days());
+        for (int i = query.days() - 1; i >= 0; i--) window.add(today.minusDays(i));
+        String from = window.getFirst().toString();
+        String to = today.toString();
+        if (query.clientId().isPresent()) {
+            return new DailyUsageReport(from, to, List.of(single(query.clientId().get(), window)));
         }
         Map<String, Map<LocalDate, Long>> counts = usage.dailyCountsAllClients(window);
         List<ClientUsage> all = clients.list().stream()
@@ -55,28 +66,50 @@ public final class UsageService {
         return new DailyUsageReport(from, to, all);
     }
 
-    public TopUsageReport top(Principal principal, int limit, int hours) {
+    /** The ranking shows other clients: admins only. */
+    public void requireRankingAccess(Principal principal) {
         requireScope(principal, Principal.SCOPE_USAGE_READ);
         if (!principal.isAdmin()) {
             throw ApiException.forbidden("The ranking shows other clients; it needs the admin role.");
         }
+    }
+
+    public TopUsageReport top(Principal principal, int limit, int hours) {
+        requireRankingAccess(principal);
+        return top(limit, hours);
+    }
+
+    /** The hour buckets ({@code yyyy-MM-ddTHH}) of the last {@code hours} hours, oldest first, and where they start. */
+    public record Window(List<String> hours, Instant from, Instant to) {}
+
+    public Window window(int hours) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant currentHour = now.truncatedTo(ChronoUnit.HOURS);
         List<String> buckets = new ArrayList<>(hours);
         for (int i = hours - 1; i >= 0; i--) buckets.add(UsageKeys.hour(currentHour.minus(i, ChronoUnit.HOURS)));
-        Instant from = currentHour.minus(hours - 1L, ChronoUnit.HOURS);
+        return new Window(buckets, currentHour.minus(hours - 1L, ChronoUnit.HOURS), now);
+    }
 
-        List<Map.Entry<String, Long>> ranked = usage.hourlyTotals(buckets).entrySet().stream()
+    /** The ranking from the aggregates table (the source of truth). */
+    public TopUsageReport top(int limit, int hours) {
+        Window w = window(hours);
+        return rank(w, usage.hourlyTotals(w.hours()), limit, clients::names);
+    }
+
+    /** Orders totals by count descending, ties by client id, and names the first {@code limit}. */
+    public static TopUsageReport rank(Window window, Map<String, Long> totals, int limit,
+                                      java.util.function.Function<List<String>, Map<String, String>> names) {
+        List<Map.Entry<String, Long>> ranked = totals.entrySet().stream()
                 .filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
                         .thenComparing(Map.Entry.comparingByKey()))
                 .limit(limit)
                 .toList();
-        Map<String, String> names = clients.names(ranked.stream().map(Map.Entry::getKey).toList());
+        Map<String, String> named = names.apply(ranked.stream().map(Map.Entry::getKey).toList());
         List<TopClient> top = ranked.stream()
-                .map(e -> new TopClient(e.getKey(), names.getOrDefault(e.getKey(), e.getKey()), e.getValue()))
+                .map(e -> new TopClient(e.getKey(), named.getOrDefault(e.getKey(), e.getKey()), e.getValue()))
                 .toList();
-        return new TopUsageReport(from.toString(), now.toString(), top);
+        return new TopUsageReport(window.from().toString(), window.to().toString(), top);
     }
 
     private ClientUsage single(String clientId, List<LocalDate> window) {

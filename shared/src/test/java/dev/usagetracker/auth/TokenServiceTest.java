@@ -19,15 +19,13 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import dev.usagetracker.TestClock;
 import dev.usagetracker.crypto.SigningKeys;
 import dev.usagetracker.http.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +35,7 @@ class TokenServiceTest {
     private static final Duration TTL = Duration.ofMinutes(15);
     private static final Instant NOW = Instant.parse("2026-01-31T12:00:00Z");
 
-    private final MutableClock clock = new MutableClock(NOW);
+    private final TestClock clock = new TestClock(NOW);
     private final InMemorySigningKeys keys = InMemorySigningKeys.generate();
     private final TokenService tokens = new TokenService(keys, ISSUER, AUDIENCE, TTL, clock);
 
@@ -227,34 +225,6 @@ class TokenServiceTest {
         @Override
         public JWKSet publicKeys() {
             return new JWKSet(key.toPublicJWK());
-        }
-    }
-
-    /** A clock that only moves when told to. */
-    static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }
