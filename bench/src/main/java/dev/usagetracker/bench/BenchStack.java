@@ -64,14 +64,7 @@ final class BenchStack implements AutoCloseable {
         this.root = root;
         this.prefix = prefix;
         emulators = Emulators.start(root.resolve("bench/target/emulator-logs"), 0, 0, 0);
-        Map<String, String> env = new HashMap<>();
-        env.put("AWS_REGION", Emulators.REGION);
-        env.put("AWS_ACCESS_KEY_ID", "bench");
-        env.put("AWS_SECRET_ACCESS_KEY", "bench");
-        env.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
-        env.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
-        env.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
-        base = Map.copyOf(env);
+        base = Map.copyOf(emulators.clientEnvironment("bench"));
         Map<String, String> bootEnv = new HashMap<>(base);
         bootEnv.putAll(emulatorTimeoutsAnd());
         Config boot = Config.from(bootEnv);
