@@ -205,7 +205,7 @@ public final class ColdStartBench {
             case "RegisterFunction" -> "201";
             case "IngestFunction" -> "202";
             case "AuthorizerFunction" -> "true";
-            case "HitConsumerFunction" -> "ok";
+            case "HitConsumerFunction", "PrefetchFunction" -> "ok";
             default -> "200";
         };
     }
