@@ -13,8 +13,11 @@ import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.clients.RegistrationService;
 import dev.usagetracker.config.AwsClients;
 import dev.usagetracker.config.Config;
+import dev.usagetracker.config.Entropy;
+import dev.usagetracker.config.LambdaEnvironment;
 import dev.usagetracker.config.ContainerLifecycle;
 import dev.usagetracker.config.Lazy;
+import dev.usagetracker.config.Priming;
 import dev.usagetracker.crypto.EnvelopeCipher;
 import dev.usagetracker.crypto.FieldCipher;
 import dev.usagetracker.crypto.KeyHasher;
@@ -50,11 +53,28 @@ import dev.usagetracker.usage.UsageService;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
 import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.GenerateMacRequest;
+import software.amazon.awssdk.services.kms.model.MacAlgorithmSpec;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.GetQueueAttributesRequest;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Composition root: one per container, built in a handler's static initialiser (SnapStart-ready). Every
@@ -78,6 +98,7 @@ public final class App {
     private final Lazy<IngestService> ingest;
     private final Lazy<HitConsumer> consumer;
     private final Lazy<UsageService> usage;
+    private final Priming priming;
     private final Lazy<Optional<Redis>> redis;
     private final Lazy<RateLimitGuard> rateLimits;
     private final Lazy<ConnectionStore> connectionStore;
@@ -88,6 +109,8 @@ public final class App {
     public App(Config config, Clock clock) {
         this.config = config;
         this.clock = clock;
+        this.priming = new Priming(Priming.mode(LambdaEnvironment.get()));
+        priming.onRestore(Entropy::reseed);
         UsageKeys keys = new UsageKeys(config.usageShards());
         Duration retention = Duration.ofDays(config.retentionDays());
         // Anonymous classes, not lambdas: linking a lambda loads its return type, and a function jar
@@ -229,6 +252,116 @@ public final class App {
 
     public ClientSettingsService clientSettings() {
         return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock);
+    }
+
+    public Priming priming() {
+        return priming;
+    }
+
+    /**
+     * Warm-up calls, each cheap, allowed by the calling function's IAM policy and without side effects:
+     * they load a client's request path and open its connection before the first request needs it.
+     */
+    public enum Warmup {
+        /** kms:GenerateMac of a constant: the API-key and email hashing path. */
+        KEY_HASH,
+        /** kms:GetPublicKey, cached afterwards: JWT verification and JWKS. */
+        PUBLIC_KEY,
+        /** dynamodb:GetItem of an id no client can have. */
+        CLIENT_READ,
+        /** dynamodb:BatchGetItem of an id no client can have (functions without GetItem). */
+        CLIENT_BATCH_READ,
+        /** A transaction holding one ConditionCheck that passes: writes nothing (register's path). */
+        CLIENT_WRITE_CHECK,
+        /** sqs:GetQueueAttributes of the hits queue: the SendMessage path. */
+        QUEUE,
+        /** A transaction whose one update is conditional on an item that never exists: cancelled, writes nothing. */
+        LEDGER,
+        /** The JSON mapper: its first use builds most of Jackson. */
+        JSON
+    }
+
+    /** A key no client, guard or aggregate can have ('!' is outside every id alphabet). */
+    static final String PRIMING_KEY = "priming!";
+
+    /** Runs the warm-ups before the SnapStart snapshot, or now, as PRIMING says. */
+    public void prime(Warmup... warmups) {
+        if (priming.mode() == Priming.Mode.OFF) return;
+        List<Priming.Step> steps = new ArrayList<>();
+        for (Warmup w : warmups) steps.add(new Priming.Step(w.name().toLowerCase(java.util.Locale.ROOT), warmup(w)));
+        priming.prime(steps);
+    }
+
+    // Anonymous classes, for the same reason as the client suppliers above: a function jar without the SQS
+    // or DynamoDB module must be able to link App.
+    private Runnable warmup(Warmup w) {
+        return switch (w) {
+            case KEY_HASH -> new Runnable() {
+                @Override
+                public void run() {
+                    kms.get().generateMac(GenerateMacRequest.builder().keyId(config.macKeyId())
+                            .macAlgorithm(MacAlgorithmSpec.HMAC_SHA_256)
+                            .message(SdkBytes.fromUtf8String(PRIMING_KEY)).build());
+                }
+            };
+            case PUBLIC_KEY -> new Runnable() {
+                @Override
+                public void run() {
+                    signingKeys.get().publicKeys();
+                }
+            };
+            case CLIENT_READ -> new Runnable() {
+                @Override
+                public void run() {
+                    dynamo.get().getItem(GetItemRequest.builder().tableName(config.clientsTable())
+                            .key(Map.of("client_id", AttributeValue.fromS(PRIMING_KEY))).consistentRead(true).build());
+                }
+            };
+            case CLIENT_BATCH_READ -> new Runnable() {
+                @Override
+                public void run() {
+                    dynamo.get().batchGetItem(BatchGetItemRequest.builder().requestItems(Map.of(config.clientsTable(),
+                            KeysAndAttributes.builder().keys(Map.of("client_id", AttributeValue.fromS(PRIMING_KEY))).build())).build());
+                }
+            };
+            case CLIENT_WRITE_CHECK -> new Runnable() {
+                @Override
+                public void run() {
+                    dynamo.get().transactWriteItems(TransactWriteItemsRequest.builder().transactItems(TransactWriteItem.builder()
+                            .conditionCheck(ConditionCheck.builder().tableName(config.clientsTable())
+                                    .key(Map.of("client_id", AttributeValue.fromS(PRIMING_KEY)))
+                                    .conditionExpression("attribute_not_exists(client_id)").build()).build()).build());
+                }
+            };
+            case QUEUE -> new Runnable() {
+                @Override
+                public void run() {
+                    sqs.get().getQueueAttributes(GetQueueAttributesRequest.builder().queueUrl(config.hitsQueueUrl())
+                            .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES).build());
+                }
+            };
+            case LEDGER -> new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        dynamo.get().transactWriteItems(TransactWriteItemsRequest.builder().transactItems(TransactWriteItem.builder()
+                                .update(Update.builder().tableName(config.usageTable())
+                                        .key(Map.of("pk", AttributeValue.fromS(PRIMING_KEY)))
+                                        .updateExpression("SET primed = :t")
+                                        .conditionExpression("attribute_exists(pk)")
+                                        .expressionAttributeValues(Map.of(":t", AttributeValue.fromBool(true))).build()).build()).build());
+                    } catch (TransactionCanceledException expected) {
+                        // the condition never holds: nothing was written, the cancellation path is warm too
+                    }
+                }
+            };
+            case JSON -> new Runnable() {
+                @Override
+                public void run() {
+                    dev.usagetracker.http.Json.read(dev.usagetracker.http.Json.write(Map.of("priming", List.of(1, "two"))), Map.class);
+                }
+            };
+        };
     }
 
     public AdminBootstrap adminBootstrap() {

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.AccessVerdict;
 import dev.usagetracker.auth.Authenticator;
 import java.util.Map;
@@ -20,6 +21,7 @@ public final class AuthorizerHandler implements RequestHandler<APIGatewayV2Custo
 
     public AuthorizerHandler() {
         this(Container.app().authenticator());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ);
     }
 
     public AuthorizerHandler(Authenticator authenticator) {

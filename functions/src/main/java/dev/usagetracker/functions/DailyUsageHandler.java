@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
@@ -21,6 +22,7 @@ public final class DailyUsageHandler implements RequestHandler<APIGatewayV2HTTPE
 
     public DailyUsageHandler() {
         this(Container.app().authenticator(), Container.app().cachedUsage(), Container.app().rateLimits());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
     public DailyUsageHandler(Authenticator authenticator, CachedUsage usage, RateLimitGuard rateLimits) {

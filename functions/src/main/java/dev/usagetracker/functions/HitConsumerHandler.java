@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.ingest.HitConsumer;
 import dev.usagetracker.observability.Correlation;
 import java.util.List;
@@ -14,6 +15,7 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
 
     public HitConsumerHandler() {
         this(Container.app().consumer());
+        Container.app().prime(Warmup.LEDGER, Warmup.JSON);
     }
 
     public HitConsumerHandler(HitConsumer consumer) {

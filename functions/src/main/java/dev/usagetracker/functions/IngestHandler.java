@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.ingest.IdempotencyKey;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
@@ -20,6 +21,7 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
 
     public IngestHandler() {
         this(Container.app().ingestRequestParser(), Container.app().ingest(), Container.app().rateLimits());
+        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.QUEUE, Warmup.JSON);
     }
 
     public IngestHandler(IngestRequest.Parser parser, IngestService ingest, RateLimitGuard rateLimits) {

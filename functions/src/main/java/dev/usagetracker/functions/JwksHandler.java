@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.crypto.SigningKeys;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
@@ -15,6 +16,7 @@ public final class JwksHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
 
     public JwksHandler() {
         this(Container.app().signingKeys());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
     public JwksHandler(SigningKeys keys) {

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.App;
 import dev.usagetracker.clients.Registration;
 import dev.usagetracker.clients.RegistrationService;
@@ -20,6 +21,7 @@ public final class RegisterHandler implements RequestHandler<APIGatewayV2HTTPEve
 
     public RegisterHandler() {
         this(Container.app().registration(), Container.app().rateLimits());
+        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_WRITE_CHECK, Warmup.JSON);
     }
 
     public RegisterHandler(RegistrationService registration, RateLimitGuard rateLimits) {

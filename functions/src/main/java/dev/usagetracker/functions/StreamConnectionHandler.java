@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.realtime.StreamConnections;
 import java.util.Map;
@@ -21,6 +22,7 @@ public final class StreamConnectionHandler implements RequestHandler<APIGatewayV
 
     public StreamConnectionHandler() {
         this(Container.app().streamConnections());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ);
     }
 
     public StreamConnectionHandler(StreamConnections connections) {

@@ -3,6 +3,7 @@ package dev.usagetracker.functions;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.realtime.UsageFanout;
 import dev.usagetracker.store.UsageStreamRecords;
 import java.util.Map;
@@ -13,6 +14,7 @@ public final class StreamFanoutHandler implements RequestHandler<DynamodbEvent, 
 
     public StreamFanoutHandler() {
         this(Container.app().usageFanout());
+        Container.app().prime(Warmup.JSON);
     }
 
     public StreamFanoutHandler(UsageFanout fanout) {

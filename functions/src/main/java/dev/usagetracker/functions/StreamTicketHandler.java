@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
@@ -20,6 +21,7 @@ public final class StreamTicketHandler implements RequestHandler<APIGatewayV2HTT
 
     public StreamTicketHandler() {
         this(Container.app().authenticator(), Container.app().streamTickets(), Container.app().rateLimits());
+        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
     public StreamTicketHandler(Authenticator authenticator, StreamTickets tickets, RateLimitGuard rateLimits) {

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.TokenService;
 import dev.usagetracker.auth.Principal;
@@ -25,6 +26,7 @@ public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent,
 
     public TokenHandler() {
         this(Container.app().authenticator(), Container.app().tokens(), Container.app().rateLimits());
+        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
     public TokenHandler(Authenticator authenticator, TokenService tokens, RateLimitGuard rateLimits) {

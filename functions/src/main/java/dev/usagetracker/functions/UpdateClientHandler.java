@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.clients.ClientSettingsService;
@@ -23,6 +24,7 @@ public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTT
 
     public UpdateClientHandler() {
         this(Container.app().authenticator(), Container.app().clientSettings(), Container.app().rateLimits());
+        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
     public UpdateClientHandler(Authenticator authenticator, ClientSettingsService settings, RateLimitGuard rateLimits) {

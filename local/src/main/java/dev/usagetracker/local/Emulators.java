@@ -115,6 +115,18 @@ public final class Emulators implements AutoCloseable {
         return "http://127.0.0.1:" + motoPort;
     }
 
+    /** What an AWS SDK client needs to reach these emulators: region, dummy credentials, the endpoints. */
+    public java.util.Map<String, String> clientEnvironment(String credential) {
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        env.put("AWS_REGION", REGION);
+        env.put("AWS_ACCESS_KEY_ID", credential);
+        env.put("AWS_SECRET_ACCESS_KEY", credential);
+        env.put("AWS_ENDPOINT_URL_SQS", sqsEndpoint());
+        env.put("AWS_ENDPOINT_URL_DYNAMODB", awsEndpoint());
+        env.put("AWS_ENDPOINT_URL_KMS", awsEndpoint());
+        return env;
+    }
+
     public String redisUrl() {
         return "redis://127.0.0.1:" + redisPort;
     }

@@ -31,13 +31,7 @@ public final class TestStack implements AutoCloseable {
 
     private TestStack() {
         emulators = Emulators.start(PROJECT_ROOT.resolve("local/target/emulator-logs"), 0, 0, 0);
-        Map<String, String> env = new HashMap<>();
-        env.put("AWS_REGION", Emulators.REGION);
-        env.put("AWS_ACCESS_KEY_ID", "test");
-        env.put("AWS_SECRET_ACCESS_KEY", "test");
-        env.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
-        env.put("AWS_ENDPOINT_URL_DYNAMODB", emulators.awsEndpoint());
-        env.put("AWS_ENDPOINT_URL_KMS", emulators.awsEndpoint());
+        Map<String, String> env = emulators.clientEnvironment("test");
         Config boot = Config.from(env);
         dynamo = AwsClients.dynamo(boot);
         // The tests long-poll (1 s), longer than the functions' 1 s SQS attempt timeout.

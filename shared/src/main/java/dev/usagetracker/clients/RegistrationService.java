@@ -24,7 +24,7 @@ public final class RegistrationService {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}.]+");
     private static final int MAX_ALLOWED_IPS = 50;
     private static final String SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
-    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final SecureRandom RANDOM = dev.usagetracker.config.Entropy.random(); // restore-safe (SnapStart)
 
     private final ClientStore store;
     private final KeyHasher hasher;

@@ -52,13 +52,19 @@ public final class AwsClients {
                         .connectionTimeout(sdk.connectTimeout())
                         .socketTimeout(sdk.attemptTimeout())
                         .build())
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .retryStrategy(retryStrategy(sdk))
-                        .apiCallAttemptTimeout(sdk.attemptTimeout())
-                        .apiCallTimeout(sdk.callTimeout())
-                        .build());
+                .overrideConfiguration(overrides(sdk));
         config.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
+    }
+
+    private static ClientOverrideConfiguration overrides(SdkSettings sdk) {
+        ClientOverrideConfiguration.Builder overrides = ClientOverrideConfiguration.builder()
+                .retryStrategy(retryStrategy(sdk))
+                .apiCallAttemptTimeout(sdk.attemptTimeout())
+                .apiCallTimeout(sdk.callTimeout());
+        // Only bench/ turns this on; off, no interceptor is installed and nothing is counted.
+        if (AwsCallCounter.enabled()) overrides.addExecutionInterceptor(AwsCallCounter.instance());
+        return overrides.build();
     }
 
     /**
@@ -77,7 +83,11 @@ public final class AwsClients {
     }
 
     private static AwsCredentialsProvider credentials(Config config) {
-        if (config.accessKeyId().isPresent() && config.secretAccessKey().isPresent()) {
+        // Temporary credentials (a session token: Lambda without SnapStart, assumed roles) come from the
+        // default chain, which also refreshes them; a SnapStart restore gets them from the container
+        // credentials endpoint, never from a snapshot.
+        boolean temporary = LambdaEnvironment.get().containsKey("AWS_SESSION_TOKEN");
+        if (!temporary && config.accessKeyId().isPresent() && config.secretAccessKey().isPresent()) {
             return StaticCredentialsProvider.create(
                     AwsBasicCredentials.create(config.accessKeyId().get(), config.secretAccessKey().get()));
         }

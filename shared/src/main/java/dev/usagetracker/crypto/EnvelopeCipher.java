@@ -36,7 +36,7 @@ public final class EnvelopeCipher implements FieldCipher {
     private final KmsClient kms;
     private final String keyId;
     private final Clock clock;
-    private final SecureRandom random = new SecureRandom();
+    private final SecureRandom random = dev.usagetracker.config.Entropy.random(); // restore-safe (SnapStart)
     private final Cache<String, byte[]> unwrapped = Caffeine.newBuilder().maximumSize(1_000).build();
     private volatile DataKey current;
 

@@ -5,7 +5,7 @@ import java.security.SecureRandom;
 /** Batch ids: 80 random bits (or 80 bits of a hash, for idempotent requests) in Crockford base32; sorting and time come from the item's sort key. */
 final class Ids {
     private static final char[] ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
-    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final SecureRandom RANDOM = dev.usagetracker.config.Entropy.random(); // restore-safe (SnapStart)
 
     private Ids() {}
 

@@ -17,7 +17,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -243,7 +242,8 @@ public final class DynamoHitLedger implements HitLedger {
     private static void backoff(int attempt) {
         long cap = Math.min(1_000, 25L << attempt);
         try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1)); // jitter: conflicting writers spread out
+            // jitter: conflicting writers spread out; not ThreadLocalRandom, whose seed a SnapStart snapshot would share
+            Thread.sleep(dev.usagetracker.config.Entropy.random().nextLong(cap / 2, cap + 1));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,0 +1,500 @@
+package dev.usagetracker.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.usagetracker.local.LocalRuntime;
+import dev.usagetracker.local.ResourceBootstrap;
+import dev.usagetracker.store.DynamoCapacity;
+import dev.usagetracker.store.UsageKeys;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+/**
+ * bench/ingest: N concurrent clients post single hits, then batches, through the local runtime (the real
+ * function jars, SQS on ElasticMQ, the consumer driven like Lambda's event source mapping, DynamoDB on
+ * moto). Per phase: acknowledged hits/s, POST /api/logs latency, lag from 202 to visible in /daily,
+ * AWS and Redis requests per 1,000 hits, DynamoDB write capacity per hit from the items actually written
+ * — next to the naive design (raw put + daily ADD + hourly ADD per hit), run on a sample in the same run.
+ * Checks that every acknowledged hit is counted exactly once.
+ */
+public final class IngestBench {
+    static final double SINGLE_TARGET_WRU = 2.5;
+    static final double BATCH_TARGET_WRU = 0.3;
+
+    record Options(int hits, int clients, int batchSize, double singleShare, int naiveSample, Optional<Duration> window,
+                   boolean smoke) {
+        static Options parse(String[] args) {
+            int hits = 100_000;
+            int clients = 50;
+            int batch = 100;
+            // moto_server copies its tables for every transaction, so its consumer side slows as the Hits table
+            // grows: the default keeps most hits in batches so 100,000 hits finish in minutes.
+            double single = 0.01;
+            int naive = 2_000;
+            Optional<Duration> window = Optional.empty();
+            boolean smoke = false;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--hits" -> hits = Integer.parseInt(args[++i]);
+                    case "--clients" -> clients = Integer.parseInt(args[++i]);
+                    case "--batch-size" -> batch = Integer.parseInt(args[++i]);
+                    case "--single-share" -> single = Double.parseDouble(args[++i]);
+                    case "--naive-sample" -> naive = Integer.parseInt(args[++i]);
+                    case "--window-ms" -> window = Optional.of(Duration.ofMillis(Long.parseLong(args[++i])));
+                    case "--smoke" -> {
+                        hits = 260;
+                        clients = 3;
+                        batch = 100;
+                        single = 60.0 / 260;
+                        naive = 20;
+                        window = Optional.of(Duration.ofMillis(300));
+                        smoke = true;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]
+                            + " (--hits N, --clients N, --batch-size N, --single-share 0..1, --naive-sample N, --window-ms N, --smoke)");
+                }
+            }
+            if (batch < 1 || batch > 500) throw new IllegalArgumentException("--batch-size must be 1..500");
+            return new Options(hits, clients, batch, single, naive, window, smoke);
+        }
+    }
+
+    /** What one phase measured. */
+    record Phase(String name, int requests, int hits, double sendSeconds, double drainSeconds, Stats latencyMs, Stats lagMs,
+                 Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, double gsiWru) {
+        double wruPerHit() { return wru / hits; }
+        double wruPerRequest() { return wru / requests; }
+    }
+
+    record Result(Phase single, Phase batch, double naiveWruPerHit, double naiveGsiWruPerHit, double naiveCallsPerHit,
+                  double naiveHitsPerSecond, long counted, long acknowledged) {}
+
+    public static void main(String[] args) throws Exception {
+        Result r = run(Options.parse(args), System.out);
+        System.exit(r.counted() == r.acknowledged() ? 0 : 1);
+    }
+
+    static Result run(Options options, PrintStream out) throws Exception {
+        Counters.enable();
+        Machine.print(out, "bench/ingest");
+        out.printf(Locale.ROOT, "%d hits from %d concurrent clients: %.0f%% as single-hit requests, the rest in batches of %d%n",
+                options.hits(), options.clients(), options.singleShare() * 100, options.batchSize());
+        out.println("note: DynamoDB is moto_server (≈450 writes/s; it deep-copies a table for every item of a transaction,"
+                + " so the consumer slows as the Hits table grows) and SQS is ElasticMQ: the rates and latencies below are"
+                + " the emulators', not AWS's; requests and capacity per hit are not.");
+        try (BenchStack stack = BenchStack.start("ingest-")) {
+            String adminKey = "ut_ingest_bench_admin_" + UUID.randomUUID().toString().substring(0, 8);
+            out.println("consumer batching window: " + options.window().map(w -> w.toMillis() + " ms (--window-ms)")
+                    .orElse("the template's (MaximumBatchingWindowInSeconds)") + "; visibility timeout "
+                    + BenchStack.VISIBILITY_TIMEOUT_SECONDS + " s (the template's 180 s would stretch redeliveries after emulator timeouts)");
+            // Keys stay cached for the whole run, so the ingest path does not queue behind the consumer's
+            // transactions in the single-threaded emulator (on AWS they do not share a server).
+            out.println("AUTH_CACHE_SECONDS=600: after the warm-up, ingest authenticates from its cache");
+            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600"), adminKey,
+                    options.window(), !options.smoke())) {
+                Api api = new Api(runtime.baseUrl());
+                String adminToken = api.token(adminKey);
+                List<String> keys = new ArrayList<>();
+                Set<String> ids = new java.util.HashSet<>();
+                String run = UUID.randomUUID().toString().substring(0, 6);
+                for (int i = 0; i < options.clients(); i++) {
+                    JsonNode c = api.register("Bench client " + i, "bench-" + run + "-" + i + "@example.com");
+                    keys.add(c.get("api_key").asText());
+                    ids.add(c.get("client_id").asText());
+                }
+                JsonNode lagClient = api.register("Lag probe", "lag-" + run + "@example.com");
+                ids.add(lagClient.get("client_id").asText());
+                LagProbe lag = new LagProbe(api, lagClient.get("api_key").asText(), api.token(lagClient.get("api_key").asText()));
+
+                // Warm-up, not measured: every client once, concurrently, so containers start and key caches fill.
+                AtomicLong warmup = new AtomicLong();
+                List<Thread> warmers = new ArrayList<>();
+                for (String key : keys) {
+                    warmers.add(Thread.ofPlatform().start(() -> {
+                        if (api.post("/api/logs", hit(0), Map.of("X-API-Key", key)).status() == 202) warmup.incrementAndGet();
+                    }));
+                }
+                for (Thread t : warmers) t.join();
+                while (countedHits(api, adminToken, ids) < warmup.get()) Thread.sleep(500);
+
+                int singleHits = (int) Math.round(options.hits() * options.singleShare());
+                int batchHits = options.hits() - singleHits;
+                AtomicLong acknowledged = new AtomicLong();
+                Phase single = phase("single hits", stack, api, adminToken, ids, keys, singleHits, 1, lag, acknowledged);
+                Phase batch = phase("batches of " + options.batchSize(), stack, api, adminToken, ids, keys, batchHits,
+                        options.batchSize(), lag, acknowledged);
+                long counted;
+                while ((counted = countedHits(api, adminToken, ids)) < 0) Thread.sleep(500);
+                long expected = acknowledged.get() + lag.acknowledged.get() + warmup.get();
+
+                Naive naive = naive(stack, options.naiveSample(), options.clients());
+                print(out, stack, List.of(single, batch), naive);
+                out.printf(Locale.ROOT, "exactly once: %d hits acknowledged (incl. %d warm-up and %d lag probes), %d counted in /daily → %s%n",
+                        expected, warmup.get(), lag.acknowledged.get(), counted, counted == expected ? "OK" : "MISMATCH");
+                return new Result(single, batch, naive.wru / naive.hits, naive.gsiWru / naive.hits,
+                        (double) naive.calls / naive.hits, naive.hits / naive.seconds, counted, expected);
+            }
+        }
+    }
+
+    private static Phase phase(String name, BenchStack stack, Api api, String adminToken, Set<String> ids, List<String> keys,
+                               int hits, int perRequest, LagProbe lag, AtomicLong acknowledged) throws Exception {
+        if (hits <= 0) {
+            return new Phase(name, 0, 0, 0, 0, Stats.of(List.of()), Stats.of(List.of()), Map.of(), Map.of(), 0, 0);
+        }
+        var awsBefore = Counters.snapshot();
+        var redisBefore = stack.redisCommands();
+        // Drain polling reads the aggregates straight from the table (the by_day index), so neither its
+        // requests nor its Redis commands land in the phase's counts.
+        dev.usagetracker.store.DynamoUsageStore store = new dev.usagetracker.store.DynamoUsageStore(stack.dynamo(),
+                stack.table("UsageTable"), new UsageKeys(stack.app().config().usageShards()));
+        long countedBefore = storedHits(store, ids);
+        long probesBefore = lag.acknowledged.get();
+        int requests = (hits + perRequest - 1) / perRequest;
+        AtomicLong nextRequest = new AtomicLong();
+        ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong failures = new AtomicLong();
+        AtomicLong retried = new AtomicLong();
+        AtomicLong sentHits = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(keys.size());
+        lag.start();
+        long t0 = System.nanoTime();
+        for (String key : keys) {
+            Thread.ofPlatform().name("client").start(() -> {
+                try {
+                    long r;
+                    while ((r = nextRequest.getAndIncrement()) < requests) {
+                        int n = (int) Math.min(perRequest, hits - r * perRequest);
+                        Object body = perRequest == 1 ? hit(r) : Map.of("hits", hitList(r, n));
+                        Api.Reply reply = api.post("/api/logs", body, Map.of("X-API-Key", key));
+                        // A 5xx is what a client retries; here only the emulator's timeouts cause them.
+                        for (int attempt = 1; reply.status() >= 500 && attempt < 5; attempt++) {
+                            retried.incrementAndGet();
+                            Thread.sleep(200L * attempt);
+                            reply = api.post("/api/logs", body, Map.of("X-API-Key", key));
+                        }
+                        if (reply.status() == 202) {
+                            latencies.add(reply.nanos() / 1e6);
+                            sentHits.addAndGet(n);
+                        } else {
+                            failures.incrementAndGet();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await();
+        double sendSeconds = (System.nanoTime() - t0) / 1e9;
+        System.err.printf(Locale.ROOT, "  %s: %d requests sent in %.0f s (%d retried after a 5xx); waiting for the consumer%n",
+                name, requests, sendSeconds, retried.get());
+        if (failures.get() > 0) throw new IllegalStateException(name + ": " + failures.get() + " requests were not acknowledged");
+        acknowledged.addAndGet(sentHits.get());
+        // Drained: every acknowledged hit of this phase (and every lag probe) is visible in /daily.
+        lag.stop();
+        long target = countedBefore + sentHits.get() + (lag.acknowledged.get() - probesBefore);
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        while (storedHits(store, ids) < target) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException(name + ": hits never became visible");
+            Thread.sleep(1000);
+        }
+        double drainSeconds = (System.nanoTime() - t0) / 1e9 - sendSeconds;
+        var aws = Counters.diff(Counters.snapshot(), awsBefore);
+        // Reads made by this benchmark's own /daily polling are not part of ingest.
+        aws.remove("DailyUsageFunction");
+        aws.remove("AuthorizerFunction");
+        aws.remove("TokenFunction");
+        // In "process" only the event source mapping's SQS calls belong to ingest; DynamoDB there is the drain polling.
+        if (aws.containsKey("process")) aws.get("process").keySet().removeIf(k -> k.startsWith("DynamoDb."));
+        var redis = Counters.diffLongs(stack.redisCommands(), redisBefore);
+        double wru = Counters.sum(aws, ".wru", "HitConsumerFunction", "IngestFunction");
+        double gsi = gsiWrites(aws, stack);
+        return new Phase(name, requests, (int) sentHits.get(), sendSeconds, drainSeconds,
+                Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, gsi);
+    }
+
+    /** Every item written to the Hits or Usage table lands in exactly one of their GSIs (template.yaml), ≤ 1 KB projected. */
+    private static double gsiWrites(Map<String, Map<String, Double>> aws, BenchStack stack) {
+        double n = 0;
+        for (String f : List.of("HitConsumerFunction", "IngestFunction")) {
+            Map<String, Double> m = aws.getOrDefault(f, Map.of());
+            n += m.getOrDefault("DynamoDb.items_written." + stack.table("HitsTable"), 0.0);
+            n += m.getOrDefault("DynamoDb.items_written." + stack.table("UsageTable"), 0.0);
+        }
+        return n;
+    }
+
+    private static Map<String, String> hit(long i) {
+        return Map.of("ip", "198.51." + (i % 200) + "." + (i % 250 + 1), "endpoint", "/api/items/" + (i % 1000));
+    }
+
+    private static List<Map<String, String>> hitList(long request, int n) {
+        List<Map<String, String>> hits = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) hits.add(hit(request * 1000 + i));
+        return hits;
+    }
+
+    static long storedHits(dev.usagetracker.store.DynamoUsageStore store, Set<String> ids) {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        long total = 0;
+        for (var e : store.dailyCountsAllClients(List.of(today.minusDays(1), today)).entrySet()) {
+            if (ids.contains(e.getKey())) total += e.getValue().values().stream().mapToLong(Long::longValue).sum();
+        }
+        return total;
+    }
+
+    /** Sum of today's and yesterday's counts of the given clients, as the admin sees them in /daily. */
+    static long countedHits(Api api, String adminToken, Set<String> ids) {
+        Api.Reply r = api.get("/api/usage/daily?days=2", Api.bearer(adminToken));
+        if (r.status() != 200) return -1; // the emulator is overloaded (its timeouts are ours); ask again
+        long total = 0;
+        for (JsonNode c : r.json().get("clients")) {
+            if (ids.contains(c.get("client_id").asText())) total += c.get("total").asLong();
+        }
+        return total;
+    }
+
+    /**
+     * One single-hit request at a time from its own client, then /daily polled until the hit shows: the
+     * time from the 202 to visible. The consumer's batching window (template: 5 s) dominates it.
+     */
+    static final class LagProbe {
+        private final Api api;
+        private final String key;
+        private final String token;
+        private final AtomicBoolean running = new AtomicBoolean();
+        private final AtomicLong acknowledged = new AtomicLong();
+        private final List<Double> lags = Collections.synchronizedList(new ArrayList<>());
+        private Thread thread;
+        private int drained;
+
+        LagProbe(Api api, String key, String token) {
+            this.api = api;
+            this.key = key;
+            this.token = token;
+        }
+
+        void start() {
+            running.set(true);
+            thread = Thread.ofPlatform().name("lag-probe").start(() -> {
+                while (running.get()) {
+                    long before = visible();
+                    if (before < 0) {
+                        sleep(250);
+                        continue;
+                    }
+                    Api.Reply r = api.post("/api/logs", hit(0), Map.of("X-API-Key", key));
+                    if (r.status() != 202) continue;
+                    acknowledged.incrementAndGet();
+                    long acked = System.nanoTime();
+                    while (visible() <= before) sleep(200);
+                    lags.add((System.nanoTime() - acked) / 1e6);
+                    sleep(250);
+                }
+            });
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+
+        /** The lags measured since the previous call. */
+        List<Double> drainLags() {
+            synchronized (lags) {
+                List<Double> mine = List.copyOf(lags.subList(drained, lags.size()));
+                drained = lags.size();
+                return mine;
+            }
+        }
+
+        private long visible() {
+            Api.Reply r = api.get("/api/usage/daily?days=2", Api.bearer(token));
+            return r.status() == 200 ? r.json().get("clients").get(0).get("total").asLong() : -1;
+        }
+
+        private static void sleep(long ms) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    record Naive(int hits, long calls, double wru, double gsiWru, double seconds) {}
+
+    /**
+     * The naive design on a sample, against its own copy of the tables: per hit, one raw PutItem and two
+     * UpdateItem ADDs (daily, hourly), synchronously — not exactly-once, and priced by the same rules.
+     */
+    private static Naive naive(BenchStack stack, int sample, int concurrency) throws InterruptedException {
+        if (sample <= 0) return new Naive(1, 0, Double.NaN, Double.NaN, Double.NaN);
+        ResourceBootstrap naive = new ResourceBootstrap(stack.template, "naive-", Map.of("Stage", "naive"));
+        DynamoDbClient dynamo = stack.dynamo();
+        try (var kms = dev.usagetracker.config.AwsClients.kms(stack.app().config());
+             var sqs = dev.usagetracker.config.AwsClients.sqs(stack.app().config())) {
+            naive.create(kms, dynamo, sqs, 0);
+        }
+        String hits = naive.ref("HitsTable");
+        String usage = naive.ref("UsageTable");
+        UsageKeys keys = new UsageKeys(4);
+        DoubleAdder wru = new DoubleAdder();
+        AtomicLong calls = new AtomicLong();
+        AtomicLong completed = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong next = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(concurrency);
+        long t0 = System.nanoTime();
+        for (int t = 0; t < concurrency; t++) {
+            int client = t;
+            Thread.ofPlatform().start(() -> {
+                try {
+                    while (next.getAndIncrement() < sample) {
+                      try {
+                        Instant now = Instant.now();
+                        String clientId = "naive-" + client;
+                        String day = UsageKeys.day(now);
+                        String hour = UsageKeys.hour(now);
+                        Map<String, AttributeValue> raw = new HashMap<>();
+                        raw.put("pk", AttributeValue.fromS(clientId + "#" + day));
+                        raw.put("sk", AttributeValue.fromS(now + "#" + UUID.randomUUID()));
+                        raw.put("client_id", AttributeValue.fromS(clientId));
+                        raw.put("ip", AttributeValue.fromS("198.51.100.7"));
+                        raw.put("endpoint", AttributeValue.fromS("/api/items/42"));
+                        raw.put("time_bucket", AttributeValue.fromS(hour + "#" + (client % 4)));
+                        raw.put("expires_at", AttributeValue.fromN(Long.toString(now.getEpochSecond() + 90L * 86400)));
+                        PutItemRequest put = PutItemRequest.builder().tableName(hits).item(raw).build();
+                        dynamo.putItem(put);
+                        wru.add(DynamoCapacity.of(put, null).writeUnits());
+                        for (String[] agg : new String[][] {{UsageKeys.dailyPk(clientId, day), "day_bucket", day},
+                                {UsageKeys.hourlyPk(clientId, hour), "hour_bucket", hour}}) {
+                            UpdateItemRequest add = UpdateItemRequest.builder().tableName(usage)
+                                    .key(Map.of("pk", AttributeValue.fromS(agg[0])))
+                                    .updateExpression("ADD #count :n SET client_id = :c, #bucket = :b, expires_at = :e")
+                                    .expressionAttributeNames(Map.of("#count", "count", "#bucket", agg[1]))
+                                    .expressionAttributeValues(Map.of(":n", AttributeValue.fromN("1"),
+                                            ":c", AttributeValue.fromS(clientId),
+                                            ":b", AttributeValue.fromS(keys.bucket(agg[2], keys.shardOf(clientId))),
+                                            ":e", AttributeValue.fromN(Long.toString(now.getEpochSecond() + 90L * 86400))))
+                                    .build();
+                            dynamo.updateItem(add);
+                            wru.add(DynamoCapacity.of(add, null).writeUnits());
+                        }
+                        calls.addAndGet(3);
+                        completed.incrementAndGet();
+                      } catch (software.amazon.awssdk.core.exception.SdkException e) {
+                          failed.incrementAndGet(); // the emulator's timeout; the hit is left out of the per-hit figures
+                      }
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (failed.get() > 0) System.err.println("  naive design: " + failed.get() + " hits hit the emulator's timeouts and are left out");
+        int hitsDone = (int) Math.max(1, completed.get());
+        // Each of the three items lands in one GSI (by_time, by_day, by_hour): 1 WRU each.
+        return new Naive(hitsDone, calls.get(), wru.sum(), 3.0 * hitsDone, seconds);
+    }
+
+    private static void print(PrintStream out, BenchStack stack, List<Phase> phases, Naive naive) {
+        out.println();
+        out.printf("%-18s %9s %9s %11s %24s %24s %9s%n", "phase", "requests", "hits", "acked hits/s",
+                "POST /api/logs ms p50/p95/p99", "202→visible ms p50/p95/max", "drain s");
+        for (Phase p : phases) {
+            out.printf(Locale.ROOT, "%-18s %9d %9d %11.0f %24s %24s %9.1f%n", p.name, p.requests, p.hits, p.hits / p.sendSeconds,
+                    String.format(Locale.ROOT, "%.1f / %.1f / %.1f", p.latencyMs.median(), p.latencyMs.p95(), p.latencyMs.p99()),
+                    String.format(Locale.ROOT, "%.0f / %.0f / %.0f (n=%d)", p.lagMs.median(), p.lagMs.p95(), p.lagMs.max(), p.lagMs.n()),
+                    p.drainSeconds);
+        }
+        out.println("\nrequests per 1,000 hits (IngestFunction, HitConsumerFunction, and the event source mapping's SQS poller = process):");
+        Map<String, List<String>> rows = new TreeMap<>();
+        for (Phase p : phases) {
+            p.aws.forEach((function, metrics) -> metrics.forEach((k, v) -> {
+                if (k.endsWith(".calls")) rows.computeIfAbsent(function + " " + k.substring(0, k.length() - 6), x -> new ArrayList<>());
+            }));
+        }
+        out.printf("  %-58s", "");
+        phases.forEach(p -> out.printf("%20s", p.name));
+        out.println();
+        for (String row : rows.keySet()) {
+            String function = row.substring(0, row.indexOf(' '));
+            String op = row.substring(row.indexOf(' ') + 1);
+            out.printf("  %-58s", row);
+            for (Phase p : phases) {
+                double calls = p.aws.getOrDefault(function, Map.of()).getOrDefault(op + ".calls", 0.0);
+                out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : calls * 1000 / p.hits);
+            }
+            out.println();
+        }
+        out.printf("  %-58s", "all AWS requests");
+        phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : Counters.sum(p.aws, ".calls") * 1000 / p.hits));
+        out.println();
+        out.printf("  %-58s", "Redis commands (INFO commandstats, incl. lag-probe reads)");
+        phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : p.redis.values().stream().mapToLong(Long::longValue).sum() * 1000.0 / p.hits));
+        out.println();
+        java.util.Set<String> commands = new java.util.TreeSet<>();
+        phases.forEach(p -> commands.addAll(p.redis.keySet()));
+        for (String command : commands) {
+            out.printf("  %-58s", "  redis " + command);
+            phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : p.redis.getOrDefault(command, 0L) * 1000.0 / p.hits));
+            out.println();
+        }
+        out.printf(Locale.ROOT, "  %-58s%20.1f   (naive design, %d-hit sample)%n", "naive: DynamoDB requests", naive.calls * 1000.0 / naive.hits, naive.hits);
+
+        out.println("\nDynamoDB write capacity, from the items actually written (1 WRU per started KB, ×2 in transactions):");
+        out.printf("  %-18s %14s %14s %16s %22s%n", "phase", "WRU/request", "WRU/hit", "+ GSI WRU/hit", "target (DESIGN.md §3)");
+        Phase single = phases.get(0);
+        Phase batch = phases.get(1);
+        out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s%n", single.name, single.wruPerRequest(), single.wruPerHit(),
+                single.gsiWru / Math.max(1, single.hits), verdict(single.wruPerRequest() <= SINGLE_TARGET_WRU, "≤ 2.5 per request"));
+        out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s%n", batch.name, batch.wruPerRequest(), batch.wruPerHit(),
+                batch.gsiWru / Math.max(1, batch.hits), verdict(batch.wruPerHit() <= BATCH_TARGET_WRU, "≤ 0.3 per hit"));
+        out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s   %.0f hits/s on moto, synchronous%n", "naive design", naive.wru / naive.hits,
+                naive.wru / naive.hits, naive.gsiWru / naive.hits, "(≥ 3 per hit)", naive.hits / naive.seconds);
+        for (Phase p : phases) {
+            double tx = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.TransactWriteItems.calls", 0.0);
+            double raw = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.items_written." + stack.table("HitsTable"), 0.0);
+            out.printf(Locale.ROOT, "  %-18s %.1f messages per consumer transaction (%.0f transactions)%n", p.name, tx == 0 ? 0 : raw / tx, tx);
+        }
+        out.printf(Locale.ROOT, "  ratio naive / ours per hit: single-hit requests ×%.1f, batches ×%.1f (base table)%n",
+                (naive.wru / naive.hits) / single.wruPerHit(), (naive.wru / naive.hits) / batch.wruPerHit());
+        out.println("  A single-hit request costs 2 WRU (its conditional raw item, transactional) + its share of the two"
+                + " aggregate updates (2 × 2 WRU per client, hour and consumer batch), so it depends on how many requests"
+                + " of one client a consumer batch holds; the GSI column is what the by_time/by_day/by_hour indexes add"
+                + " (1 WRU per item written, each ≤ 1 KB projected).");
+        out.println("  Today's date " + LocalDate.now(ZoneOffset.UTC) + "; capacity rules as published by DynamoDB, applied by"
+                + " dev.usagetracker.store.DynamoCapacity to every request the functions sent.");
+    }
+
+    private static String verdict(boolean met, String target) {
+        return target + (met ? " MET" : " MISSED");
+    }
+}

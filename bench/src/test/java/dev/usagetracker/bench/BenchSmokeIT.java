@@ -1,0 +1,64 @@
+package dev.usagetracker.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * bench/smoke: every benchmark at tiny sizes, inside ./scripts/test, so none of them can rot. Asserts what
+ * they compute and check, never how fast anything was.
+ */
+class BenchSmokeIT {
+    private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
+
+    @Test
+    void coldStartProbeStartsEachVariantOfAFunctionJarAndGetsItsAnswer() throws Exception {
+        List<ColdStartBench.Result> results = ColdStartBench.run(ColdStartBench.Options.parse(new String[] {"--smoke"}), out);
+        assertThat(results).extracting(r -> r.function().logicalId()).containsExactly("IngestFunction", "HitConsumerFunction");
+        for (ColdStartBench.Result r : results) {
+            assertThat(r.runs().values()).allSatisfy(runs -> assertThat(runs).isNotEmpty().allSatisfy(run ->
+                    assertThat(run.status()).isEqualTo(ColdStartBench.expectedStatus(r.function()))));
+            assertThat(r.jarBytes()).isPositive(); // the 15 MB target is reported, not asserted
+            assertThat(r.classCount().fromJar()).isPositive();
+        }
+        assertThat(text()).contains("machine:", "init+first", "target: every function jar < 15 MB");
+    }
+
+    @Test
+    void ingestCountsEveryAcknowledgedHitOnceAndPricesItsWrites() throws Exception {
+        IngestBench.Result r = IngestBench.run(IngestBench.Options.parse(new String[] {"--smoke"}), out);
+        assertThat(r.counted()).isEqualTo(r.acknowledged());
+        assertThat(r.batch().wruPerHit()).isPositive().isLessThanOrEqualTo(IngestBench.BATCH_TARGET_WRU);
+        // A single-hit request costs at least its transactional raw item (2 WRU) and at most that plus both aggregates.
+        assertThat(r.single().wruPerRequest()).isBetween(2.0, 6.0);
+        assertThat(r.naiveWruPerHit()).isGreaterThanOrEqualTo(3.0);
+        assertThat(text()).contains("machine:", "requests per 1,000 hits", "exactly once", "OK");
+    }
+
+    @Test
+    void readsCostTheSameAsTheTableGrows() throws Exception {
+        List<ReadsBench.Stage> stages = ReadsBench.run(ReadsBench.Options.parse(new String[] {"--smoke"}), out);
+        assertThat(stages).hasSize(2);
+        assertThat(stages.get(1).usageItems()).isGreaterThan(stages.get(0).usageItems());
+        // /top asks every shard of every hour once, however much history the table holds.
+        double topRequests = stages.get(0).costs().get("/top (admin, 24 h)").getFirst().requests();
+        assertThat(stages.get(1).costs().get("/top (admin, 24 h)")).allSatisfy(c -> assertThat(c.requests()).isEqualTo(topRequests));
+        assertThat(stages.get(1).costs().get("/daily (client, 7 days)").getFirst().itemsRead())
+                .isEqualTo(stages.get(0).costs().get("/daily (client, 7 days)").getFirst().itemsRead());
+        assertThat(text()).contains("machine:", "O(table size)", "FLAT");
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void show() {
+        System.out.println(text()); // in the surefire report, for when an assertion fails
+    }
+
+    private String text() {
+        return output.toString(StandardCharsets.UTF_8);
+    }
+}
