@@ -72,7 +72,10 @@ final class BenchStack implements AutoCloseable {
         sqs = AwsClients.sqs(boot);
         kms = AwsClients.kms(boot);
         template = SamTemplate.load(root.resolve("template.yaml"));
-        resources = new ResourceBootstrap(template, prefix, Map.of("Stage", "bench", "RedisUrl", emulators.redisUrl()))
+        Map<String, String> parameters = new HashMap<>(ResourceBootstrap.emulatedApiIds(template));
+        parameters.put("Stage", "bench");
+        parameters.put("RedisUrl", emulators.redisUrl());
+        resources = new ResourceBootstrap(template, prefix, parameters)
                 .create(kms, dynamo, sqs, VISIBILITY_TIMEOUT_SECONDS);
         Map<String, String> appEnv = new HashMap<>(bootEnv);
         appEnv.putAll(resources.environment(template.functions().getFirst()));

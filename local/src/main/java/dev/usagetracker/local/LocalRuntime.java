@@ -121,9 +121,7 @@ public final class LocalRuntime implements AutoCloseable {
         });
         // The WebSocket API is emulated here, not created: its ids resolve to "local" and functions get
         // this runtime's @connections endpoint (below), bound now so its port is known.
-        for (String type : List.of("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage")) {
-            template.resourcesOfType(type).forEach(r -> parameters.putIfAbsent(r.logicalId(), "local"));
-        }
+        ResourceBootstrap.emulatedApiIds(template).forEach(parameters::putIfAbsent);
         int webSocketPort = Optional.ofNullable(options.environment().get("WS_PORT")).map(Integer::parseInt)
                 .orElse(options.port() <= 0 ? 0 : options.port() + 1);
         webSockets = LocalWebSocketApi.bind(options.host(), webSocketPort);

@@ -46,6 +46,15 @@ public final class ResourceBootstrap {
         return this;
     }
 
+    /** The WebSocket API is emulated, not created: its API and stage ids resolve to "local". */
+    public static Map<String, String> emulatedApiIds(SamTemplate template) {
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (String type : List.of("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage")) {
+            template.resourcesOfType(type).forEach(r -> ids.put(r.logicalId(), "local"));
+        }
+        return ids;
+    }
+
     /** A function's environment with every intrinsic resolved. */
     public Map<String, String> environment(SamTemplate.Function function) {
         Map<String, String> env = new LinkedHashMap<>();
