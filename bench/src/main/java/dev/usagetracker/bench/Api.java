@@ -18,7 +18,8 @@ final class Api {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final String baseUrl;
 
-    record Reply(int status, String body, long nanos) {
+    /** {@code cache} is the X-Cache header (HIT, MISS, STALE), empty where the route has none. */
+    record Reply(int status, String body, long nanos, String cache) {
         JsonNode json() {
             try {
                 return MAPPER.readTree(body);
@@ -54,7 +55,7 @@ final class Api {
         long t0 = System.nanoTime();
         try {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.body(), System.nanoTime() - t0);
+            return new Reply(r.statusCode(), r.body(), System.nanoTime() - t0, r.headers().firstValue("X-Cache").orElse(""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -10,6 +10,7 @@ import dev.usagetracker.local.SamTemplate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -123,6 +124,20 @@ final class BenchStack implements AutoCloseable {
             throws Exception {
         return LocalRuntime.start(new LocalRuntime.Options(root, "127.0.0.1", 0, Optional.of(emulators), environment,
                 Optional.of(adminKey), batchWindow, VISIBILITY_TIMEOUT_SECONDS, 4, prewarm, prefix));
+    }
+
+    /** FLUSHALL: no cached response, no counters, no {@code counters:ready} mark — every read goes to DynamoDB. */
+    void flushRedis() {
+        int port = Integer.parseInt(emulators.redisUrl().substring(emulators.redisUrl().lastIndexOf(':') + 1));
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("FLUSHALL\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String reply = readLine(s.getInputStream());
+            if (!reply.equals("+OK")) throw new IllegalStateException("FLUSHALL answered " + reply);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Redis's own per-command call counts ({@code INFO commandstats}): whatever the client, nothing escapes. */

@@ -63,7 +63,7 @@ public final class ReadsBench {
     }
 
     /** One API request's cost, from the function's own counters. */
-    record Cost(double ms, double requests, double itemsRead, double rru) {}
+    record Cost(double ms, double requests, double itemsRead, double rru, String cache) {}
 
     record Stage(long usageItems, long hitsWorth, Map<String, List<Cost>> costs) {}
 
@@ -109,10 +109,15 @@ public final class ReadsBench {
                     out.printf(Locale.ROOT, "%nstage: Usage table %,d items (%,d hits' worth in aggregates), filled in %.0f s%n",
                             filler.usageItems, filler.hitsWorth, (System.nanoTime() - t1) / 1e9);
                     Map<String, List<Cost>> costs = new LinkedHashMap<>();
-                    costs.put("/daily (client, 7 days)", measure(api, "/api/usage/daily?days=7", readerToken, "DailyUsageFunction", options.repeat()));
-                    costs.put("/top (admin, 24 h)", measure(api, "/api/usage/top?limit=3&hours=24", adminToken, "TopUsageFunction", options.repeat()));
+                    for (ReadPath via : ReadPath.values()) {
+                        costs.put("/daily (client, 7 d) " + via.label, measure(stack, api, "/api/usage/daily?days=7", readerToken,
+                                "DailyUsageFunction", options.repeat(), via));
+                        costs.put("/top (admin, 24 h) " + via.label, measure(stack, api, "/api/usage/top?limit=3&hours=24", adminToken,
+                                "TopUsageFunction", options.repeat(), via));
+                    }
                     if (options.adminDaily()) {
-                        costs.put("/daily (admin, all clients)", measure(api, "/api/usage/daily?days=7", adminToken, "DailyUsageFunction", 1));
+                        costs.put("/daily (admin, all) " + ReadPath.DATABASE.label, measure(stack, api, "/api/usage/daily?days=7",
+                                adminToken, "DailyUsageFunction", 1, ReadPath.DATABASE));
                     }
                     Stage stage = new Stage(filler.usageItems, filler.hitsWorth, costs);
                     stages.add(stage);
@@ -124,15 +129,37 @@ public final class ReadsBench {
         return stages;
     }
 
-    private static List<Cost> measure(Api api, String path, String token, String function, int repeat) {
+    /**
+     * The two ways a read is answered. The tables are filled behind the consumer's back, so no version is
+     * bumped between stages: without a flush every read after the first would be a cache hit.
+     */
+    enum ReadPath {
+        /** Redis flushed before each request (no cached answer, no counters): the database path, X-Cache MISS. */
+        DATABASE("database", "MISS"),
+        /** The same request again: the versioned response cache, X-Cache HIT. */
+        CACHED("cached", "HIT");
+
+        final String label;
+        final String expectedCache;
+
+        ReadPath(String label, String expectedCache) {
+            this.label = label;
+            this.expectedCache = expectedCache;
+        }
+    }
+
+    private static List<Cost> measure(BenchStack stack, Api api, String path, String token, String function, int repeat,
+                                      ReadPath via) {
         List<Cost> costs = new ArrayList<>();
         api.get(path, Api.bearer(token)); // the first call of a container loads classes and caches the signing key
         for (int i = 0; i < repeat; i++) {
+            if (via == ReadPath.DATABASE) stack.flushRedis();
             var before = Counters.snapshot();
             Api.Reply r = api.get(path, Api.bearer(token));
             // A 5xx here is the emulator outlasting the functions' SDK timeouts under load: measure again.
             for (int attempt = 1; r.status() >= 500 && attempt < 3; attempt++) {
                 System.err.println("  " + path + " answered " + r.status() + " (emulator timeout); measuring again");
+                if (via == ReadPath.DATABASE) stack.flushRedis();
                 before = Counters.snapshot();
                 r = api.get(path, Api.bearer(token));
             }
@@ -140,16 +167,18 @@ public final class ReadsBench {
             var d = Counters.diff(Counters.snapshot(), before);
             // The route's own reads; the authorizer adds at most one GetItem when its verdict cache (60 s) is cold.
             costs.add(new Cost(r.nanos() / 1e6, Counters.sum(d, ".calls", function),
-                    Counters.sum(d, ".items_read", function), Counters.sum(d, ".rru", function)));
+                    Counters.sum(d, ".items_read", function), Counters.sum(d, ".rru", function), r.cache()));
         }
         return costs;
     }
 
     private static void printStage(PrintStream out, Stage s) {
-        out.printf("  %-30s %16s %14s %12s %10s%n", "request", "ms min/med/max", "DDB requests", "items read", "RRU");
-        s.costs.forEach((name, costs) -> out.printf(Locale.ROOT, "  %-30s %16s %14.0f %12.0f %10.1f%n", name,
+        out.printf("  %-36s %20s %14s %12s %10s  %s%n", "request", "ms min/med/max", "DDB requests", "items read", "RRU", "X-Cache");
+        s.costs.forEach((name, costs) -> out.printf(Locale.ROOT, "  %-36s %20s %14.0f %12.0f %10.1f  %s%n", name,
                 Stats.of(costs.stream().map(Cost::ms).toList()).minMedMax(),
-                median(costs, Cost::requests), median(costs, Cost::itemsRead), median(costs, Cost::rru)));
+                median(costs, Cost::requests), median(costs, Cost::itemsRead), median(costs, Cost::rru),
+                costs.stream().map(Cost::cache).collect(java.util.stream.Collectors.groupingBy(c -> c.isEmpty() ? "-" : c,
+                        java.util.TreeMap::new, java.util.stream.Collectors.counting()))));
     }
 
     private static double median(List<Cost> costs, java.util.function.ToDoubleFunction<Cost> f) {
@@ -158,16 +187,17 @@ public final class ReadsBench {
 
     private static void summary(PrintStream out, List<Stage> stages, Options options) {
         out.println("\nsummary: per request, as the Usage table grows (DynamoDB requests / items read / RRU; median ms on moto)");
-        out.printf("  %-30s", "request");
+        out.printf("  %-36s", "request");
         stages.forEach(s -> out.printf("%30s", String.format(Locale.ROOT, "%,d items", s.usageItems)));
         out.println("   flat?");
         for (String name : stages.getFirst().costs.keySet()) {
-            out.printf("  %-30s", name);
+            out.printf("  %-36s", name);
             boolean flat = true;
             Cost first = null;
             for (Stage s : stages) {
                 List<Cost> c = s.costs.get(name);
-                Cost m = new Cost(median(c, Cost::ms), median(c, Cost::requests), median(c, Cost::itemsRead), median(c, Cost::rru));
+                Cost m = new Cost(median(c, Cost::ms), median(c, Cost::requests), median(c, Cost::itemsRead), median(c, Cost::rru),
+                        c.getFirst().cache());
                 if (first == null) first = m;
                 flat &= m.requests == first.requests && m.itemsRead == first.itemsRead && m.rru == first.rru;
                 out.printf(Locale.ROOT, "%30s", String.format(Locale.ROOT, "%.0f / %.0f / %.1f; %.0f ms", m.requests, m.itemsRead, m.rru, m.ms));

@@ -45,11 +45,28 @@ class BenchSmokeIT {
         List<ReadsBench.Stage> stages = ReadsBench.run(ReadsBench.Options.parse(new String[] {"--smoke"}), out);
         assertThat(stages).hasSize(2);
         assertThat(stages.get(1).usageItems()).isGreaterThan(stages.get(0).usageItems());
-        // /top asks every shard of every hour once, however much history the table holds.
-        double topRequests = stages.get(0).costs().get("/top (admin, 24 h)").getFirst().requests();
-        assertThat(stages.get(1).costs().get("/top (admin, 24 h)")).allSatisfy(c -> assertThat(c.requests()).isEqualTo(topRequests));
-        assertThat(stages.get(1).costs().get("/daily (client, 7 days)").getFirst().itemsRead())
-                .isEqualTo(stages.get(0).costs().get("/daily (client, 7 days)").getFirst().itemsRead());
+        // The database path: /top asks every shard of every hour once, however much history the table holds.
+        List<ReadsBench.Cost> topFromDatabase = stages.get(0).costs().get("/top (admin, 24 h) database");
+        assertThat(topFromDatabase).allSatisfy(c -> {
+            assertThat(c.cache()).isEqualTo("MISS");
+            assertThat(c.requests()).isGreaterThanOrEqualTo(24 * 4);
+        });
+        double topRequests = topFromDatabase.getFirst().requests();
+        assertThat(stages.get(1).costs().get("/top (admin, 24 h) database"))
+                .allSatisfy(c -> assertThat(c.requests()).isEqualTo(topRequests));
+        double dailyItems = stages.get(0).costs().get("/daily (client, 7 d) database").getFirst().itemsRead();
+        assertThat(dailyItems).isPositive();
+        assertThat(stages.get(1).costs().get("/daily (client, 7 d) database"))
+                .allSatisfy(c -> assertThat(c.itemsRead()).isEqualTo(dailyItems));
+        // The cached path: the versioned response cache answers without the database.
+        for (ReadsBench.Stage stage : stages) {
+            for (String route : List.of("/daily (client, 7 d) cached", "/top (admin, 24 h) cached")) {
+                assertThat(stage.costs().get(route)).as(route).allSatisfy(c -> {
+                    assertThat(c.cache()).isEqualTo("HIT");
+                    assertThat(c.requests()).isZero();
+                });
+            }
+        }
         assertThat(text()).contains("machine:", "O(table size)", "FLAT");
     }
 
