@@ -81,8 +81,15 @@ public final class IngestBench {
     }
 
     /** What one phase measured. */
+    /** A read route while hits arrive: its answers by X-Cache, and the AWS requests its function made per read. */
+    record Reads(Map<String, Long> cache, double awsRequestsPerRead) {
+        long reads() { return CacheTally.reads(cache); }
+        double hitRatio() { return CacheTally.hitRatio(cache); }
+    }
+
     record Phase(String name, int requests, int hits, double sendSeconds, double drainSeconds, Stats latencyMs, Stats lagMs,
-                 Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, double gsiWru) {
+                 Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, double gsiWru,
+                 Map<String, Reads> reads) {
         double wruPerHit() { return wru / hits; }
         double wruPerRequest() { return wru / requests; }
     }
@@ -126,6 +133,8 @@ public final class IngestBench {
                 JsonNode lagClient = api.register("Lag probe", "lag-" + run + "@example.com");
                 ids.add(lagClient.get("client_id").asText());
                 LagProbe lag = new LagProbe(api, lagClient.get("api_key").asText(), api.token(lagClient.get("api_key").asText()));
+                // Dashboards open meanwhile: the admin's ranking and one writing client's week, each read every 500 ms.
+                Dashboards dashboards = new Dashboards(api, adminToken, api.token(keys.getFirst()));
 
                 // Warm-up, not measured: every client once, concurrently, so containers start and key caches fill.
                 AtomicLong warmup = new AtomicLong();
@@ -141,9 +150,9 @@ public final class IngestBench {
                 int singleHits = (int) Math.round(options.hits() * options.singleShare());
                 int batchHits = options.hits() - singleHits;
                 AtomicLong acknowledged = new AtomicLong();
-                Phase single = phase("single hits", stack, api, adminToken, ids, keys, singleHits, 1, lag, acknowledged);
+                Phase single = phase("single hits", stack, api, adminToken, ids, keys, singleHits, 1, lag, dashboards, acknowledged);
                 Phase batch = phase("batches of " + options.batchSize(), stack, api, adminToken, ids, keys, batchHits,
-                        options.batchSize(), lag, acknowledged);
+                        options.batchSize(), lag, dashboards, acknowledged);
                 long counted;
                 while ((counted = countedHits(api, adminToken, ids)) < 0) Thread.sleep(500);
                 long expected = acknowledged.get() + lag.acknowledged.get() + warmup.get();
@@ -159,9 +168,10 @@ public final class IngestBench {
     }
 
     private static Phase phase(String name, BenchStack stack, Api api, String adminToken, Set<String> ids, List<String> keys,
-                               int hits, int perRequest, LagProbe lag, AtomicLong acknowledged) throws Exception {
+                               int hits, int perRequest, LagProbe lag, Dashboards dashboards, AtomicLong acknowledged)
+            throws Exception {
         if (hits <= 0) {
-            return new Phase(name, 0, 0, 0, 0, Stats.of(List.of()), Stats.of(List.of()), Map.of(), Map.of(), 0, 0);
+            return new Phase(name, 0, 0, 0, 0, Stats.of(List.of()), Stats.of(List.of()), Map.of(), Map.of(), 0, 0, Map.of());
         }
         var awsBefore = Counters.snapshot();
         var redisBefore = stack.redisCommands();
@@ -178,6 +188,8 @@ public final class IngestBench {
         AtomicLong retried = new AtomicLong();
         AtomicLong sentHits = new AtomicLong();
         CountDownLatch done = new CountDownLatch(keys.size());
+        lag.drainCache();
+        dashboards.start();
         lag.start();
         long t0 = System.nanoTime();
         for (String key : keys) {
@@ -216,6 +228,7 @@ public final class IngestBench {
         acknowledged.addAndGet(sentHits.get());
         // Drained: every acknowledged hit of this phase (and every lag probe) is visible in /daily.
         lag.stop();
+        dashboards.stop();
         long target = countedBefore + sentHits.get() + (lag.acknowledged.get() - probesBefore);
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         while (storedHits(store, ids) < target) {
@@ -224,8 +237,20 @@ public final class IngestBench {
         }
         double drainSeconds = (System.nanoTime() - t0) / 1e9 - sendSeconds;
         var aws = Counters.diff(Counters.snapshot(), awsBefore);
-        // Reads made by this benchmark's own /daily polling are not part of ingest.
+        Map<String, Long> topCache = dashboards.top.drain();
+        Map<String, Long> dailyCache = dashboards.daily.drain();
+        Map<String, Long> lagCache = lag.drainCache();
+        // /daily is read by the dashboard and the lag probe alike: their function's requests are shared by both.
+        double dailyRequests = Counters.sum(aws, ".calls", "DailyUsageFunction");
+        long dailyReads = CacheTally.reads(dailyCache) + CacheTally.reads(lagCache);
+        Map<String, Reads> reads = new java.util.LinkedHashMap<>();
+        reads.put("/top (admin, 24 h), every 500 ms", new Reads(topCache,
+                Counters.sum(aws, ".calls", "TopUsageFunction") / Math.max(1, CacheTally.reads(topCache))));
+        reads.put("/daily (a writing client), every 500 ms", new Reads(dailyCache, dailyRequests / Math.max(1, dailyReads)));
+        reads.put("/daily (lag probe, polls until its hit shows)", new Reads(lagCache, dailyRequests / Math.max(1, dailyReads)));
+        // Reads made by this benchmark's own polling and dashboards are not part of ingest.
         aws.remove("DailyUsageFunction");
+        aws.remove("TopUsageFunction");
         aws.remove("AuthorizerFunction");
         aws.remove("TokenFunction");
         // In "process" only the event source mapping's SQS calls belong to ingest; DynamoDB there is the drain polling.
@@ -234,7 +259,7 @@ public final class IngestBench {
         double wru = Counters.sum(aws, ".wru", "HitConsumerFunction", "IngestFunction");
         double gsi = gsiWrites(aws, stack);
         return new Phase(name, requests, (int) sentHits.get(), sendSeconds, drainSeconds,
-                Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, gsi);
+                Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, gsi, reads);
     }
 
     /** Every item written to the Hits or Usage table lands in exactly one of their GSIs (template.yaml), ≤ 1 KB projected. */
@@ -282,6 +307,45 @@ public final class IngestBench {
      * One single-hit request at a time from its own client, then /daily polled until the hit shows: the
      * time from the 202 to visible. The consumer's batching window (template: 5 s) dominates it.
      */
+    /** Two dashboards polling while hits arrive, as docs/caching.md expects readers to: what does the cache serve them? */
+    static final class Dashboards {
+        private static final long PERIOD_MS = 500;
+        final CacheTally top = new CacheTally();
+        final CacheTally daily = new CacheTally();
+        private final Api api;
+        private final String adminToken;
+        private final String clientToken;
+        private final AtomicBoolean running = new AtomicBoolean();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Dashboards(Api api, String adminToken, String clientToken) {
+            this.api = api;
+            this.adminToken = adminToken;
+            this.clientToken = clientToken;
+        }
+
+        void start() {
+            running.set(true);
+            threads.add(poll("dashboard-top", "/api/usage/top?limit=10", adminToken, top));
+            threads.add(poll("dashboard-daily", "/api/usage/daily?days=7", clientToken, daily));
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) t.join();
+            threads.clear();
+        }
+
+        private Thread poll(String name, String path, String token, CacheTally tally) {
+            return Thread.ofPlatform().name(name).start(() -> {
+                while (running.get()) {
+                    tally.record(api.get(path, Api.bearer(token)));
+                    LagProbe.sleep(PERIOD_MS);
+                }
+            });
+        }
+    }
+
     static final class LagProbe {
         private final Api api;
         private final String key;
@@ -289,6 +353,7 @@ public final class IngestBench {
         private final AtomicBoolean running = new AtomicBoolean();
         private final AtomicLong acknowledged = new AtomicLong();
         private final List<Double> lags = Collections.synchronizedList(new ArrayList<>());
+        private final CacheTally cache = new CacheTally();
         private Thread thread;
         private int drained;
 
@@ -332,8 +397,14 @@ public final class IngestBench {
             }
         }
 
+        /** How the probe's /daily reads were served since the previous call. */
+        Map<String, Long> drainCache() {
+            return cache.drain();
+        }
+
         private long visible() {
             Api.Reply r = api.get("/api/usage/daily?days=2", Api.bearer(token));
+            cache.record(r);
             return r.status() == 200 ? r.json().get("clients").get(0).get("total").asLong() : -1;
         }
 
@@ -434,6 +505,13 @@ public final class IngestBench {
                     String.format(Locale.ROOT, "%.0f / %.0f / %.0f (n=%d)", p.lagMs.median(), p.lagMs.p95(), p.lagMs.max(), p.lagMs.n()),
                     p.drainSeconds);
         }
+        out.println("\nreads while hits arrive (the versioned response cache; a committed batch bumps the versions it changed):");
+        out.printf("  %-18s %-48s %7s %26s %10s %14s%n", "phase", "route", "reads", "X-Cache", "hit ratio", "AWS req/read");
+        for (Phase p : phases) {
+            p.reads.forEach((route, r) -> out.printf(Locale.ROOT, "  %-18s %-48s %7d %26s %9.1f%% %14.2f%n", p.name, route,
+                    r.reads(), r.cache(), r.hitRatio() * 100, r.awsRequestsPerRead()));
+        }
+
         out.println("\nrequests per 1,000 hits (IngestFunction, HitConsumerFunction, and the event source mapping's SQS poller = process):");
         Map<String, List<String>> rows = new TreeMap<>();
         for (Phase p : phases) {
@@ -457,7 +535,7 @@ public final class IngestBench {
         out.printf("  %-58s", "all AWS requests");
         phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : Counters.sum(p.aws, ".calls") * 1000 / p.hits));
         out.println();
-        out.printf("  %-58s", "Redis commands (INFO commandstats, incl. lag-probe reads)");
+        out.printf("  %-58s", "Redis commands (INFO commandstats, incl. the readers')");
         phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : p.redis.values().stream().mapToLong(Long::longValue).sum() * 1000.0 / p.hits));
         out.println();
         java.util.Set<String> commands = new java.util.TreeSet<>();

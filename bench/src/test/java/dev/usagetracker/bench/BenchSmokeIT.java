@@ -37,7 +37,16 @@ class BenchSmokeIT {
         // A single-hit request costs at least its transactional raw item (2 WRU) and at most that plus both aggregates.
         assertThat(r.single().wruPerRequest()).isBetween(2.0, 6.0);
         assertThat(r.naiveWruPerHit()).isGreaterThanOrEqualTo(3.0);
-        assertThat(text()).contains("machine:", "requests per 1,000 hits", "exactly once", "OK");
+        // The dashboards read while hits arrive: the consumer re-caches the ranking after each batch, so /top is served from Redis.
+        long topHits = 0;
+        for (IngestBench.Phase p : List.of(r.single(), r.batch())) {
+            IngestBench.Reads top = p.reads().get("/top (admin, 24 h), every 500 ms");
+            assertThat(top.cache()).as(p.name()).isNotEmpty();
+            assertThat(top.cache().keySet()).as(p.name()).isSubsetOf("HIT", "MISS");
+            topHits += top.cache().getOrDefault("HIT", 0L);
+        }
+        assertThat(topHits).isPositive();
+        assertThat(text()).contains("machine:", "reads while hits arrive", "requests per 1,000 hits", "exactly once", "OK");
     }
 
     @Test
