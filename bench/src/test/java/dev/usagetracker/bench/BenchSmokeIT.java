@@ -19,7 +19,7 @@ class BenchSmokeIT {
     @Test
     void coldStartProbeStartsEachVariantOfAFunctionJarAndGetsItsAnswer() throws Exception {
         List<ColdStartBench.Result> results = ColdStartBench.run(ColdStartBench.Options.parse(new String[] {"--smoke"}), out);
-        assertThat(results).extracting(r -> r.function().logicalId()).containsExactly("IngestFunction", "HitConsumerFunction");
+        assertThat(results).extracting(r -> r.function().logicalId()).containsExactly("IngestFunction", "HitConsumerFunction", "StreamFanoutFunction");
         for (ColdStartBench.Result r : results) {
             assertThat(r.runs().values()).allSatisfy(runs -> assertThat(runs).isNotEmpty().allSatisfy(run ->
                     assertThat(run.status()).isEqualTo(ColdStartBench.expectedStatus(r.function()))));
