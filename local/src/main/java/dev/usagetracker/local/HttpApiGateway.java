@@ -148,7 +148,9 @@ public final class HttpApiGateway implements AutoCloseable {
         return metrics;
     }
 
-    private LocalRoute localRoute(String method, String path) {
+    private LocalRoute localRoute(String requestMethod, String path) {
+        // HEAD is GET without the body (RFC 9110 §9.3.2); the response writer leaves the body out.
+        String method = "HEAD".equals(requestMethod) ? "GET" : requestMethod;
         LocalRoute exact = localRoutes.get(method + " " + path);
         if (exact != null) return exact;
         return localRoutes.entrySet().stream()

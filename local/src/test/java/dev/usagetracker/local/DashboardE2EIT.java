@@ -65,6 +65,12 @@ class DashboardE2EIT {
         assertThat(local.get("/dashboard/app.css", Map.of()).status()).isEqualTo(200);
         assertThat(local.get("/dashboard/../pom.xml", Map.of()).status()).isEqualTo(404);
         assertThat(local.get("/dashboard/nothing.js", Map.of()).status()).isEqualTo(404);
+        // HEAD answers as GET does, without the body (link checkers and uptime probes use it)
+        Reply head = local.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/dashboard"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Content-Type")).startsWith("text/html");
+        assertThat(head.body()).isEmpty();
     }
 
     @Test
