@@ -115,22 +115,23 @@ public final class App {
         Duration retention = Duration.ofDays(config.retentionDays());
         // Anonymous classes, not lambdas: linking a lambda loads its return type, and a function jar
         // holds only the SDK clients it calls (the SQS client is not in the register jar, for one).
+        // Each client is closed with its container (ContainerLifecycle), as its Redis connection is.
         dynamo = new Lazy<>(new Supplier<>() {
             @Override
             public DynamoDbClient get() {
-                return AwsClients.dynamo(config);
+                return ContainerLifecycle.register(AwsClients.dynamo(config));
             }
         });
         sqs = new Lazy<>(new Supplier<>() {
             @Override
             public SqsClient get() {
-                return AwsClients.sqs(config);
+                return ContainerLifecycle.register(AwsClients.sqs(config));
             }
         });
         kms = new Lazy<>(new Supplier<>() {
             @Override
             public KmsClient get() {
-                return AwsClients.kms(config);
+                return ContainerLifecycle.register(AwsClients.kms(config));
             }
         });
         // Empty REDIS_URL: no Redis at all; the rate limiter then runs in its RATE_LIMIT_MODE from the start.
@@ -231,7 +232,7 @@ public final class App {
             public LiveConnections get() {
                 URI callback = config.stream().callbackUrl().orElseThrow(() ->
                         new IllegalStateException("WEBSOCKET_CALLBACK_URL is not set"));
-                return new ApiGatewayConnections(AwsClients.connections(config, callback));
+                return new ApiGatewayConnections(ContainerLifecycle.register(AwsClients.connections(config, callback)));
             }
         }.get();
         return new UsageFanout(connectionStore.get(), connections);

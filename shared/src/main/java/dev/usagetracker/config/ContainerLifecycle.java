@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What a container holds open (a Redis connection and its I/O threads). Lambda simply freezes and later
+ * What a container holds open (its SDK clients, a Redis connection and their threads). Lambda simply freezes and later
  * discards a container; the local runtime, which runs many containers in one JVM, calls {@link #shutdown()}
  * (reflectively, in the container's class loader) when it retires one, so no threads outlive their classes.
  */
