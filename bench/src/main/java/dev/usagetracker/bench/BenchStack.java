@@ -128,11 +128,7 @@ final class BenchStack implements AutoCloseable {
 
     /** FLUSHALL: no cached response, no counters, no {@code counters:ready} mark — every read goes to DynamoDB. */
     void flushRedis() {
-        int port = Integer.parseInt(emulators.redisUrl().substring(emulators.redisUrl().lastIndexOf(':') + 1));
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write("FLUSHALL\r\n".getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
+        try (Socket s = sendToRedis("FLUSHALL", 5000)) {
             String reply = readLine(s.getInputStream());
             if (!reply.equals("+OK")) throw new IllegalStateException("FLUSHALL answered " + reply);
         } catch (IOException e) {
@@ -143,12 +139,7 @@ final class BenchStack implements AutoCloseable {
     /** Redis's own per-command call counts ({@code INFO commandstats}): whatever the client, nothing escapes. */
     Map<String, Long> redisCommands() {
         Map<String, Long> calls = new TreeMap<>();
-        int port = Integer.parseInt(emulators.redisUrl().substring(emulators.redisUrl().lastIndexOf(':') + 1));
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(2000);
-            OutputStream out = s.getOutputStream();
-            out.write("INFO commandstats\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+        try (Socket s = sendToRedis("INFO commandstats", 2000)) {
             InputStream in = s.getInputStream();
             String header = readLine(in);
             int length = Integer.parseInt(header.substring(1));
@@ -164,6 +155,22 @@ final class BenchStack implements AutoCloseable {
             throw new IllegalStateException("cannot read redis INFO commandstats", e);
         }
         return calls;
+    }
+
+    /** One inline command on a connection of its own to the stack's redis-server (not through any client under test). */
+    private Socket sendToRedis(String command, int timeoutMs) throws IOException {
+        int port = Integer.parseInt(emulators.redisUrl().substring(emulators.redisUrl().lastIndexOf(':') + 1));
+        Socket s = new Socket("127.0.0.1", port);
+        try {
+            s.setSoTimeout(timeoutMs);
+            OutputStream out = s.getOutputStream();
+            out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
     }
 
     private static String readLine(InputStream in) throws IOException {

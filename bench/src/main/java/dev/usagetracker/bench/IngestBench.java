@@ -80,13 +80,13 @@ public final class IngestBench {
         }
     }
 
-    /** What one phase measured. */
     /** A read route while hits arrive: its answers by X-Cache, and the AWS requests its function made per read. */
     record Reads(Map<String, Long> cache, double awsRequestsPerRead) {
         long reads() { return CacheTally.reads(cache); }
         double hitRatio() { return CacheTally.hitRatio(cache); }
     }
 
+    /** What one phase measured. */
     record Phase(String name, int requests, int hits, double sendSeconds, double drainSeconds, Stats latencyMs, Stats lagMs,
                  Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, double gsiWru,
                  Map<String, Reads> reads) {
@@ -303,10 +303,6 @@ public final class IngestBench {
         return total;
     }
 
-    /**
-     * One single-hit request at a time from its own client, then /daily polled until the hit shows: the
-     * time from the 202 to visible. The consumer's batching window (template: 5 s) dominates it.
-     */
     /** Two dashboards polling while hits arrive, as docs/caching.md expects readers to: what does the cache serve them? */
     static final class Dashboards {
         private static final long PERIOD_MS = 500;
@@ -346,6 +342,10 @@ public final class IngestBench {
         }
     }
 
+    /**
+     * One single-hit request at a time from its own client, then /daily polled until the hit shows: the
+     * time from the 202 to visible. The consumer's batching window (template: 5 s) dominates it.
+     */
     static final class LagProbe {
         private final Api api;
         private final String key;
