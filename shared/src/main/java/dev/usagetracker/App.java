@@ -1,6 +1,7 @@
 package dev.usagetracker;
 
 import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.cache.CachedAnalytics;
 import dev.usagetracker.cache.CachedUsage;
 import dev.usagetracker.cache.ResponseCache;
 import dev.usagetracker.cache.UsageCounters;
@@ -105,6 +106,8 @@ public final class App {
     private final Lazy<ResponseCache> responseCache;
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cachedUsage;
+    private final Lazy<Optional<dev.usagetracker.analytics.EndpointMirror>> endpointMirror;
+    private final Lazy<CachedAnalytics> cachedAnalytics;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -171,7 +174,11 @@ public final class App {
         });
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
                 config.retryBackoff().base(), config.retryBackoff().max()),
-                parts -> counters.get().ifPresent(c -> c.committed(parts))));
+                parts -> {
+                    // endpoints first: the counters then bump the cache versions of what changed
+                    endpointMirror().ifPresent(m -> m.committed(parts));
+                    counters.get().ifPresent(c -> c.committed(parts));
+                }));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {
@@ -189,6 +196,27 @@ public final class App {
             }
         });
         connectionStore = new Lazy<>(() -> new DynamoConnectionStore(dynamo.get(), config.stream().connectionsTable()));
+        endpointMirror = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<dev.usagetracker.analytics.EndpointMirror> get() {
+                return redis.get().map(dev.usagetracker.analytics.EndpointMirror::new);
+            }
+        });
+        cachedAnalytics = new Lazy<>(new Supplier<>() {
+            @Override
+            public CachedAnalytics get() {
+                UsageStore aggregates = usageStore();
+                var store = new dev.usagetracker.store.DynamoAnalyticsStore(dynamo.get(), config.usageTable(),
+                        config.hitsTable(), keys);
+                var analytics = new dev.usagetracker.analytics.UsageAnalytics(aggregates, store,
+                        new dev.usagetracker.analytics.EndpointBreakdown(aggregates, store, endpointMirror.get(), clock),
+                        clientStore.get(), usage.get(), clock);
+                // The cursor key is KMS's HMAC of a constant: derived once per container, never stored.
+                var cursors = new dev.usagetracker.analytics.ExportCursor(new Lazy<>(() ->
+                        java.util.HexFormat.of().parseHex(hasher.get().hash("export-cursor", "key-v1")))::get);
+                return new CachedAnalytics(analytics, responseCache.get(), cursors, clock);
+            }
+        });
     }
 
     public static App fromEnvironment() {
@@ -244,6 +272,11 @@ public final class App {
     public dev.usagetracker.cache.Prefetch prefetch() {
         return new dev.usagetracker.cache.Prefetch(counters.get(), usageStore());
     }
+
+    /** The consumer's after-commit mirror of endpoint templates, if Redis is configured. */
+    public Optional<dev.usagetracker.analytics.EndpointMirror> endpointMirror() { return endpointMirror.get(); }
+    /** /hourly, /endpoints and /export behind the versioned response cache. */
+    public CachedAnalytics cachedAnalytics() { return cachedAnalytics.get(); }
 
     public UsageStore usageStore() { return new DynamoUsageStore(dynamo.get(), config.usageTable(), new UsageKeys(config.usageShards())); }
 

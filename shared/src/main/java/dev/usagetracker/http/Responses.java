@@ -28,6 +28,13 @@ public final class Responses {
         return response(status, headers, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /** A text body of another media type (an export's CSV or NDJSON). */
+    public static APIGatewayV2HTTPResponse text(int status, String contentType, String body, Map<String, String> extraHeaders) {
+        Map<String, String> headers = baseHeaders(contentType);
+        headers.putAll(extraHeaders);
+        return response(status, headers, body.getBytes(StandardCharsets.UTF_8));
+    }
+
     public static APIGatewayV2HTTPResponse withHeaders(APIGatewayV2HTTPResponse response, Map<String, String> extra) {
         if (extra.isEmpty()) return response;
         Map<String, String> headers = new LinkedHashMap<>(extra);
