@@ -52,6 +52,13 @@ try {
   await page.waitForFunction((n) => Number(document.getElementById("live-count").textContent) === n, before + 1, { timeout: wait });
   const feed = await page.textContent("#feed");
   if (!feed.includes("→ " + (before + 1))) throw new Error("the live feed does not show the update: " + feed);
+  // Analytics: the last 24 hours by hour (current hour last) and the top endpoints, both with the new hit.
+  await page.waitForFunction(() => {
+    const bars = document.querySelectorAll("#hourly-chart rect.hbar");
+    return bars.length === 24 && Number(bars[23].getAttribute("data-count")) >= 1
+        && document.querySelector("#endpoints tbody").textContent.includes("/dashboard-e2e");
+  }, null, { timeout: wait });
+  console.log("analytics-shown");
   await page.screenshot({ path: screenshot, fullPage: true });
 
   // The admin sees every client, and the ranking with this client in it.
@@ -64,6 +71,13 @@ try {
     await page.waitForFunction(() => document.getElementById("live-status").textContent === "live", null, { timeout: wait });
     await page.waitForFunction((id) => !document.getElementById("top-card").hidden
         && document.querySelector("#top tbody").textContent.includes(id), clientId, { timeout: wait });
+    // The admin picks the client whose hours and endpoints to see.
+    await page.waitForFunction((id) => [...document.querySelectorAll("#endpoints-client option")].some((o) => o.value === id),
+        clientId, { timeout: wait });
+    await page.selectOption("#endpoints-client", clientId);
+    await page.waitForFunction(() => document.querySelector("#endpoints tbody").textContent.includes("/dashboard-e2e")
+        && document.getElementById("hourly-scope").textContent.includes(document.getElementById("endpoints-client").value),
+        null, { timeout: wait });
     await page.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
   }
   if (problems.length > 0) throw new Error("the page logged errors: " + problems.join(" | "));

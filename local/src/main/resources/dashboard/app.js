@@ -1,6 +1,6 @@
 // The live dashboard: plain browser JavaScript, no build step, no third-party code, nothing inline
 // (the page is served with a strict Content-Security-Policy). It uses only the public API:
-// POST /api/token, GET /api/usage/daily and /api/usage/top, POST /api/usage/stream/ticket and the
+// POST /api/token, GET /api/usage/daily, /api/usage/top, /api/usage/hourly and /api/usage/endpoints, POST /api/usage/stream/ticket and the
 // SSE stream GET /api/usage/stream?ticket=… (EventSource cannot send an Authorization header).
 "use strict";
 
@@ -21,6 +21,8 @@
     retryMs: 1000,
     reopenTimer: null,
     topTimer: null,
+    analyticsTimer: null,
+    chosen: null,         // the client whose hours and endpoints are shown (admin: picked in the select)
   };
 
   function api(path, options = {}) {
@@ -65,6 +67,10 @@
       $("top-card").hidden = !state.admin;
       await loadDaily();
       if (state.admin) await loadTop();
+      state.chosen = state.clientId;
+      $("endpoints-client").value = state.chosen;
+      $("endpoints-picker").hidden = !state.admin;
+      await loadAnalytics();
       openStream();
     } catch (e) {
       $("sign-in-error").textContent = e.status === 401 ? "That API key is not valid." : "Sign-in failed: " + e.message;
@@ -82,6 +88,8 @@
     $("sign-out").hidden = true;
     $("who").textContent = "";
     $("feed").replaceChildren();
+    $("endpoints-client").replaceChildren();
+    state.chosen = null;
     $("sign-in-error").textContent = message || "";
   }
 
@@ -94,6 +102,7 @@
         state.counts.set(key, Math.max(state.counts.get(key) || 0, day.count));
       }
     }
+    if (state.admin) fillClientPicker(daily.clients);
     const first = daily.clients[0];
     state.dates = first ? first.days.map((d) => d.date) : datesEndingAt(daily.to);
     render();
@@ -127,6 +136,98 @@
       rows.push(tr);
     }
     $("top").tBodies[0].replaceChildren(...rows);
+  }
+
+  // ---- analytics: the chosen client's last 24 hours and its top endpoints ----
+
+  function fillClientPicker(clients) {
+    const select = $("endpoints-client");
+    const known = new Set([...select.options].map((o) => o.value));
+    for (const c of clients) {
+      if (known.has(c.client_id)) continue;
+      const option = document.createElement("option");
+      option.value = c.client_id;
+      option.textContent = c.client_id + " — " + c.name;
+      select.append(option);
+    }
+    if (state.chosen) select.value = state.chosen;
+  }
+
+  async function loadAnalytics() {
+    if (!state.token || !state.chosen) return;
+    const who = state.admin ? "&client_id=" + encodeURIComponent(state.chosen) : "";
+    const [hourly, endpoints] = await Promise.all([
+      api("/api/usage/hourly?hours=24" + who),
+      api("/api/usage/endpoints?days=7&limit=10" + who),
+    ]);
+    const series = hourly.clients[0] ? hourly.clients[0].hours : [];
+    $("hourly-scope").textContent = "(" + state.chosen + ")";
+    drawHourly(series);
+    drawEndpoints(endpoints);
+  }
+
+  function scheduleAnalytics() {
+    clearTimeout(state.analyticsTimer);
+    state.analyticsTimer = setTimeout(() => loadAnalytics().catch(() => {}), 1000);
+  }
+
+  function drawHourly(hours) {
+    const svg = $("hourly-chart");
+    const width = 720, height = 200, top = 16, bottom = 28, gap = 4;
+    const max = Math.max(1, ...hours.map((h) => h.count));
+    const slot = width / Math.max(1, hours.length);
+    const nodes = [];
+    const axis = document.createElementNS(SVG, "line");
+    for (const [k, v] of [["x1", 0], ["x2", width], ["y1", height - bottom], ["y2", height - bottom], ["class", "axis"]]) axis.setAttribute(k, v);
+    nodes.push(axis);
+    hours.forEach((entry, i) => {
+      const h = Math.round((height - top - bottom) * (entry.count / max));
+      const x = i * slot + gap / 2;
+      const bar = document.createElementNS(SVG, "rect");
+      bar.setAttribute("x", x.toFixed(1));
+      bar.setAttribute("y", String(height - bottom - h));
+      bar.setAttribute("width", (slot - gap).toFixed(1));
+      bar.setAttribute("height", String(h));
+      bar.setAttribute("class", i === hours.length - 1 ? "hbar now" : "hbar");
+      bar.setAttribute("data-hour", entry.hour);
+      bar.setAttribute("data-count", String(entry.count));
+      const title = document.createElementNS(SVG, "title");
+      title.textContent = entry.hour.slice(0, 13).replace("T", " ") + ":00 UTC: " + entry.count + " hits";
+      bar.append(title);
+      nodes.push(bar);
+      if (i % 3 === 2 || i === hours.length - 1) {
+        const label = document.createElementNS(SVG, "text");
+        label.setAttribute("x", (x + (slot - gap) / 2).toFixed(1));
+        label.setAttribute("y", String(height - 10));
+        label.setAttribute("class", "label");
+        label.textContent = entry.hour.slice(11, 13) + "h";
+        nodes.push(label);
+      }
+    });
+    svg.replaceChildren(...nodes);
+  }
+
+  function drawEndpoints(report) {
+    const rows = report.endpoints.map((e) => {
+      const tr = document.createElement("tr");
+      for (const [text, cls] of [[e.endpoint], [String(e.count), "num"]]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.append(td);
+      }
+      return tr;
+    });
+    if (rows.length === 0) {
+      const tr = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = 2;
+      td.textContent = "No hits in the last 7 days.";
+      tr.append(td);
+      rows.push(tr);
+    }
+    $("endpoints").tBodies[0].replaceChildren(...rows);
+    $("endpoints-other").textContent = String(report.other);
   }
 
   function totals() {
@@ -265,6 +366,7 @@
     item.textContent = new Date().toISOString().slice(11, 19) + "  " + message.client_id + "  " + message.date + "  → " + message.count;
     feed.prepend(item);
     while (feed.children.length > 50) feed.lastElementChild.remove();
+    if (message.client_id === state.chosen) scheduleAnalytics();
     if (state.admin) {
       clearTimeout(state.topTimer);
       state.topTimer = setTimeout(() => loadTop().catch(() => {}), 2000);
@@ -274,5 +376,9 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut(""));
+    $("endpoints-client").addEventListener("change", (e) => {
+      state.chosen = e.target.value;
+      loadAnalytics().catch(() => {});
+    });
   });
 })();

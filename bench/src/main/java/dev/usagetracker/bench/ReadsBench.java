@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  * and — what does not depend on the emulator — DynamoDB requests, items read and read capacity per request.
  */
 public final class ReadsBench {
-    record Options(int clients, int active, List<Integer> stages, int rawItems, int repeat, boolean adminDaily) {
+    record Options(int clients, int active, List<Integer> stages, int rawItems, int repeat, boolean adminDaily, int endpointItems) {
         static Options parse(String[] args) {
             int clients = 10_000;
             int active = 20;
@@ -38,6 +38,7 @@ public final class ReadsBench {
             int raw = 10_000;
             int repeat = 3;
             boolean adminDaily = false;
+            int endpointItems = 10;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--clients" -> clients = Integer.parseInt(args[++i]);
@@ -46,6 +47,7 @@ public final class ReadsBench {
                     case "--raw-items" -> raw = Integer.parseInt(args[++i]);
                     case "--repeat" -> repeat = Integer.parseInt(args[++i]);
                     case "--admin-daily" -> adminDaily = true;
+                    case "--endpoint-items" -> endpointItems = Integer.parseInt(args[++i]);
                     case "--smoke" -> {
                         clients = 100;
                         active = 3;
@@ -53,12 +55,14 @@ public final class ReadsBench {
                         raw = 20;
                         repeat = 1;
                         adminDaily = true;
+                        endpointItems = 2;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
-                            + " (--clients N, --active N, --stages 1000,10000,100000, --raw-items N, --repeat N, --admin-daily, --smoke)");
+                            + " (--clients N, --active N, --stages 1000,10000,100000, --raw-items N, --repeat N, --admin-daily,"
+                            + " --endpoint-items N, --smoke)");
                 }
             }
-            return new Options(clients, active, stages, raw, repeat, adminDaily);
+            return new Options(clients, active, stages, raw, repeat, adminDaily, endpointItems);
         }
     }
 
@@ -102,6 +106,12 @@ public final class ReadsBench {
                 for (int i = 1; i < options.active(); i++) active.add(Filler.clientId(i));
                 filler.window(active);
                 filler.rawHits(readerId, options.rawItems(), 100);
+                // /endpoints and /export: a client whose raw hits match its daily aggregates, inside the 7-day window
+                // and (as much again, twice) outside it: what is outside must never be read.
+                JsonNode analyst = api.register("Analyst", "analyst-" + UUID.randomUUID().toString().substring(0, 6) + "@example.com");
+                String analystId = analyst.get("client_id").asText();
+                String analystToken = api.token(analyst.get("api_key").asText());
+                filler.endpointDays(analystId, options.endpointItems(), 100);
                 out.printf(Locale.ROOT, "filled %d clients, the read window of %d active clients (%d items) and %d raw-hit items"
                                 + " (%d hits packed 100 per item) in %.0f s%n", options.clients(), active.size(), filler.usageItems,
                         options.rawItems(), options.rawItems() * 100L, (System.nanoTime() - t0) / 1e9);
@@ -118,6 +128,20 @@ public final class ReadsBench {
                         costs.put("/top (admin, 24 h) " + via.label, measure(stack, api, "/api/usage/top?limit=3&hours=24", adminToken,
                                 "TopUsageFunction", options.repeat(), via));
                     }
+                    // analytics: the raw-hit rebuild (Redis flushed), the Redis mirror (a new cache key), the cached answer
+                    costs.put("/endpoints (client, 7 d) raw hits", measure(stack, api, "/api/usage/endpoints?days=7", analystToken,
+                            "EndpointUsageFunction", options.repeat(), ReadPath.DATABASE));
+                    costs.put("/endpoints (client, 7 d) mirror", measureFresh(api, "/api/usage/endpoints?days=7&limit=", analystToken,
+                            "EndpointUsageFunction", options.repeat()));
+                    costs.put("/endpoints (client, 7 d) cached", measure(stack, api, "/api/usage/endpoints?days=7", analystToken,
+                            "EndpointUsageFunction", options.repeat(), ReadPath.CACHED));
+                    String last30 = "from=" + LocalDate.now(ZoneOffset.UTC).minusDays(29) + "&to=" + LocalDate.now(ZoneOffset.UTC);
+                    costs.put("/export (client, 30 d) database", measure(stack, api, "/api/usage/export?" + last30, analystToken,
+                            "UsageExportFunction", options.repeat(), ReadPath.DATABASE));
+                    costs.put("/export (admin, all, 7 d) database", measure(stack, api, "/api/usage/export", adminToken,
+                            "UsageExportFunction", options.repeat(), ReadPath.DATABASE));
+                    costs.put("/export (client, 30 d) cached", measure(stack, api, "/api/usage/export?" + last30, analystToken,
+                            "UsageExportFunction", options.repeat(), ReadPath.CACHED));
                     if (options.adminDaily()) {
                         costs.put("/daily (admin, all) " + ReadPath.DATABASE.label, measure(stack, api, "/api/usage/daily?days=7",
                                 adminToken, "DailyUsageFunction", 1, ReadPath.DATABASE));
@@ -169,6 +193,22 @@ public final class ReadsBench {
             if (r.status() != 200) throw new IllegalStateException(path + " answered " + r.status() + ": " + r.body());
             var d = Counters.diff(Counters.snapshot(), before);
             // The route's own reads; the authorizer adds at most one GetItem when its verdict cache (60 s) is cold.
+            costs.add(new Cost(r.nanos() / 1e6, Counters.sum(d, ".calls", function),
+                    Counters.sum(d, ".items_read", function), Counters.sum(d, ".rru", function), r.cache()));
+        }
+        return costs;
+    }
+
+    /** Requests that miss the response cache (another {@code limit} each time) but find the Redis mirror. */
+    private static List<Cost> measureFresh(Api api, String pathWithoutLimit, String token, String function, int repeat) {
+        List<Cost> costs = new ArrayList<>();
+        api.get(pathWithoutLimit + "100", Api.bearer(token)); // rebuilds the mirror if Redis was flushed
+        for (int i = 0; i < repeat; i++) {
+            int limit = 10 + (int) (System.nanoTime() % 80);
+            var before = Counters.snapshot();
+            Api.Reply r = api.get(pathWithoutLimit + limit, Api.bearer(token));
+            if (r.status() != 200) throw new IllegalStateException(pathWithoutLimit + " answered " + r.status() + ": " + r.body());
+            var d = Counters.diff(Counters.snapshot(), before);
             costs.add(new Cost(r.nanos() / 1e6, Counters.sum(d, ".calls", function),
                     Counters.sum(d, ".items_read", function), Counters.sum(d, ".rru", function), r.cache()));
         }
@@ -299,6 +339,45 @@ public final class ReadsBench {
                 put(hitsTable, item);
             }
             flush();
+        }
+
+        /**
+         * Raw-hit items ({@code perItem} hits each, 10 templates) of the last 7 days and of days 8..21 before,
+         * with daily aggregates that match them, as the consumer would have left them.
+         */
+        void endpointDays(String clientId, int itemsPerDay, int perItem) {
+            List<Integer> ages = new ArrayList<>();
+            for (int d = 0; d < 7; d++) ages.add(d);
+            for (int d = 8; d < 22; d++) ages.add(d);
+            for (int age : ages) {
+                LocalDate day = today.minusDays(age);
+                long start = age == 0 ? day.atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli()
+                        : day.atTime(12, 0).toInstant(ZoneOffset.UTC).toEpochMilli();
+                for (int i = 0; i < itemsPerDay; i++) {
+                    long t = start + i * 1_000L;
+                    StringBuilder packed = new StringBuilder("[");
+                    for (int k = 0; k < perItem; k++) {
+                        if (k > 0) packed.append(',');
+                        packed.append("{\"t\":").append(t).append(",\"ip\":\"198.51.100.7\",\"ep\":\"/api/r").append(k % 10)
+                                .append("/").append(k).append("?q=").append(i).append("\"}");
+                    }
+                    Instant at = Instant.ofEpochMilli(t);
+                    Map<String, AttributeValue> item = new HashMap<>();
+                    item.put("pk", s(clientId + "#" + day));
+                    item.put("sk", s(at + "#endpoints" + age + "-" + i + "#0"));
+                    item.put("client_id", s(clientId));
+                    item.put("batch_id", s("endpoints" + age + "-" + i));
+                    item.put("part", AttributeValue.fromN("0"));
+                    item.put("first_event", AttributeValue.fromN("0"));
+                    item.put("n", AttributeValue.fromN(Integer.toString(perItem)));
+                    item.put("hits", s(packed.append(']').toString()));
+                    item.put("time_bucket", s(keys.bucket(UsageKeys.hour(at), Integer.toString(i % keys.shards()))));
+                    put(hitsTable, item);
+                }
+                flush();
+                daily(clientId, day, (long) itemsPerDay * perItem);
+                flush();
+            }
         }
 
         private void daily(String clientId, LocalDate day, long count) {

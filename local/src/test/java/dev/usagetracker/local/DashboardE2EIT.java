@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The live dashboard as a person uses it, in headless Chromium (Debian's package) driven by
  * playwright-core (e2e/): sign in with an API key, see the chart, post a hit, watch the counter move
- * through the SSE stream (ticket flow); then as the admin, with the ranking. Screenshots land in
+ * through the SSE stream (ticket flow), in the last 24 hours' chart and the top endpoints; then as the
+ * admin, with the ranking and the endpoints of a client picked from the list. Screenshots land in
  * local/target/dashboard.png and dashboard-admin.png. Skipped,
  * saying why, only where Chromium, Node.js or e2e/node_modules is missing (scripts/test installs them).
  */
@@ -104,6 +105,7 @@ class DashboardE2EIT {
         assertThat(finished).as("the browser run finished in time; output:\n" + String.join("\n", output)).isTrue();
         assertThat(node.exitValue()).as(String.join("\n", output)).isZero();
         assertThat(output).anyMatch(l -> l.startsWith("dashboard-ok "));
+        assertThat(output).as("the hourly chart and the top endpoints showed the hit").contains("analytics-shown");
         assertThat(SCREENSHOT).isRegularFile();
         assertThat(Files.size(SCREENSHOT)).isGreaterThan(10_000);
         assertThat(SCREENSHOT.resolveSibling("dashboard-admin.png")).isRegularFile();
