@@ -42,6 +42,9 @@ class EventFixturesIT {
             Map.entry("logs-batch.json", "IngestFunction"),
             Map.entry("daily-usage.json", "DailyUsageFunction"),
             Map.entry("top-usage.json", "TopUsageFunction"),
+            Map.entry("hourly-usage.json", "HourlyUsageFunction"),
+            Map.entry("endpoint-usage.json", "EndpointUsageFunction"),
+            Map.entry("usage-export.json", "UsageExportFunction"),
             Map.entry("jwks.json", "JwksFunction"),
             Map.entry("rotate-key.json", "RotateKeyFunction"),
             Map.entry("update-client.json", "UpdateClientFunction"),
@@ -89,7 +92,8 @@ class EventFixturesIT {
         SimpleIAMPolicyResponse verdict = (SimpleIAMPolicyResponse) runtime.pools().get("AuthorizerFunction")
                 .invoke(EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json")));
         assertThat(verdict).isNotNull();
-        for (String placeholder : List.of("daily-usage.json", "top-usage.json")) {
+        for (String placeholder : List.of("daily-usage.json", "top-usage.json", "hourly-usage.json", "endpoint-usage.json",
+                "usage-export.json")) {
             assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
         assertThat(http("stream-ticket.json", Map.of()).getStatusCode()).isEqualTo(401);
@@ -116,6 +120,9 @@ class EventFixturesIT {
         assertThat(http("logs-batch.json", bearer).getStatusCode()).isEqualTo(202);
         assertThat(http("daily-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("top-usage.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("hourly-usage.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("endpoint-usage.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("usage-export.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
         assertThat(http("stream-ticket.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(webSocket("stream-connect.json", token).getStatusCode()).isEqualTo(200);

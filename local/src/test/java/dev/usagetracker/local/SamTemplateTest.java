@@ -21,6 +21,9 @@ class SamTemplateTest {
                 .containsEntry("POST /api/logs", "IngestFunction")
                 .containsEntry("GET /api/usage/daily", "DailyUsageFunction")
                 .containsEntry("GET /api/usage/top", "TopUsageFunction")
+                .containsEntry("GET /api/usage/hourly", "HourlyUsageFunction")
+                .containsEntry("GET /api/usage/endpoints", "EndpointUsageFunction")
+                .containsEntry("GET /api/usage/export", "UsageExportFunction")
                 .containsEntry("GET /.well-known/jwks.json", "JwksFunction")
                 .containsEntry("POST /api/usage/stream/ticket", "StreamTicketFunction");
     }
