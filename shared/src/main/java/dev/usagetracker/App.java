@@ -266,6 +266,15 @@ public final class App {
         return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock, credentialChanges.get());
     }
 
+    /**
+     * GET /api/clients/me|{id} and the admin's PATCH. Plan names come from {@link
+     * dev.usagetracker.clients.EnvironmentPlanNames}, a stand-in for the plan catalog (merge: planCatalog::exists).
+     */
+    public dev.usagetracker.clients.ClientAdministration clientAdministration() {
+        return new dev.usagetracker.clients.ClientAdministration(clientStore.get(), cipher.get(),
+                new dev.usagetracker.clients.EnvironmentPlanNames(config.rateLimits()), credentialChanges.get(), clock);
+    }
+
     /** Announces a credential change of a client to every container (after the row was written). */
     public CredentialChanges credentialChanges() { return credentialChanges.get(); }
 
