@@ -91,17 +91,18 @@ class RevocationIT {
         String t0 = token(api, k0);
         assertThat(api.get("/api/usage/daily", bearer(t0)).status()).isEqualTo(200);
 
-        Reply rotated = api.post("/api/keys/rotate", Map.of("grace_seconds", 2), Map.of("X-API-Key", k0));
+        Reply rotated = api.post("/api/keys/rotate", Map.of("grace_seconds", 6), Map.of("X-API-Key", k0));
         assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
         Instant end = Instant.parse(rotated.json().get("previous_key_expires_at").asText());
         String k1 = rotated.json().get("api_key").asText();
         // during the grace period the old key and its tokens work (the owner is still deploying K1)
-        if (Instant.now().isBefore(end.minusMillis(500))) {
-            assertThat(api.post("/api/token", "application/json", "", Map.of("X-API-Key", k0)).status()).isEqualTo(200);
-            assertThat(api.get("/api/usage/daily", bearer(t0)).status()).isEqualTo(200);
-        }
+        // (on a loaded machine an answer may arrive after the end: then 401 is the right answer too)
+        int byOldKey = api.post("/api/token", "application/json", "", Map.of("X-API-Key", k0)).status();
+        assertThat(byOldKey == 200 || Instant.now().isAfter(end)).as("old key during the grace: " + byOldKey).isTrue();
+        int byOldToken = api.get("/api/usage/daily", bearer(t0)).status();
+        assertThat(byOldToken == 200 || Instant.now().isAfter(end)).as("old token during the grace: " + byOldToken).isTrue();
 
-        Await.until(Duration.ofSeconds(5), "the grace period's end", () -> Instant.now().isAfter(end));
+        Await.until(Duration.ofSeconds(10), "the grace period's end", () -> Instant.now().isAfter(end));
         // no further change is announced: every container compares the recorded end itself
         assertProblem(api.post("/api/token", "application/json", "", Map.of("X-API-Key", k0)), 401);
         assertProblem(api.post("/api/logs", hit(), Map.of("X-API-Key", k0)), 401);
