@@ -2,6 +2,8 @@ package dev.usagetracker;
 
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.cache.CachedAnalytics;
+import dev.usagetracker.auth.CredentialChanges;
+import dev.usagetracker.auth.RedisCredentialChanges;
 import dev.usagetracker.cache.CachedUsage;
 import dev.usagetracker.cache.ResponseCache;
 import dev.usagetracker.cache.UsageCounters;
@@ -108,6 +110,7 @@ public final class App {
     private final Lazy<CachedUsage> cachedUsage;
     private final Lazy<Optional<dev.usagetracker.analytics.EndpointMirror>> endpointMirror;
     private final Lazy<CachedAnalytics> cachedAnalytics;
+    private final Lazy<CredentialChanges> credentialChanges;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -151,8 +154,16 @@ public final class App {
         clientStore = new Lazy<>(() -> new DynamoClientStore(dynamo.get(), config.clientsTable(), clock));
         tokens = new Lazy<>(() -> new TokenService(signingKeys.get(), config.jwtIssuer(), config.jwtAudience(),
                 config.tokenTtl(), clock));
+        // The revocation signal (docs/security.md): one per container, read on every authentication.
+        credentialChanges = new Lazy<>(new Supplier<>() {
+            @Override
+            public CredentialChanges get() {
+                return new RedisCredentialChanges(redis.get(), id -> clientStore.get().find(id)
+                        .map(c -> c.credentials().version()).orElse(-1L));
+            }
+        });
         authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
-                config.adminAllowedCidrs(), clock, config.authCacheTtl()));
+                config.adminAllowedCidrs(), clock, config.authCacheTtl(), credentialChanges.get()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
@@ -285,8 +296,20 @@ public final class App {
     }
 
     public ClientSettingsService clientSettings() {
-        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock);
+        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock, credentialChanges.get());
     }
+
+    /**
+     * GET /api/clients/me|{id} and the admin's PATCH. Plan names come from {@link
+     * dev.usagetracker.clients.EnvironmentPlanNames}, a stand-in for the plan catalog (merge: planCatalog::exists).
+     */
+    public dev.usagetracker.clients.ClientAdministration clientAdministration() {
+        return new dev.usagetracker.clients.ClientAdministration(clientStore.get(), cipher.get(),
+                new dev.usagetracker.clients.EnvironmentPlanNames(config.rateLimits()), credentialChanges.get(), clock);
+    }
+
+    /** Announces a credential change of a client to every container (after the row was written). */
+    public CredentialChanges credentialChanges() { return credentialChanges.get(); }
 
     public Priming priming() {
         return priming;

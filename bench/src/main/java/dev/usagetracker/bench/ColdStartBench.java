@@ -180,14 +180,21 @@ public final class ColdStartBench {
         p.put("api_key", client.apiKey());
         p.put("client_id", client.clientId());
         p.put("today", java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
-        p.put("client_token", app.tokens().issue(client.clientId(), Role.CLIENT).accessToken());
-        p.put("admin_token", app.tokens().issue("admin", Role.ADMIN).accessToken());
-        p.put("rotate_token", app.tokens().issue(rotating.clientId(), Role.CLIENT).accessToken());
+        // tokens name the key that minted them (akh): the client's current key
+        p.put("client_token", app.tokens().issue(client.clientId(), Role.CLIENT, keyIdOf(app, client.clientId())).accessToken());
+        p.put("admin_token", app.tokens().issue("admin", Role.ADMIN, keyIdOf(app, "admin")).accessToken());
+        // rotation takes the API key itself, never a token
+        p.put("rotate_key", rotating.apiKey());
+        p.put("rotate_token", app.tokens().issue(rotating.clientId(), Role.CLIENT, keyIdOf(app, rotating.clientId())).accessToken());
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         HitBatch batch = new HitBatch(1, "{{uuid}}", 0, 0, client.clientId(), now,
                 List.of(new HitBatch.PackedHit(now.toEpochMilli(), "198.51.100.7", "/api/products")));
         p.put("consumer_body", MAPPER.writeValueAsString(new String(Json.write(batch), StandardCharsets.UTF_8)));
         return p;
+    }
+
+    private static String keyIdOf(App app, String clientId) {
+        return app.clientStore().find(clientId).orElseThrow().credentials().currentKeyId();
     }
 
     private static Path render(Path work, SamTemplate.Function f, Map<String, String> placeholders) throws IOException {

@@ -14,7 +14,6 @@ import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
-import java.util.Optional;
 
 /** POST /api/keys/rotate: a new API key; the old one keeps working for the grace period. */
 public final class RotateKeyHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -36,7 +35,8 @@ public final class RotateKeyHandler implements RequestHandler<APIGatewayV2HTTPEv
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
+            // Only the key itself: a (possibly stolen) access token must not mint a permanent credential.
+            Principal caller = authenticator.apiKeyItself(request, "Rotating the API key");
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
                 RotationRequest body = request.body().length == 0 ? null
                         : Json.bind(request.jsonBody().node(), RotationRequest.class);

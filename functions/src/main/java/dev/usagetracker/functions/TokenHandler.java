@@ -41,7 +41,7 @@ public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent,
             Optional<String> bodyKey = request.body().length == 0 ? Optional.empty()
                     : Optional.ofNullable(Json.bind(request.jsonBody().node(), TokenRequest.class).apiKey());
             Principal caller = authenticator.apiKey(request, bodyKey);
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, tokens.issue(caller.clientId(), caller.role())));
+            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, tokens.issue(caller.clientId(), caller.role(), caller.akh())));
         });
     }
 }

@@ -164,6 +164,20 @@ public final class HttpApiGateway implements AutoCloseable {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
+            // Routes with path parameters ({client_id}) match when no static route does, as in API Gateway.
+            Map<String, String> pathParameters = null;
+            String templateKey = method + " " + path;
+            if (pool == null) {
+                for (Map.Entry<String, FunctionPool> route : routes.entrySet()) {
+                    Map<String, String> matched = matchTemplate(route.getKey(), method, path);
+                    if (matched != null) {
+                        pool = route.getValue();
+                        pathParameters = matched;
+                        templateKey = route.getKey();
+                        break;
+                    }
+                }
+            }
             StreamingRoute streaming = pool == null ? streamingRoutes.get(method + " " + path) : null;
             if (streaming != null) {
                 APIGatewayV2HTTPResponse answer = streaming.serve(event(exchange, method, path, new byte[0], requestId, null), exchange);
@@ -190,7 +204,12 @@ public final class HttpApiGateway implements AutoCloseable {
                 return;
             }
             APIGatewayV2HTTPEvent event = event(exchange, method, path, body, requestId, pool);
-            FunctionPool authorizer = authorizers.get(method + " " + path);
+            if (pathParameters != null) {
+                event.setPathParameters(pathParameters);
+                event.setRouteKey(templateKey);
+                event.getRequestContext().setRouteKey(templateKey);
+            }
+            FunctionPool authorizer = authorizers.get(templateKey);
             if (authorizer != null && !authorize(authorizer, event, exchange, requestId)) return;
             APIGatewayV2HTTPResponse response;
             try {
@@ -200,7 +219,7 @@ public final class HttpApiGateway implements AutoCloseable {
                 LOG.error("{} failed on request {}", pool.function().logicalId(), requestId, e);
                 response = Responses.internalError(requestId);
             }
-            write(exchange, requestId, method + " " + path, response);
+            write(exchange, requestId, templateKey, response);
         } catch (IOException e) {
             LOG.debug("client went away during request {}", requestId);
         } catch (RuntimeException | LinkageError e) {
@@ -212,6 +231,25 @@ public final class HttpApiGateway implements AutoCloseable {
                 // the response may already have started
             }
         }
+    }
+
+    /** The decoded path parameters if {@code method path} matches the templated route key, else null. */
+    static Map<String, String> matchTemplate(String routeKey, String method, String path) {
+        if (!routeKey.contains("{") || !routeKey.startsWith(method + " ")) return null;
+        String[] template = routeKey.substring(method.length() + 1).split("/", -1);
+        String[] actual = path.split("/", -1);
+        if (template.length != actual.length) return null;
+        Map<String, String> parameters = new LinkedHashMap<>();
+        for (int i = 0; i < template.length; i++) {
+            String t = template[i];
+            if (t.startsWith("{") && t.endsWith("}")) {
+                if (actual[i].isEmpty()) return null;
+                parameters.put(t.substring(1, t.length() - 1), decode(actual[i]));
+            } else if (!t.equals(actual[i])) {
+                return null;
+            }
+        }
+        return parameters;
     }
 
     /**

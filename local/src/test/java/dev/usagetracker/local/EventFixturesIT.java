@@ -54,7 +54,10 @@ class EventFixturesIT {
             Map.entry("stream-connect.json", "StreamFunction"),
             Map.entry("stream-disconnect.json", "StreamFunction"),
             Map.entry("stream-fanout.json", "StreamFanoutFunction"),
-            Map.entry("prefetch.json", "PrefetchFunction"));
+            Map.entry("prefetch.json", "PrefetchFunction"),
+            Map.entry("own-client.json", "OwnClientFunction"),
+            Map.entry("get-client.json", "GetClientFunction"),
+            Map.entry("admin-update-client.json", "AdminUpdateClientFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll
@@ -93,7 +96,7 @@ class EventFixturesIT {
                 .invoke(EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json")));
         assertThat(verdict).isNotNull();
         for (String placeholder : List.of("daily-usage.json", "top-usage.json", "hourly-usage.json", "endpoint-usage.json",
-                "usage-export.json")) {
+                "usage-export.json", "own-client.json", "get-client.json", "admin-update-client.json")) {
             assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
         assertThat(http("stream-ticket.json", Map.of()).getStatusCode()).isEqualTo(401);
@@ -125,6 +128,10 @@ class EventFixturesIT {
         assertThat(http("usage-export.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
         assertThat(http("stream-ticket.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("own-client.json", bearer).getStatusCode()).isEqualTo(200);
+        // the fixtures name a client this stack does not have
+        assertThat(http("get-client.json", bearer).getStatusCode()).isEqualTo(404);
+        assertThat(http("admin-update-client.json", bearer).getStatusCode()).isEqualTo(404);
         assertThat(webSocket("stream-connect.json", token).getStatusCode()).isEqualTo(200);
         assertThat(webSocket("stream-disconnect.json", null).getStatusCode()).isEqualTo(200);
         APIGatewayV2CustomAuthorizerEvent authorizer = EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json"));

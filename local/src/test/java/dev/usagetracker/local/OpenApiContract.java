@@ -84,7 +84,7 @@ final class OpenApiContract {
 
     List<String> violations(String method, String uri, String requestBody, HttpJson.Reply reply) {
         List<String> out = new ArrayList<>();
-        String path = uri.replaceFirst("[?#].*$", "");
+        String path = templated(uri.replaceFirst("[?#].*$", ""));
         Located item = new Located(document, "").at("paths").at(path);
         String op = method.toUpperCase(Locale.ROOT) + " " + path;
         if (item.node().isMissingNode()) {
@@ -211,6 +211,23 @@ final class OpenApiContract {
         List<String> names = new ArrayList<>();
         if (object != null && object.isObject()) object.propertyNames().forEach(names::add);
         return names;
+    }
+
+    /** The document's path for a concrete one: itself if documented, else the templated path it matches. */
+    private String templated(String path) {
+        JsonNode paths = document.path("paths");
+        if (paths.has(path)) return path;
+        String[] actual = path.split("/", -1);
+        for (String candidate : names(paths)) {
+            String[] template = candidate.split("/", -1);
+            if (!candidate.contains("{") || template.length != actual.length) continue;
+            boolean match = true;
+            for (int i = 0; i < template.length && match; i++) {
+                match = template[i].startsWith("{") ? !actual[i].isEmpty() : template[i].equals(actual[i]);
+            }
+            if (match) return candidate;
+        }
+        return path;
     }
 
     /** Every example in the document (request bodies and responses) checked against its schema. */

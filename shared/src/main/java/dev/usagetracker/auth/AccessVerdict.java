@@ -12,7 +12,8 @@ import java.util.Set;
  * bare 403 it would send for a denial (docs/security.md).
  */
 public record AccessVerdict(Outcome outcome, Optional<Principal> principal, String reason) {
-    public enum Outcome { ALLOW, UNAUTHENTICATED, FORBIDDEN, UNAVAILABLE }
+    /** DISABLED: the client is disabled by an admin (403 {@code client-disabled}). */
+    public enum Outcome { ALLOW, UNAUTHENTICATED, FORBIDDEN, DISABLED, UNAVAILABLE }
 
     public static AccessVerdict allow(Principal principal) {
         return new AccessVerdict(Outcome.ALLOW, Optional.of(principal), "");
@@ -24,6 +25,10 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
 
     public static AccessVerdict forbidden(String reason) {
         return new AccessVerdict(Outcome.FORBIDDEN, Optional.empty(), reason);
+    }
+
+    public static AccessVerdict disabled(String reason) {
+        return new AccessVerdict(Outcome.DISABLED, Optional.empty(), reason);
     }
 
     /** A dependency (DynamoDB, KMS) did not answer: the route answers 503 + Retry-After, not 401 or 500. */
@@ -41,6 +46,9 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
             context.put("role", p.role().wireName());
             context.put("scope", String.join(" ", p.scopes().stream().sorted().toList()));
             context.put("plan", p.plan());
+            if (p.akh() != null) context.put("akh", p.akh());
+            context.put("iat", Long.toString(p.iat()));
+            context.put("exp", Long.toString(p.exp()));
         });
         return context;
     }
@@ -54,10 +62,22 @@ public record AccessVerdict(Outcome outcome, Optional<Principal> principal, Stri
             case "allow" -> allow(new Principal(String.valueOf(context.get("client_id")),
                     Role.fromWire(String.valueOf(context.get("role"))),
                     Set.of(String.valueOf(context.get("scope")).split(" ")),
-                    context.get("plan") instanceof String plan && !plan.isBlank() ? plan : Principal.DEFAULT_PLAN));
+                    context.get("plan") instanceof String plan && !plan.isBlank() ? plan : Principal.DEFAULT_PLAN,
+                    context.get("akh") instanceof String akh && !akh.isBlank() ? akh : null,
+                    number(context.get("iat")), number(context.get("exp"))));
             case "forbidden" -> forbidden(reason);
+            case "disabled" -> disabled(reason);
             case "unavailable" -> unavailable(reason);
             default -> unauthenticated(reason);
         });
+    }
+
+    private static long number(Object value) {
+        if (value == null) return 0;
+        try {
+            return Long.parseLong(value.toString());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 }

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.usagetracker.clients.Cidr;
 import dev.usagetracker.clients.Client;
 import dev.usagetracker.clients.ClientStore;
+import dev.usagetracker.clients.Credentials;
 import dev.usagetracker.crypto.KeyHasher;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.DependencyFailure;
@@ -15,17 +16,22 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * Turns the credentials on a request into a {@link Principal}: an API key (looked up by its keyed
- * hash, never by plaintext) or a bearer access token, and applies the IP allowlists: a client's own
- * {@code allowed_ips} on all of its calls, and {@code ADMIN_ALLOWED_CIDRS} on every admin call. The
- * source IP is API Gateway's (the socket peer locally), never a header. Clients and verdicts are
- * cached per container for up to a minute, so a warm container authenticates without a read.
+ * hash, never by plaintext) or a bearer access token, and applies the revocation state of the client
+ * row and the IP allowlists: a client's own {@code allowed_ips} on all of its calls, and {@code
+ * ADMIN_ALLOWED_CIDRS} on every admin call. The source IP is API Gateway's (the socket peer locally),
+ * never a header.
+ *
+ * <p>Client rows are cached per container, but every authentication first asks the revocation signal
+ * ({@link CredentialChanges}: one Redis GET) which credential version the client is at, and re-reads the
+ * row (a consistent read) when the cached copy is at another one: a rotation, disable, erasure or
+ * allowlist change is effective on the next request in every container. Only while the signal cannot be
+ * read does a cached row live out its TTL ({@code AUTH_CACHE_SECONDS}, 60 s) unchecked.
  */
 public final class Authenticator {
     public static final String API_KEY_HEADER = "X-API-Key";
@@ -35,33 +41,40 @@ public final class Authenticator {
     private final TokenService tokens;
     private final List<String> adminAllowedCidrs;
     private final Clock clock;
-    private final Cache<String, Optional<Client>> byKeyHash;
-    private final Cache<String, Optional<Client>> byId;
-    /** Allow verdicts keyed by SHA-256(token) and source IP; never kept past the token's expiry. */
+    private final CredentialChanges changes;
+    private final Cache<String, Client> byKeyHash;
+    private final Cache<String, Client> byId;
+    /** Verified signatures keyed by SHA-256(token); never kept past the token's expiry. Not a verdict. */
     private final Cache<String, TokenService.VerifiedToken> verified;
 
     public Authenticator(ClientStore clients, KeyHasher hasher, TokenService tokens, List<String> adminAllowedCidrs,
                          Clock clock) {
-        this(clients, hasher, tokens, adminAllowedCidrs, clock, Duration.ofSeconds(60));
+        this(clients, hasher, tokens, adminAllowedCidrs, clock, Duration.ofSeconds(60), CredentialChanges.none());
+    }
+
+    public Authenticator(ClientStore clients, KeyHasher hasher, TokenService tokens, List<String> adminAllowedCidrs,
+                         Clock clock, Duration cacheTtl) {
+        this(clients, hasher, tokens, adminAllowedCidrs, clock, cacheTtl, CredentialChanges.none());
     }
 
     /**
-     * {@code cacheTtl} bounds how long a revoked key, a rotated key past its grace period or a changed
-     * allowlist can still be honoured by a warm container (AUTH_CACHE_SECONDS).
+     * {@code cacheTtl} bounds how long a cached client row is trusted while the revocation signal
+     * ({@code changes}) cannot be read (AUTH_CACHE_SECONDS).
      */
     public Authenticator(ClientStore clients, KeyHasher hasher, TokenService tokens, List<String> adminAllowedCidrs,
-                         Clock clock, Duration cacheTtl) {
+                         Clock clock, Duration cacheTtl, CredentialChanges changes) {
         this.clients = clients;
         this.hasher = hasher;
         this.tokens = tokens;
         this.adminAllowedCidrs = List.copyOf(adminAllowedCidrs);
         this.clock = clock;
+        this.changes = changes;
         this.byKeyHash = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
         this.byId = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
         this.verified = Caffeine.newBuilder().maximumSize(50_000)
                 .expireAfter(Expiry.creating((String key, TokenService.VerifiedToken token) -> {
                     Duration untilExpiry = Duration.between(clock.instant(), token.expiresAt());
-                    return untilExpiry.compareTo(cacheTtl) < 0 ? untilExpiry.isNegative() ? Duration.ZERO : untilExpiry : cacheTtl;
+                    return untilExpiry.isNegative() ? Duration.ZERO : untilExpiry;
                 }))
                 .build();
     }
@@ -70,10 +83,20 @@ public final class Authenticator {
     public Principal apiKey(HttpRequest request, Optional<String> keyFromBody) {
         String key = request.header(API_KEY_HEADER).or(() -> keyFromBody).orElseThrow(() ->
                 ApiException.unauthorized("Send your API key in the X-API-Key header."));
-        Client client = clientForKey(key);
-        String refusal = refusal(client, request.sourceIp());
-        if (refusal != null) throw ApiException.forbidden(refusal);
-        return principal(client);
+        return admitted(unlessUnavailable(() -> decideKey(key, request.sourceIp())));
+    }
+
+    /**
+     * For the routes that mint or destroy a lasting credential (key rotation, erasure, webhook secrets):
+     * only the API key itself will do. An access token — possibly stolen, and short-lived on purpose —
+     * must never be turned into a permanent credential: a request carrying one gets 403.
+     */
+    public Principal apiKeyItself(HttpRequest request, String action) {
+        if (request.header(API_KEY_HEADER).isEmpty() && request.header("Authorization").isPresent()) {
+            throw ApiException.forbidden(action + " requires the API key itself in the X-API-Key header; "
+                    + "an access token is not enough.");
+        }
+        return apiKey(request, Optional.empty());
     }
 
     /** For routes that take either credential (POST /api/logs): API key first, then bearer token. */
@@ -95,12 +118,13 @@ public final class Authenticator {
         return switch (verdict.outcome()) {
             case ALLOW -> verdict.principal().orElseThrow();
             case FORBIDDEN -> throw ApiException.forbidden(verdict.reason());
+            case DISABLED -> throw ApiException.clientDisabled(verdict.reason());
             case UNAUTHENTICATED -> throw ApiException.unauthorized(verdict.reason());
             case UNAVAILABLE -> throw ApiException.unavailable(verdict.reason(), DependencyFailure.RETRY_AFTER_SECONDS);
         };
     }
 
-    /** The REQUEST authorizer's decision: token valid, client still registered, source IP allowed. */
+    /** The REQUEST authorizer's decision: token valid and not revoked, client active, source IP allowed. */
     public AccessVerdict verdict(String authorizationHeader, String sourceIp) {
         return unlessUnavailable(() -> decide(authorizationHeader, sourceIp));
     }
@@ -126,7 +150,7 @@ public final class Authenticator {
         String token = header.substring(7).trim();
         TokenService.VerifiedToken verifiedToken;
         try {
-            verifiedToken = verified.get(sha256(token) + "|" + sourceIp, k -> tokens.verifyToken(token));
+            verifiedToken = verified.get(sha256(token), k -> tokens.verifyToken(token));
         } catch (ApiException invalid) {
             return AccessVerdict.unauthenticated(invalid.getMessage());
         }
@@ -138,34 +162,105 @@ public final class Authenticator {
 
     /**
      * The rest of the same decision for a caller whose credential was checked already (a stream ticket,
-     * a long-lived stream re-checked): its client still exists and may call from this address.
+     * a long-lived stream re-checked): its client still exists, is active and not disabled, the key behind
+     * the credential is still valid, the token was not issued before a revocation, and the client may call
+     * from this address. Refuses every principal that does not name the key it came from.
      */
     public AccessVerdict verdict(Principal principal, String sourceIp) {
         return unlessUnavailable(() -> decide(principal, sourceIp));
     }
 
     private AccessVerdict decide(Principal principal, String sourceIp) {
-        Optional<Client> client = byId.get(principal.clientId(), clients::find);
+        if (!principal.fromApiKey() && principal.exp() <= clock.instant().getEpochSecond() - 30) {
+            return AccessVerdict.unauthenticated("The access token is invalid or expired.");
+        }
+        Optional<Client> client = clientById(principal.clientId());
         if (client.isEmpty()) {
             return AccessVerdict.unauthenticated("The access token's client no longer exists.");
         }
-        String refusal = refusal(client.get(), sourceIp);
-        if (refusal != null) return AccessVerdict.forbidden(refusal);
-        // The rate-limit plan comes from the client row just read, so a new plan applies within the cache TTL.
-        return AccessVerdict.allow(new Principal(principal.clientId(), principal.role(), principal.scopes(), client.get().plan()));
+        return check(client.get(), principal, sourceIp);
     }
 
+    private AccessVerdict decideKey(String key, String sourceIp) {
+        if (!ApiKeys.isPlausible(key)) return AccessVerdict.unauthenticated("The API key is invalid.");
+        String hash = hasher.hash(ApiKeys.HASH_PURPOSE, key);
+        Optional<Client> client = clientByKeyHash(hash);
+        if (client.isEmpty()) return AccessVerdict.unauthenticated("The API key is invalid.");
+        return check(client.get(), principal(client.get(), Credentials.keyId(hash)), sourceIp);
+    }
+
+    /** The client a valid API key belongs to, else 401; the caller applies the rest of the checks. */
     public Client clientForKey(String key) {
         if (!ApiKeys.isPlausible(key)) {
             throw ApiException.unauthorized("The API key is invalid.");
         }
         String hash = hasher.hash(ApiKeys.HASH_PURPOSE, key);
-        Optional<Client> client = byKeyHash.get(hash, clients::findByApiKeyHash);
-        if (client.isEmpty()) {
-            byKeyHash.invalidate(hash); // a key registered a moment later must work at once
+        Client client = clientByKeyHash(hash).orElseThrow(() -> ApiException.unauthorized("The API key is invalid."));
+        if (!client.credentials().keyValid(Credentials.keyId(hash), clock.instant()) || client.credentials().erasing()) {
             throw ApiException.unauthorized("The API key is invalid.");
         }
-        return client.get();
+        return client;
+    }
+
+    /** Every revocation rule, in the order a caller should hear about them. */
+    private AccessVerdict check(Client client, Principal principal, String sourceIp) {
+        Credentials credentials = client.credentials();
+        if (credentials.erasing()) {
+            return AccessVerdict.unauthenticated(principal.fromApiKey() ? "The API key is invalid."
+                    : "The access token's client no longer exists.");
+        }
+        if (credentials.disabled()) {
+            return AccessVerdict.disabled("This client is disabled; its API keys and access tokens are refused until an admin enables it.");
+        }
+        if (!credentials.keyValid(principal.akh(), clock.instant())) {
+            return AccessVerdict.unauthenticated(principal.fromApiKey() ? "The API key is invalid."
+                    : "The access token was issued for an API key that is no longer valid; get a new one (POST /api/token).");
+        }
+        if (!principal.fromApiKey() && principal.iat() < credentials.tokensValidAfter()) {
+            return AccessVerdict.unauthenticated("The access token was revoked; get a new one (POST /api/token).");
+        }
+        String refusal = refusal(client, sourceIp);
+        if (refusal != null) return AccessVerdict.forbidden(refusal);
+        // The rate-limit plan comes from the client row just read, so a new plan applies at once.
+        return AccessVerdict.allow(principal.withPlan(client.plan()));
+    }
+
+    private Optional<Client> clientById(String clientId) {
+        Client cached = byId.getIfPresent(clientId);
+        if (cached != null && upToDate(cached)) return Optional.of(cached);
+        // Absent clients are not cached: an id freed by an erasure may be registered again at once.
+        Optional<Client> loaded = clients.find(clientId);
+        loaded.ifPresentOrElse(c -> byId.put(clientId, c), () -> byId.invalidate(clientId));
+        return loaded;
+    }
+
+    private Optional<Client> clientByKeyHash(String hash) {
+        Client cached = byKeyHash.getIfPresent(hash);
+        if (cached != null && upToDate(cached)) return Optional.of(cached);
+        // A key registered a moment later must work at once: unknown keys are not cached either.
+        Optional<Client> loaded = clients.findByApiKeyHash(hash);
+        loaded.ifPresentOrElse(c -> byKeyHash.put(hash, c), () -> byKeyHash.invalidate(hash));
+        return loaded;
+    }
+
+    /**
+     * Whether the signal is at the version of the cached row (no signal yet means version 0). When the
+     * signal cannot be read the cached row is trusted until its TTL ends.
+     */
+    private boolean upToDate(Client cached) {
+        String observed;
+        try {
+            observed = changes.observe(cached.clientId());
+        } catch (CredentialChanges.Unavailable e) {
+            return true;
+        }
+        long version;
+        try {
+            version = observed == null ? 0 : Long.parseLong(observed);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return version == cached.credentials().version();
     }
 
     /** Why this client may not call from this address, or null if it may. */
@@ -180,8 +275,8 @@ public final class Authenticator {
         return null;
     }
 
-    private static Principal principal(Client client) {
-        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()), client.plan());
+    private static Principal principal(Client client, String keyId) {
+        return new Principal(client.clientId(), client.role(), Principal.scopesFor(client.role()), client.plan(), keyId, 0, 0);
     }
 
     private static String sha256(String value) {

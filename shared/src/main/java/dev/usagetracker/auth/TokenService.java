@@ -51,7 +51,12 @@ public final class TokenService {
         this.clock = clock;
     }
 
-    public AccessToken issue(String clientId, Role role) {
+    /**
+     * A token for the client, naming in {@code akh} the API key that minted it: the token is honoured only
+     * while that key is (docs/security.md, "Revocation").
+     */
+    public AccessToken issue(String clientId, Role role, String akh) {
+        if (akh == null || akh.isBlank()) throw new IllegalArgumentException("a token must name the key that minted it");
         Instant now = clock.instant();
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
@@ -63,6 +68,7 @@ public final class TokenService {
                 .jwtID(UUID.randomUUID().toString())
                 .claim("scope", String.join(" ", Principal.scopesFor(role).stream().sorted().toList()))
                 .claim("role", role.wireName())
+                .claim("akh", akh)
                 .build();
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
                 .type(ACCESS_TOKEN).keyID(keys.keyId()).build(), claims);
@@ -88,8 +94,10 @@ public final class TokenService {
             JWTClaimsSet claims = verifier.process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))
                     .filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
-            return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes),
-                    claims.getExpirationTime().toInstant());
+            Instant expiresAt = claims.getExpirationTime().toInstant();
+            return new VerifiedToken(new Principal(claims.getSubject(), Role.fromWire(claims.getStringClaim("role")), scopes,
+                    Principal.DEFAULT_PLAN, claims.getStringClaim("akh"), claims.getIssueTime().toInstant().getEpochSecond(),
+                    expiresAt.getEpochSecond()), expiresAt);
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             throw ApiException.unauthorized("The access token is invalid or expired.");
         }
@@ -105,7 +113,7 @@ public final class TokenService {
             DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
                     audience,
                     new JWTClaimsSet.Builder().issuer(issuer).build(),
-                    new HashSet<>(List.of("sub", "iat", "exp", "jti", "scope", "role"))) {
+                    new HashSet<>(List.of("sub", "iat", "exp", "jti", "scope", "role", "akh"))) {
                 @Override
                 protected Date currentTime() {
                     return Date.from(clock.instant());

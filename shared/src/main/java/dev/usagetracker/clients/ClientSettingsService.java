@@ -1,6 +1,7 @@
 package dev.usagetracker.clients;
 
 import dev.usagetracker.auth.ApiKeys;
+import dev.usagetracker.auth.CredentialChanges;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.crypto.FieldCipher;
 import dev.usagetracker.crypto.KeyHasher;
@@ -24,12 +25,20 @@ public final class ClientSettingsService {
     private final KeyHasher hasher;
     private final FieldCipher cipher;
     private final Clock clock;
+    private final CredentialChanges changes;
 
     public ClientSettingsService(ClientStore store, KeyHasher hasher, FieldCipher cipher, Clock clock) {
+        this(store, hasher, cipher, clock, CredentialChanges.none());
+    }
+
+    /** {@code changes} announces every key rotation and allowlist change as a revocation. */
+    public ClientSettingsService(ClientStore store, KeyHasher hasher, FieldCipher cipher, Clock clock,
+                                 CredentialChanges changes) {
         this.store = store;
         this.hasher = hasher;
         this.cipher = cipher;
         this.clock = clock;
+        this.changes = changes;
     }
 
     /** {@code POST /api/keys/rotate}: body {@code {"grace_seconds"?: 0..604800}}. */
@@ -58,6 +67,9 @@ public final class ClientSettingsService {
         } catch (ClientStore.DuplicateClientException e) {
             throw ApiException.conflict("Another key rotation for this client finished first; use the key it returned.");
         }
+        // With no grace the old key and every token it minted stop now, everywhere; with a grace period
+        // they stop at its recorded end (every authentication compares that instant).
+        changes.changed(caller.clientId());
         return new RotatedKey(caller.clientId(), apiKey, until.toString());
     }
 
@@ -83,6 +95,7 @@ public final class ClientSettingsService {
         }
         Client client = store.find(caller.clientId()).orElseThrow(() -> ApiException.unauthorized("The client no longer exists."));
         store.updateAllowedIps(client.clientId(), blocks);
+        changes.changed(client.clientId());
         return new Settings(client.clientId(), client.name(), List.copyOf(blocks));
     }
 }

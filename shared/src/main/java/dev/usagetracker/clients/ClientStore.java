@@ -50,4 +50,14 @@ public interface ClientStore {
 
     /** Replaces the client's IP allowlist (normalised CIDR blocks; empty = any address). */
     void updateAllowedIps(String clientId, List<String> allowedIps);
+
+    /**
+     * Applies an admin's change to the client row in one conditional update that also bumps its {@code
+     * cred_version}; disabling also sets {@code tokens_valid_after} to just after {@code now}, so tokens
+     * issued before the disable stay void after a re-enable. Empty when no such client exists.
+     */
+    Optional<Client> administer(String clientId, AdminChange change, java.time.Instant now);
+
+    /** The client's email, as stored (envelope-encrypted, bound to the client id). */
+    Optional<byte[]> emailCiphertext(String clientId);
 }

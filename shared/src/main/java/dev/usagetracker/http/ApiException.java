@@ -50,6 +50,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(403, "forbidden", "Forbidden", detail, List.of(), Map.of());
     }
 
+    /** 403 for every call of a client an admin disabled (its credentials stay, refused until enabled again). */
+    public static ApiException clientDisabled(String detail) {
+        return new ApiException(403, "client-disabled", "Client disabled", detail, List.of(), Map.of());
+    }
+
     public static ApiException notFound(String detail) {
         return new ApiException(404, "not-found", "Not found", detail, List.of(), Map.of());
     }

@@ -39,7 +39,7 @@ public final class StreamTickets {
     public record StreamTicket(String ticket, long expiresIn) {}
 
     /** What Redis keeps for a ticket: the caller, as its access token described it. */
-    record Holder(String clientId, String role, String scope, String plan) {}
+    record Holder(String clientId, String role, String scope, String plan, String akh, long iat, long exp) {}
 
     public StreamTickets(Optional<Redis> redis) {
         this.redis = redis;
@@ -52,7 +52,8 @@ public final class StreamTickets {
         RANDOM.nextBytes(random);
         String ticket = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         String holder = new String(Json.write(new Holder(caller.clientId(), caller.role().wireName(),
-                String.join(" ", caller.scopes().stream().sorted().toList()), caller.plan())), StandardCharsets.UTF_8);
+                String.join(" ", caller.scopes().stream().sorted().toList()), caller.plan(),
+                caller.akh(), caller.iat(), caller.exp())), StandardCharsets.UTF_8);
         try {
             r.call(c -> c.set(key(r, ticket), holder, SetArgs.Builder.ex(TTL.toSeconds()).nx()));
         } catch (Redis.UnavailableException e) {
@@ -74,7 +75,8 @@ public final class StreamTickets {
         if (holder == null) throw invalid();
         Holder h = Json.read(holder.getBytes(StandardCharsets.UTF_8), Holder.class);
         Set<String> scopes = Arrays.stream(h.scope().split(" ")).filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
-        return new Principal(h.clientId(), Role.fromWire(h.role()), scopes, h.plan());
+        // the key and token times travel with the ticket: the stream re-checks them (revocation)
+        return new Principal(h.clientId(), Role.fromWire(h.role()), scopes, h.plan(), h.akh(), h.iat(), h.exp());
     }
 
     private Redis redis() {

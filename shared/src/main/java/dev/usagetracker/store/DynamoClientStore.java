@@ -138,8 +138,8 @@ public final class DynamoClientStore implements ClientStore {
         items.add(TransactWriteItem.builder().update(u -> u.tableName(table)
                 .key(Map.of("client_id", s(clientId)))
                 .conditionExpression("attribute_exists(client_id)")
-                .updateExpression("SET api_key_hash = :h, api_key_enc = :e")
-                .expressionAttributeValues(Map.of(":h", s(newHash),
+                .updateExpression("SET api_key_hash = :h, api_key_enc = :e ADD cred_version :one")
+                .expressionAttributeValues(Map.of(":h", s(newHash), ":one", AttributeValue.fromN("1"),
                         ":e", AttributeValue.fromB(SdkBytes.fromByteArray(newCiphertext))))).build());
         items.add(putNew(guard(KEY_GUARD + newHash, clientId)));
         if (oldHash != null) {
@@ -178,7 +178,8 @@ public final class DynamoClientStore implements ClientStore {
         values.put(":current", s(currentHash));
         values.put(":new", s(newHash));
         values.put(":enc", AttributeValue.fromB(SdkBytes.fromByteArray(newCiphertext)));
-        String update = "SET api_key_hash = :new, api_key_enc = :enc";
+        values.put(":one", AttributeValue.fromN("1"));
+        String update = "ADD cred_version :one SET api_key_hash = :new, api_key_enc = :enc";
         if (grace) {
             values.put(":until", AttributeValue.fromN(Long.toString(previousValidUntil.getEpochSecond())));
             update += ", previous_api_key_hash = :current, previous_key_expires_at = :until";
@@ -223,14 +224,62 @@ public final class DynamoClientStore implements ClientStore {
                 .key(Map.of("client_id", s(clientId)))
                 .conditionExpression("attribute_exists(client_id) AND #k = :client");
         if (allowedIps.isEmpty()) {
-            request.updateExpression("REMOVE allowed_ips").expressionAttributeNames(Map.of("#k", "kind"))
-                    .expressionAttributeValues(Map.of(":client", s("client")));
+            request.updateExpression("REMOVE allowed_ips ADD cred_version :one").expressionAttributeNames(Map.of("#k", "kind"))
+                    .expressionAttributeValues(Map.of(":client", s("client"), ":one", AttributeValue.fromN("1")));
         } else {
-            request.updateExpression("SET allowed_ips = :ips").expressionAttributeNames(Map.of("#k", "kind"))
-                    .expressionAttributeValues(Map.of(":client", s("client"),
+            request.updateExpression("SET allowed_ips = :ips ADD cred_version :one").expressionAttributeNames(Map.of("#k", "kind"))
+                    .expressionAttributeValues(Map.of(":client", s("client"), ":one", AttributeValue.fromN("1"),
                             ":ips", AttributeValue.fromL(allowedIps.stream().map(DynamoClientStore::s).toList())));
         }
         dynamo.updateItem(request.build());
+    }
+
+    @Override
+    public Optional<Client> administer(String clientId, dev.usagetracker.clients.AdminChange change, Instant now) {
+        List<String> set = new ArrayList<>();
+        List<String> remove = new ArrayList<>();
+        Map<String, String> names = new HashMap<>(Map.of("#k", "kind"));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":client", s("client"), ":one", AttributeValue.fromN("1")));
+        change.plan().ifPresent(plan -> {
+            names.put("#p", "plan");
+            values.put(":plan", s(plan));
+            set.add("#p = :plan");
+        });
+        change.disabled().ifPresent(disabled -> {
+            values.put(":disabled", AttributeValue.fromBool(disabled));
+            set.add("disabled = :disabled");
+            if (disabled) {
+                // tokens issued up to this second stay void for good, even after a re-enable
+                values.put(":tva", AttributeValue.fromN(Long.toString(now.getEpochSecond() + 1)));
+                set.add("tokens_valid_after = :tva");
+            }
+        });
+        change.allowedIps().ifPresent(ips -> {
+            if (ips.isEmpty()) {
+                remove.add("allowed_ips");
+            } else {
+                values.put(":ips", AttributeValue.fromL(ips.stream().map(DynamoClientStore::s).toList()));
+                set.add("allowed_ips = :ips");
+            }
+        });
+        String expression = (set.isEmpty() ? "" : "SET " + String.join(", ", set) + " ")
+                + (remove.isEmpty() ? "" : "REMOVE " + String.join(", ", remove) + " ")
+                + "ADD cred_version :one"; // a plan change too: it reaches every warm container at once
+        try {
+            var item = dynamo.updateItem(r -> r.tableName(table).key(Map.of("client_id", s(clientId)))
+                    .conditionExpression("attribute_exists(client_id) AND #k = :client")
+                    .updateExpression(expression.strip()).expressionAttributeNames(names).expressionAttributeValues(values)
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW)).attributes();
+            return Optional.of(toClient(item));
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<byte[]> emailCiphertext(String clientId) {
+        var item = row(clientId);
+        return item == null || !item.containsKey("email_enc") ? Optional.empty() : Optional.of(item.get("email_enc").b().asByteArray());
     }
 
     private String keyHashOf(String clientId) {
@@ -262,7 +311,25 @@ public final class DynamoClientStore implements ClientStore {
                 ? item.get("allowed_ips").l().stream().map(AttributeValue::s).toList() : List.of();
         return new Client(item.get("client_id").s(), item.get("name").s(), Role.fromWire(item.get("role").s()),
                 ips, Instant.parse(item.get("created_at").s()),
-                item.containsKey("plan") ? item.get("plan").s() : Principal.DEFAULT_PLAN);
+                item.containsKey("plan") ? item.get("plan").s() : Principal.DEFAULT_PLAN, credentials(item));
+    }
+
+    /** The revocation state of a row (docs/database.md): absent attributes mean active, enabled, version 0. */
+    private static dev.usagetracker.clients.Credentials credentials(Map<String, AttributeValue> item) {
+        return new dev.usagetracker.clients.Credentials(
+                dev.usagetracker.clients.Credentials.keyId(str(item, "api_key_hash")),
+                dev.usagetracker.clients.Credentials.keyId(str(item, "previous_api_key_hash")),
+                num(item, "previous_key_expires_at"),
+                item.containsKey("disabled") && Boolean.TRUE.equals(item.get("disabled").bool()),
+                str(item, "status"), num(item, "tokens_valid_after"), num(item, "cred_version"));
+    }
+
+    private static String str(Map<String, AttributeValue> item, String name) {
+        return item.containsKey(name) ? item.get(name).s() : null;
+    }
+
+    private static long num(Map<String, AttributeValue> item, String name) {
+        return item.containsKey(name) && item.get(name).n() != null ? Long.parseLong(item.get(name).n()) : 0;
     }
 
     static AttributeValue s(String value) {

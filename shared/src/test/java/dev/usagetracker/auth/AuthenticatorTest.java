@@ -132,7 +132,7 @@ class AuthenticatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"Bearer ", "bearer ", "BEARER ", "BeArEr "})
     void acceptsTheBearerSchemeInAnyCase(String scheme) {
-        String token = tokens.issue("alpha", Role.CLIENT).accessToken();
+        String token = tokens.issue("alpha", Role.CLIENT, keyId(ALPHA_KEY)).accessToken();
 
         Principal principal = authenticator.bearer(request(Map.of("Authorization", scheme + token)));
 
@@ -161,7 +161,7 @@ class AuthenticatorTest {
 
     @Test
     void usesTheBearerTokenWhenThereIsNoKey() {
-        String token = tokens.issue("beta", Role.CLIENT).accessToken();
+        String token = tokens.issue("beta", Role.CLIENT, keyId(BETA_KEY)).accessToken();
 
         Principal principal = authenticator.apiKeyOrBearer(request(Map.of("Authorization", "Bearer " + token)),
                 Optional.empty());
@@ -192,7 +192,7 @@ class AuthenticatorTest {
     void bearerTokenOfAClientIsRefusedOutsideItsAllowlist() {
         String key = "ut_deltadeltadeltadeltadelta";
         store.add(hasher.hash(ApiKeys.HASH_PURPOSE, key), new Client("delta", "DELTA", Role.CLIENT, List.of("10.0.0.0/8"), NOW));
-        String token = tokens.issue("delta", Role.CLIENT).accessToken();
+        String token = tokens.issue("delta", Role.CLIENT, keyId(key)).accessToken();
 
         assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome()).isEqualTo(AccessVerdict.Outcome.FORBIDDEN);
         assertThat(authenticator.verdict("Bearer " + token, "10.1.1.1").outcome()).isEqualTo(AccessVerdict.Outcome.ALLOW);
@@ -230,7 +230,7 @@ class AuthenticatorTest {
                             throw software.amazon.awssdk.core.exception.ApiCallTimeoutException.create(5000);
                         });
         Authenticator cut = new Authenticator(unreachable, hasher, tokens, List.of("0.0.0.0/0", "::/0"), Clock.fixed(NOW, ZoneOffset.UTC));
-        String token = tokens.issue("beta", Role.CLIENT).accessToken();
+        String token = tokens.issue("beta", Role.CLIENT, keyId(BETA_KEY)).accessToken();
 
         AccessVerdict verdict = cut.verdict("Bearer " + token, "198.51.100.4");
 
@@ -243,7 +243,7 @@ class AuthenticatorTest {
 
     @Test
     void tokenOfADeletedClientIsRefused() {
-        String token = tokens.issue("ghost", Role.CLIENT).accessToken();
+        String token = tokens.issue("ghost", Role.CLIENT, "0123456789abcdef").accessToken();
         assertThat(authenticator.verdict("Bearer " + token, "198.51.100.4").outcome())
                 .isEqualTo(AccessVerdict.Outcome.UNAUTHENTICATED);
     }
@@ -260,6 +260,13 @@ class AuthenticatorTest {
         Map<String, String> caseInsensitive = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         caseInsensitive.putAll(headers);
         return new HttpRequest("POST", "/api/logs", caseInsensitive, Map.of(), new byte[0], sourceIp, "req-1", authorizer);
+    }
+
+    private String keyId(String key) {
+        int calls = hasher.calls;
+        String id = dev.usagetracker.clients.Credentials.keyId(hasher.hash(ApiKeys.HASH_PURPOSE, key));
+        hasher.calls = calls;
+        return id;
     }
 
     private static Client client(String id, Role role) {

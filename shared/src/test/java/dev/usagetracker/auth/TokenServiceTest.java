@@ -41,7 +41,7 @@ class TokenServiceTest {
 
     @Test
     void issuesATokenThatVerifiesToTheSameClient() {
-        TokenService.AccessToken token = tokens.issue("acme", Role.CLIENT);
+        TokenService.AccessToken token = tokens.issue("acme", Role.CLIENT, "0123456789abcdef");
 
         Principal principal = tokens.verify(token.accessToken());
 
@@ -55,7 +55,7 @@ class TokenServiceTest {
 
     @Test
     void carriesTheAdminRoleAndScopes() {
-        Principal principal = tokens.verify(tokens.issue("admin", Role.ADMIN).accessToken());
+        Principal principal = tokens.verify(tokens.issue("admin", Role.ADMIN, "0123456789abcdef").accessToken());
 
         assertThat(principal.role()).isEqualTo(Role.ADMIN);
         assertThat(principal.scopes()).contains(Principal.SCOPE_USAGE_ADMIN);
@@ -64,7 +64,7 @@ class TokenServiceTest {
 
     @Test
     void signsWithEs256AsAnAccessTokenUnderTheKeysId() throws ParseException {
-        SignedJWT jwt = SignedJWT.parse(tokens.issue("acme", Role.CLIENT).accessToken());
+        SignedJWT jwt = SignedJWT.parse(tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken());
 
         assertThat(jwt.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
         assertThat(jwt.getHeader().getType()).isEqualTo(new JOSEObjectType("at+jwt"));
@@ -78,7 +78,7 @@ class TokenServiceTest {
 
     @Test
     void acceptsATokenWithinTheClockSkewAfterExpiry() {
-        String token = tokens.issue("acme", Role.CLIENT).accessToken();
+        String token = tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken();
         clock.advance(TTL.plusSeconds(29));
 
         assertThat(tokens.verify(token).clientId()).isEqualTo("acme");
@@ -86,7 +86,7 @@ class TokenServiceTest {
 
     @Test
     void rejectsAnExpiredToken() {
-        String token = tokens.issue("acme", Role.CLIENT).accessToken();
+        String token = tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken();
         clock.advance(TTL.plusSeconds(31));
 
         assertUnauthorized(() -> tokens.verify(token));
@@ -94,21 +94,21 @@ class TokenServiceTest {
 
     @Test
     void rejectsATokenFromAnotherIssuer() {
-        String token = new TokenService(keys, "https://evil.test", AUDIENCE, TTL, clock).issue("acme", Role.CLIENT).accessToken();
+        String token = new TokenService(keys, "https://evil.test", AUDIENCE, TTL, clock).issue("acme", Role.CLIENT, "0123456789abcdef").accessToken();
 
         assertUnauthorized(() -> tokens.verify(token));
     }
 
     @Test
     void rejectsATokenForAnotherAudience() {
-        String token = new TokenService(keys, ISSUER, "another-api", TTL, clock).issue("acme", Role.CLIENT).accessToken();
+        String token = new TokenService(keys, ISSUER, "another-api", TTL, clock).issue("acme", Role.CLIENT, "0123456789abcdef").accessToken();
 
         assertUnauthorized(() -> tokens.verify(token));
     }
 
     @Test
     void rejectsATamperedPayload() {
-        String[] parts = tokens.issue("acme", Role.CLIENT).accessToken().split("\\.");
+        String[] parts = tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken().split("\\.");
         String payload = new Base64URL(parts[1]).decodeToString();
         assertThat(payload).contains("\"role\":\"client\"");
         String forged = Base64URL.encode(payload.replace("\"role\":\"client\"", "\"role\":\"admin\"")
@@ -179,7 +179,7 @@ class TokenServiceTest {
     // --- helpers --------------------------------------------------------------------------------
 
     private JWTClaimsSet genuineClaims() throws ParseException {
-        return SignedJWT.parse(tokens.issue("acme", Role.CLIENT).accessToken()).getJWTClaimsSet();
+        return SignedJWT.parse(tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken()).getJWTClaimsSet();
     }
 
     private String sign(JWSAlgorithm alg, String type, String keyId, JWSSigner signer) throws Exception {

@@ -78,9 +78,50 @@ public final class InMemoryClientStore implements ClientStore {
         return find(owner);
     }
 
+    /** Revocation state per client (disabled, status, tokens_valid_after, version) beyond what the maps hold. */
+    private final Map<String, Credentials> state = new HashMap<>();
+
     @Override
     public Optional<Client> find(String clientId) {
-        return Optional.ofNullable(clients.get(clientId));
+        Client c = clients.get(clientId);
+        if (c == null) return Optional.empty();
+        Credentials s = state.getOrDefault(clientId, Credentials.NONE);
+        String current = currentKeyHash.get(clientId);
+        // the previous key: the one still valid until a recorded instant, if any
+        String previous = null;
+        long until = 0;
+        for (var e : keyValidUntil.entrySet()) {
+            if (clientId.equals(ownerByKeyHash.get(e.getKey())) && !e.getKey().equals(current)) {
+                previous = e.getKey();
+                until = e.getValue().getEpochSecond();
+            }
+        }
+        return Optional.of(c.withCredentials(new Credentials(Credentials.keyId(current), Credentials.keyId(previous), until,
+                s.disabled(), s.status(), s.tokensValidAfter(), s.version())));
+    }
+
+    /** Sets a client's revocation state by hand, as an admin change or an erasure would. */
+    public void setState(String clientId, boolean disabled, String status, long tokensValidAfter) {
+        long version = state.getOrDefault(clientId, Credentials.NONE).version() + 1;
+        state.put(clientId, new Credentials(null, null, 0, disabled, status, tokensValidAfter, version));
+    }
+
+    @Override
+    public Optional<Client> administer(String clientId, AdminChange change, Instant now) {
+        Client c = clients.get(clientId);
+        if (c == null) return Optional.empty();
+        Credentials s = state.getOrDefault(clientId, Credentials.NONE);
+        boolean disabled = change.disabled().orElse(s.disabled());
+        long tva = change.disabled().orElse(false) ? now.getEpochSecond() + 1 : s.tokensValidAfter();
+        clients.put(clientId, new Client(c.clientId(), c.name(), c.role(), change.allowedIps().map(List::copyOf).orElse(c.allowedIps()),
+                c.createdAt(), change.plan().orElse(c.plan())));
+        state.put(clientId, new Credentials(null, null, 0, disabled, s.status(), tva, s.version() + 1));
+        return find(clientId);
+    }
+
+    @Override
+    public Optional<byte[]> emailCiphertext(String clientId) {
+        return created.stream().filter(n -> n.clientId().equals(clientId)).map(NewClient::emailCiphertext).findFirst();
     }
 
     @Override
@@ -109,7 +150,14 @@ public final class InMemoryClientStore implements ClientStore {
         if (!currentApiKeyHash.equals(currentKeyHash.get(clientId))) throw new DuplicateClientException(Conflict.API_KEY);
         ownerByKeyHash.put(newApiKeyHash, clientId);
         currentKeyHash.put(clientId, newApiKeyHash);
+        keyValidUntil.keySet().removeIf(h -> clientId.equals(ownerByKeyHash.get(h)));
         keyValidUntil.put(currentApiKeyHash, previousValidUntil);
+        bump(clientId);
+    }
+
+    private void bump(String clientId) {
+        Credentials s = state.getOrDefault(clientId, Credentials.NONE);
+        state.put(clientId, new Credentials(null, null, 0, s.disabled(), s.status(), s.tokensValidAfter(), s.version() + 1));
     }
 
     @Override
@@ -120,6 +168,7 @@ public final class InMemoryClientStore implements ClientStore {
     @Override
     public void updateAllowedIps(String clientId, List<String> allowedIps) {
         Client c = clients.get(clientId);
-        clients.put(clientId, new Client(c.clientId(), c.name(), c.role(), List.copyOf(allowedIps), c.createdAt()));
+        clients.put(clientId, new Client(c.clientId(), c.name(), c.role(), List.copyOf(allowedIps), c.createdAt(), c.plan()));
+        bump(clientId);
     }
 }
