@@ -240,9 +240,9 @@ export class UsageTracker {
         timer = this.#clock.setTimeout(() => resolve(true), this.#closeTimeoutMs);
       });
       const flushed = this.#flushUpTo(this.#seq).then(() => false);
-      const gaveUp = this.#halted ? true : await Promise.race([flushed, timedOut]);
+      if (!this.#halted) await Promise.race([flushed, timedOut]);
       if (timer !== undefined) this.#clock.clearTimeout(timer);
-      this.#stop(gaveUp);
+      this.#stop();
     })();
     return this.#closing;
   }
@@ -522,7 +522,7 @@ export class UsageTracker {
   }
 
   /** End of close: timers cleared, an unfinished request abandoned, what is left counted as dropped. */
-  #stop(gaveUp: boolean): void {
+  #stop(): void {
     this.#stopped = true;
     if (this.#flushTimer !== undefined) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
@@ -539,7 +539,7 @@ export class UsageTracker {
       this.#ready.length = 0;
       this.#inBatches = 0;
       this.#report({ kind: 'abandoned', hits: left,
-        message: `close: ${left} hit(s) not sent ${gaveUp && this.#halted ? '(halted by 401/403)' : `within ${this.#closeTimeoutMs} ms`}` });
+        message: `close: ${left} hit(s) not sent ${this.#halted ? '(sending halted by a 401/403)' : `within ${this.#closeTimeoutMs} ms`}` });
     }
     this.#settleWaiters();
   }
