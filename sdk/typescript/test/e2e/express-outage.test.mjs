@@ -65,6 +65,8 @@ test('an Express app reports every request it serves through a 503 outage and a 
 
     const t0 = Date.now();
     await serve(5_000);
+    // steady state before the fault: what was served so far has been reported
+    await until('the first hits acknowledged', () => tracker.stats().pending < 500, 120_000);
     await control('cut');
     const outage = Date.now();
     await serve(7_000);
