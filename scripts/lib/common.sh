@@ -81,3 +81,12 @@ ensure_services() {
 maven() {
   ./mvnw -B -ntp "$@"
 }
+
+# Node.js and npm for the TypeScript SDK (sdk/typescript) and the dashboard's browser test.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    step "installing nodejs and npm (Debian packages)"
+    apt_install nodejs npm
+    hash -r
+  fi
+}

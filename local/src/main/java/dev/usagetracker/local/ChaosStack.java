@@ -52,6 +52,12 @@ public final class ChaosStack implements AutoCloseable {
      */
     public static ChaosStack start(Path projectRoot, Path logDir, int retryBaseSeconds, int visibilityTimeoutSeconds)
             throws Exception {
+        return start(projectRoot, logDir, retryBaseSeconds, visibilityTimeoutSeconds, Map.of());
+    }
+
+    /** As above, with variables of the caller's that override the stack's (e.g. SDK timeouts for a loaded machine). */
+    public static ChaosStack start(Path projectRoot, Path logDir, int retryBaseSeconds, int visibilityTimeoutSeconds,
+                                   Map<String, String> environment) throws Exception {
         Emulators emulators = Emulators.start(logDir, 0, 0, 0);
         FaultProxy sqsProxy = null;
         FaultProxy awsProxy = null;
@@ -69,6 +75,7 @@ public final class ChaosStack implements AutoCloseable {
             env.put("RateLimitIngest", "1000000/1m");
             env.put("RateLimitRead", "100000/1m");
             env.put("RateLimitRegister", "100000/1m");
+            env.putAll(environment);
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(projectRoot, "127.0.0.1", 0,
                     Optional.of(emulators), env, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),
                     visibilityTimeoutSeconds, 6, true, "chaos-"));
