@@ -9,7 +9,8 @@
 (() => {
   // Only in this closure: not in the DOM, not in storage. Forgotten at sign-out.
   let apiKey = null;
-  const REFRESH_BEFORE_MS = 60000; // a token this close to its exp is replaced before use
+  // A token this close to its exp is replaced before use: a minute, or a quarter of a short lifetime.
+  const refreshBeforeMs = () => Math.min(60000, state.lifetimeMs / 4);
   const DAYS = 7;
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@
   const state = {
     token: null,
     expiresAt: 0,
+    lifetimeMs: 0,
     clientId: null,
     admin: false,
     dates: [],            // the window, oldest first (from /api/usage/daily)
@@ -28,7 +30,8 @@
     topTimer: null,
   };
 
-  function api(path, options = {}) {
+  async function api(path, options = {}) {
+    if (path !== "/api/token" && apiKey && Date.now() >= state.expiresAt - refreshBeforeMs()) await freshToken();
     const headers = Object.assign({}, options.headers || {});
     if (state.token) headers.Authorization = "Bearer " + state.token;
     return fetch(path, Object.assign({}, options, { headers, cache: "no-store" })).then(async (response) => {
@@ -81,13 +84,14 @@
 
   function useToken(token) {
     state.token = token.access_token;
-    state.expiresAt = Date.now() + token.expires_in * 1000;
+    state.lifetimeMs = token.expires_in * 1000;
+    state.expiresAt = Date.now() + state.lifetimeMs;
   }
 
   // A token with more than a minute left, minted anew from the key when needed; null if the key no
   // longer works (rotated away, client disabled or erased, address no longer allowed).
   async function freshToken() {
-    if (state.token && Date.now() < state.expiresAt - REFRESH_BEFORE_MS) return state.token;
+    if (state.token && Date.now() < state.expiresAt - refreshBeforeMs()) return state.token;
     if (!apiKey) return null;
     const previous = state.token;
     state.token = null; // /api/token takes the key, not the old token
