@@ -85,7 +85,8 @@
   function useToken(token) {
     state.token = token.access_token;
     state.lifetimeMs = token.expires_in * 1000;
-    state.expiresAt = Date.now() + state.lifetimeMs;
+    // The token's own exp when it is sooner: a slow answer must not make the page think it lasts longer.
+    state.expiresAt = Math.min(Date.now() + state.lifetimeMs, claims(token.access_token).exp * 1000);
   }
 
   // A token with more than a minute left, minted anew from the key when needed; null if the key no
