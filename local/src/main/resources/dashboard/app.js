@@ -2,9 +2,15 @@
 // (the page is served with a strict Content-Security-Policy). It uses only the public API:
 // POST /api/token, GET /api/usage/daily, /api/usage/top, /api/usage/hourly and /api/usage/endpoints, POST /api/usage/stream/ticket and the
 // SSE stream GET /api/usage/stream?ticket=… (EventSource cannot send an Authorization header).
+// A stream ends at the exp of the token behind its ticket (and when access is revoked): the page then
+// mints a fresh token with the API key it holds in memory (never in storage) and reconnects by itself.
 "use strict";
 
 (() => {
+  // Only in this closure: not in the DOM, not in storage. Forgotten at sign-out.
+  let apiKey = null;
+  // A token this close to its exp is replaced before use: a minute, or a quarter of a short lifetime.
+  const refreshBeforeMs = () => Math.min(60000, state.lifetimeMs / 4);
   const DAYS = 7;
   const SVG = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
@@ -12,6 +18,7 @@
   const state = {
     token: null,
     expiresAt: 0,
+    lifetimeMs: 0,
     clientId: null,
     admin: false,
     dates: [],            // the window, oldest first (from /api/usage/daily)
@@ -25,7 +32,8 @@
     chosen: null,         // the client whose hours and endpoints are shown (admin: picked in the select)
   };
 
-  function api(path, options = {}) {
+  async function api(path, options = {}) {
+    if (path !== "/api/token" && apiKey && Date.now() >= state.expiresAt - refreshBeforeMs()) await freshToken();
     const headers = Object.assign({}, options.headers || {});
     if (state.token) headers.Authorization = "Bearer " + state.token;
     return fetch(path, Object.assign({}, options, { headers, cache: "no-store" })).then(async (response) => {
@@ -52,11 +60,12 @@
     $("sign-in-error").textContent = "";
     button.disabled = true;
     try {
-      const token = await api("/api/token", { method: "POST", headers: { "X-API-Key": input.value.trim() } });
+      const key = input.value.trim();
+      const token = await api("/api/token", { method: "POST", headers: { "X-API-Key": key } });
       input.value = "";
+      apiKey = key;
       const c = claims(token.access_token);
-      state.token = token.access_token;
-      state.expiresAt = Date.now() + token.expires_in * 1000;
+      useToken(token);
       state.clientId = c.sub;
       state.admin = c.role === "admin";
       $("who").textContent = state.clientId + (state.admin ? " (admin)" : "");
@@ -79,7 +88,32 @@
     }
   }
 
+  function useToken(token) {
+    state.token = token.access_token;
+    state.lifetimeMs = token.expires_in * 1000;
+    // The token's own exp when it is sooner: a slow answer must not make the page think it lasts longer.
+    state.expiresAt = Math.min(Date.now() + state.lifetimeMs, claims(token.access_token).exp * 1000);
+  }
+
+  // A token with more than a minute left, minted anew from the key when needed; null if the key no
+  // longer works (rotated away, client disabled or erased, address no longer allowed).
+  async function freshToken() {
+    if (state.token && Date.now() < state.expiresAt - refreshBeforeMs()) return state.token;
+    if (!apiKey) return null;
+    const previous = state.token;
+    state.token = null; // /api/token takes the key, not the old token
+    try {
+      useToken(await api("/api/token", { method: "POST", headers: { "X-API-Key": apiKey } }));
+      return state.token;
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) return null;
+      state.token = previous;
+      throw e;
+    }
+  }
+
   function signOut(message) {
+    apiKey = null;
     closeStream();
     Object.assign(state, { token: null, clientId: null, admin: false, dates: [], lastEventId: null });
     state.counts.clear();
@@ -296,17 +330,18 @@
   async function openStream() {
     closeStream();
     if (!state.token) return;
-    if (Date.now() >= state.expiresAt) {
-      signOut("Your session has expired; sign in again.");
-      return;
-    }
     setStatus("connecting");
     let ticket;
     try {
+      // The stream ends at this token's exp: a token about to expire is replaced first.
+      if (!(await freshToken())) {
+        signOut("Your access has ended (the key was rotated or revoked); sign in again.");
+        return;
+      }
       ticket = await api("/api/usage/stream/ticket", { method: "POST" });
     } catch (e) {
-      if (e.status === 401) {
-        signOut("Your session has expired; sign in again.");
+      if (e.status === 401 || e.status === 403) {
+        signOut("Your access has ended; sign in again.");
         return;
       }
       scheduleReopen("stream unavailable (" + (e.status || "network") + ")");
@@ -325,6 +360,17 @@
     source.addEventListener("usage", (e) => {
       if (e.lastEventId) state.lastEventId = e.lastEventId;
       apply(JSON.parse(e.data));
+    });
+    // The server ends a stream at its token's exp ("expired") or when access was revoked ("revoked"):
+    // reconnect at once with a fresh token; a revoked key then signs the page out.
+    source.addEventListener("end", (e) => {
+      if (state.source !== source) return;
+      const reason = JSON.parse(e.data).reason;
+      closeStream();
+      state.retryMs = 1000;
+      setStatus(reason === "expired" ? "renewing" : "reconnecting", "down");
+      clearTimeout(state.reopenTimer);
+      state.reopenTimer = setTimeout(openStream, reason === "expired" ? 0 : 250);
     });
     source.addEventListener("error", () => {
       if (state.source !== source) return;

@@ -43,6 +43,7 @@ import dev.usagetracker.realtime.ConnectionStore;
 import dev.usagetracker.realtime.LiveConnections;
 import dev.usagetracker.realtime.StreamConnections;
 import dev.usagetracker.realtime.StreamTickets;
+import dev.usagetracker.realtime.TokenExpiry;
 import dev.usagetracker.realtime.UsageFanout;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.queue.SqsRetryScheduler;
@@ -258,23 +259,40 @@ public final class App {
         return new StreamTickets(redis.get());
     }
 
-    /** The WebSocket API's $connect and $disconnect. */
+    /** The exp of the access token that opens a stream (a stream ends at it). */
+    public TokenExpiry tokenExpiry() {
+        return new TokenExpiry(tokens.get());
+    }
+
+    /**
+     * The WebSocket API's $connect and $disconnect, and {@code closeAllFor(clientId)} for credential
+     * changes: it also closes the sockets where WEBSOCKET_CALLBACK_URL is set (and the jar has the
+     * management API client), else it only deletes the rows.
+     */
     public StreamConnections streamConnections() {
-        return new StreamConnections(authenticator.get(), rateLimits.get(), connectionStore.get(), clock);
+        Optional<LiveConnections> sockets = config.stream().callbackUrl().isEmpty() ? Optional.empty()
+                : Optional.of(liveConnections());
+        return new StreamConnections(authenticator.get(), tokenExpiry(), rateLimits.get(), connectionStore.get(), sockets, clock);
     }
 
     /** Usage changes to WebSocket connections through {@code @connections} (WEBSOCKET_CALLBACK_URL). */
     public UsageFanout usageFanout() {
-        // An anonymous class, not a lambda: only the fan-out jar holds the API Gateway management client.
-        LiveConnections connections = new Supplier<LiveConnections>() {
+        // Every connection is re-checked with the one revocation mechanism before it is pushed to.
+        Authenticator auth = authenticator.get();
+        return new UsageFanout(connectionStore.get(), liveConnections(), auth::verdict, clock);
+    }
+
+    private LiveConnections liveConnections() {
+        // An anonymous class, not a lambda: only jars that reach @connections hold the API Gateway management client.
+        return new Supplier<LiveConnections>() {
             @Override
             public LiveConnections get() {
                 URI callback = config.stream().callbackUrl().orElseThrow(() ->
                         new IllegalStateException("WEBSOCKET_CALLBACK_URL is not set"));
-                return new ApiGatewayConnections(ContainerLifecycle.register(AwsClients.connections(config, callback)));
+                return new ApiGatewayConnections(ContainerLifecycle.register(
+                        AwsClients.connections(config, callback, config.stream().callbackSecret())));
             }
         }.get();
-        return new UsageFanout(connectionStore.get(), connections);
     }
     /** /daily and /top behind the versioned response cache. */
     public CachedUsage cachedUsage() { return cachedUsage.get(); }

@@ -24,6 +24,7 @@ public final class StreamFanoutHandler implements RequestHandler<DynamodbEvent, 
     @Override
     public Map<String, Integer> handleRequest(DynamodbEvent event, Context context) {
         UsageFanout.Result r = fanout.push(UsageStreamRecords.changes(event));
-        return Map.of("delivered", r.delivered(), "gone", r.gone(), "failed", r.failed());
+        return Map.of("delivered", r.delivered(), "gone", r.gone(), "failed", r.failed(), "revoked", r.revoked(),
+                "unchecked", r.unchecked());
     }
 }

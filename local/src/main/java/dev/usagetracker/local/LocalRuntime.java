@@ -139,6 +139,8 @@ public final class LocalRuntime implements AutoCloseable {
             });
             if (env.containsKey("WEBSOCKET_CALLBACK_URL") && !options.environment().containsKey("WEBSOCKET_CALLBACK_URL")) {
                 env.put("WEBSOCKET_CALLBACK_URL", webSockets.callbackUrl());
+                // What the emulated @connections requires instead of SigV4: only functions this runtime runs know it.
+                env.put("WEBSOCKET_CALLBACK_SECRET", webSockets.callbackSecret());
             }
             env.put("AWS_LAMBDA_FUNCTION_NAME", f.logicalId());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
@@ -193,11 +195,11 @@ public final class LocalRuntime implements AutoCloseable {
         usageStreams = usageHub.map(h -> new UsageStream(h, new UsageFeed(redis.get()), app.config().stream(),
                 app.config().tokenTtl()));
         gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.authenticator(),
-                app.streamTickets(), app.rateLimits(), usageStreams));
+                app.streamTickets(), app.rateLimits(), usageStreams, app.tokenExpiry()));
         Dashboard.install(gateway);
         Map<String, FunctionPool> webSocketRoutes = new LinkedHashMap<>();
         WebSocketRoutes.of(template).forEach((routeKey, function) -> webSocketRoutes.put(routeKey, pools.get(function)));
-        webSockets.start(webSocketRoutes, app.connectionStore(), usageHub);
+        webSockets.start(webSocketRoutes, app.connectionStore(), usageHub, app.authenticator(), app.config().stream());
         // Ready means live: give the subscription a moment (Redis may be down: the hub keeps trying).
         if (usageHub.isPresent() && !usageHub.get().awaitLive(Duration.ofSeconds(5))) {
             org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("live updates are not flowing yet: Redis is not answering");
@@ -338,6 +340,15 @@ public final class LocalRuntime implements AutoCloseable {
     /** Open WebSocket connections. */
     public int webSocketConnections() {
         return webSockets.openConnections();
+    }
+
+    /** The emulated @connections endpoint and the secret it requires (the functions this runtime runs get both). */
+    public String webSocketCallbackUrl() {
+        return webSockets.callbackUrl();
+    }
+
+    String webSocketCallbackSecret() {
+        return webSockets.callbackSecret();
     }
 
     public Optional<UsageHub> usageHub() {

@@ -2,7 +2,11 @@ package dev.usagetracker.local;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketResponse;
+import dev.usagetracker.auth.AccessVerdict;
+import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.realtime.ConnectionStore;
+import dev.usagetracker.realtime.StreamConnections;
+import dev.usagetracker.realtime.StreamSettings;
 import dev.usagetracker.realtime.LiveConnection;
 import dev.usagetracker.realtime.UsageHub;
 import dev.usagetracker.realtime.UsageMessage;
@@ -12,6 +16,9 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -22,6 +29,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -48,14 +58,21 @@ import org.slf4j.LoggerFactory;
  * answer decides the upgrade; a closed socket becomes {@code $disconnect}. What differs is the feed:
  * on AWS the Usage table's stream drives the fan-out function, which pushes through
  * {@code @connections}; here the runtime's one Redis subscription delivers the same frames to the
- * connections its table row allows. {@code POST/GET/DELETE /@connections/{id}} is served too (loopback
- * callers only: AWS checks IAM, this does not), so the fan-out function can run against this runtime.
+ * connections its table row allows. Each connection ends at the {@code exp} of the token that opened it
+ * (scheduled for that instant) and is re-checked every {@link StreamSettings#recheck()} (at most 5 s)
+ * with the Authenticator, as SSE streams are: a revoked credential, an address the allowlist no longer
+ * admits or a row deleted by a credential change closes it (1008, with the reason).
+ * {@code POST/GET/DELETE /@connections/{id}} is served too, so the fan-out function can run against this
+ * runtime: only for loopback callers that send the runtime's secret in {@link StreamSettings#CALLBACK_SECRET_HEADER}
+ * (compared in constant time; AWS takes SigV4 there), which the runtime gives only to the functions it runs.
  */
 public final class LocalWebSocketApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalWebSocketApi.class);
     private static final String CALLBACK = "/@connections/";
     /** API Gateway's idle timeout for WebSocket connections. */
     private static final Duration IDLE = Duration.ofMinutes(10);
+    /** The close code of a connection the server ends for its credential (expired, revoked): policy violation. */
+    static final int CLOSE_POLICY = 1008;
     private static final DateTimeFormatter REQUEST_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
@@ -63,9 +80,21 @@ public final class LocalWebSocketApi implements AutoCloseable {
     private final ServerConnector connector;
     private final String host;
     private final Map<String, Connection> open = new ConcurrentHashMap<>();
+    /** Ids of connections that closed lately: @connections answers 410 Gone for them, 404 for ids never seen. */
+    private final Map<String, Instant> closed = java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
+            return size() > 10_000 || eldest.getValue().isBefore(Instant.now().minus(StreamConnections.MAX_CONNECTION));
+        }
+    });
+    private final String secret = newSecret();
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1,
+            Thread.ofVirtual().name("websocket-timer-", 0).factory());
     private Map<String, FunctionPool> routes = Map.of();
     private ConnectionStore store;
     private Optional<UsageHub> hub = Optional.empty();
+    private Authenticator authenticator;
+    private Duration recheck = StreamSettings.DEFAULT_RECHECK;
 
     private LocalWebSocketApi(String host, int port) {
         this.host = host;
@@ -86,10 +115,13 @@ public final class LocalWebSocketApi implements AutoCloseable {
         return api;
     }
 
-    void start(Map<String, FunctionPool> routes, ConnectionStore store, Optional<UsageHub> hub) throws Exception {
+    void start(Map<String, FunctionPool> routes, ConnectionStore store, Optional<UsageHub> hub, Authenticator authenticator,
+               StreamSettings settings) throws Exception {
         this.routes = Map.copyOf(routes);
         this.store = store;
         this.hub = hub;
+        this.authenticator = authenticator;
+        this.recheck = settings.recheck();
         WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, container -> {
             container.setIdleTimeout(IDLE);
             // A connection that cannot keep up is closed rather than buffered without end.
@@ -118,6 +150,11 @@ public final class LocalWebSocketApi implements AutoCloseable {
     /** WEBSOCKET_CALLBACK_URL for functions run by this runtime. */
     String callbackUrl() {
         return "http://" + host + ":" + port();
+    }
+
+    /** WEBSOCKET_CALLBACK_SECRET for functions run by this runtime: what @connections requires. */
+    String callbackSecret() {
+        return secret;
     }
 
     int openConnections() {
@@ -167,6 +204,8 @@ public final class LocalWebSocketApi implements AutoCloseable {
         private final AtomicBoolean ended = new AtomicBoolean();
         private volatile Session session;
         private volatile UsageHub.Subscription subscription;
+        private volatile ScheduledFuture<?> expiry;
+        private volatile ScheduledFuture<?> checks;
 
         Connection(String connectionId, LiveConnection row, String sourceIp) {
             this.connectionId = connectionId;
@@ -179,6 +218,26 @@ public final class LocalWebSocketApi implements AutoCloseable {
             this.session = session;
             open.put(connectionId, this);
             subscription = hub.map(h -> h.subscribe(this::visible, this::push)).orElse(null);
+            // Ends at the token's exp, at that instant; re-checked in between (revocation within `recheck`).
+            long untilExpiry = Math.max(0, Duration.between(Instant.now(), row.expiresAt()).toMillis());
+            expiry = timers.schedule(() -> close(CLOSE_POLICY, "token expired"), untilExpiry, TimeUnit.MILLISECONDS);
+            checks = timers.scheduleWithFixedDelay(this::recheck, recheck.toMillis(), recheck.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** The credential it opened with is asked again: still allowed, from this address, with its row still there. */
+        private void recheck() {
+            try {
+                AccessVerdict verdict = authenticator.verdict(row.principal(), row.sourceIp());
+                if (verdict.outcome() != AccessVerdict.Outcome.ALLOW) {
+                    close(CLOSE_POLICY, "access revoked");
+                } else if (store.find(connectionId).isEmpty()) {
+                    close(CLOSE_POLICY, "credentials changed");
+                }
+            } catch (RuntimeException e) {
+                // Fail closed: a connection whose access cannot be checked is not kept open.
+                LOG.warn("re-checking websocket connection {} failed ({})", connectionId, e.getClass().getSimpleName());
+                close(CLOSE_POLICY, "access cannot be checked");
+            }
         }
 
         private boolean visible(UsageUpdate update) {
@@ -223,8 +282,17 @@ public final class LocalWebSocketApi implements AutoCloseable {
             if (s != null) s.close();
         }
 
+        void close(int code, String reason) {
+            Session s = session;
+            if (s != null && s.isOpen()) s.close(code, reason, org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+
         private void end() {
             if (!ended.compareAndSet(false, true)) return;
+            ScheduledFuture<?> e = expiry, c = checks;
+            if (e != null) e.cancel(false);
+            if (c != null) c.cancel(false);
+            closed.put(connectionId, Instant.now());
             UsageHub.Subscription sub = subscription;
             if (sub != null) sub.close();
             open.remove(connectionId);
@@ -290,11 +358,16 @@ public final class LocalWebSocketApi implements AutoCloseable {
         if (!path.startsWith(CALLBACK)) {
             return answer(response, callback, 404, "{\"message\":\"Not Found\"}", null);
         }
-        if (!isLoopback(Request.getRemoteAddr(request))) {
-            return answer(response, callback, 403, "{\"message\":\"Forbidden\"}", "AccessDeniedException");
+        if (!isLoopback(Request.getRemoteAddr(request)) || !hasSecret(request)) {
+            return answer(response, callback, 403, "{\"message\":\"Forbidden\"}", "ForbiddenException");
         }
-        Connection c = open.get(path.substring(CALLBACK.length()));
-        if (c == null) return answer(response, callback, 410, "{\"message\":\"Gone\"}", "GoneException");
+        String id = path.substring(CALLBACK.length());
+        Connection c = open.get(id);
+        if (c == null) {
+            // As API Gateway: a connection that closed is gone; an id it never issued is not found.
+            return closed.containsKey(id) ? answer(response, callback, 410, "{\"message\":\"Gone\"}", "GoneException")
+                    : answer(response, callback, 404, "{\"message\":\"Not Found\"}", "NotFoundException");
+        }
         switch (request.getMethod()) {
             case "POST" -> {
                 String body;
@@ -338,6 +411,19 @@ public final class LocalWebSocketApi implements AutoCloseable {
         return true;
     }
 
+    /** The runtime's secret, compared in constant time (a missing header compares as empty). */
+    private boolean hasSecret(Request request) {
+        String sent = request.getHeaders().get(StreamSettings.CALLBACK_SECRET_HEADER);
+        return MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
+                (sent == null ? "" : sent).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String newSecret() {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    }
+
     private static boolean isLoopback(String address) {
         try {
             return InetAddress.getByName(address).isLoopbackAddress();
@@ -352,6 +438,7 @@ public final class LocalWebSocketApi implements AutoCloseable {
 
     @Override
     public void close() {
+        timers.shutdownNow();
         try {
             server.stop();
         } catch (Exception e) {

@@ -11,7 +11,9 @@ import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.HttpRequest;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.realtime.StreamCredential;
 import dev.usagetracker.realtime.StreamTickets;
+import dev.usagetracker.realtime.TokenExpiry;
 import dev.usagetracker.realtime.UsageStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,10 +39,12 @@ final class UsageStreamEndpoint implements HttpApiGateway.StreamingRoute {
     private final StreamTickets tickets;
     private final RateLimitGuard rateLimits;
     private final Optional<UsageStream> streams;
+    private final TokenExpiry expiry;
 
     UsageStreamEndpoint(Authenticator authenticator, StreamTickets tickets, RateLimitGuard rateLimits,
-                        Optional<UsageStream> streams) {
+                        Optional<UsageStream> streams, TokenExpiry expiry) {
         this.authenticator = authenticator;
+        this.expiry = expiry;
         this.tickets = tickets;
         this.rateLimits = rateLimits;
         this.streams = streams;
@@ -50,12 +54,13 @@ final class UsageStreamEndpoint implements HttpApiGateway.StreamingRoute {
     public APIGatewayV2HTTPResponse serve(APIGatewayV2HTTPEvent event, HttpExchange exchange) throws IOException {
         AtomicReference<UsageStream.Session> admitted = new AtomicReference<>();
         APIGatewayV2HTTPResponse answer = ApiGateway.serve(event, request -> {
-            Principal viewer = request.queryParam("ticket").isPresent() ? ticketHolder(request) : authenticator.bearer(request);
+            StreamCredential credential = request.queryParam("ticket").isPresent() ? ticketHolder(request) : bearer(request);
+            Principal viewer = credential.principal();
             Optional<String> lastEventId = UsageStream.lastEventId(request);
             UsageStream stream = streams.orElseThrow(() ->
                     ApiException.unavailable("Live updates need Redis, and this runtime has none (REDIS_URL).", 60));
             return rateLimits.forClient(viewer, RouteClass.READ, 1, () -> {
-                admitted.set(stream.open(viewer, lastEventId));
+                admitted.set(stream.open(credential, lastEventId));
                 return APIGatewayV2HTTPResponse.builder().withStatusCode(200).withHeaders(new LinkedHashMap<>(Map.of(
                         "Content-Type", "text/event-stream; charset=utf-8",
                         // Never cached, never buffered by a proxy (nginx honours X-Accel-Buffering).
@@ -82,9 +87,19 @@ final class UsageStreamEndpoint implements HttpApiGateway.StreamingRoute {
         return null;
     }
 
-    /** The caller the ticket was issued to, checked again as the authorizer would: client, allowlists. */
-    private Principal ticketHolder(HttpRequest request) {
-        Principal holder = tickets.redeem(request.queryParam("ticket").orElseThrow());
-        return Authenticator.admitted(authenticator.verdict(holder, request.sourceIp()));
+    /**
+     * The caller the ticket was issued to, checked again as the authorizer would (client, allowlists), with
+     * the exp of the token the ticket was issued for.
+     */
+    private StreamCredential ticketHolder(HttpRequest request) {
+        StreamCredential holder = tickets.redeem(request.queryParam("ticket").orElseThrow());
+        return new StreamCredential(Authenticator.admitted(authenticator.verdict(holder.principal(), request.sourceIp())),
+                holder.expiresAt());
+    }
+
+    /** The bearer token's holder and its exp. */
+    private StreamCredential bearer(HttpRequest request) {
+        Principal holder = authenticator.bearer(request);
+        return new StreamCredential(holder, expiry.ofBearer(request));
     }
 }

@@ -104,7 +104,7 @@ class EventFixturesIT {
         assertThat(webSocket("stream-disconnect.json", null).getStatusCode()).isEqualTo(200);
         // No connection is open for the fixture's clients: nothing to push, nothing failed.
         assertThat(runtime.pools().get("StreamFanoutFunction").invoke(EventLoader.loadDynamoDbEvent(fixture("stream-fanout.json"))))
-                .isEqualTo(Map.of("delivered", 0, "gone", 0, "failed", 0));
+                .isEqualTo(Map.of("delivered", 0, "gone", 0, "failed", 0, "revoked", 0, "unchecked", 0));
         SQSBatchResponse consumed = (SQSBatchResponse) runtime.pools().get("HitConsumerFunction")
                 .invoke(EventLoader.loadSQSEvent(fixture("hit-consumer.json")));
         assertThat(consumed.getBatchItemFailures()).as("both messages recorded").isEmpty();

@@ -44,7 +44,7 @@ class SamTemplateTest {
         assertThat(String.valueOf(fanout.get("FilterCriteria"))).contains("day_bucket").contains("INSERT").contains("MODIFY");
         assertThat(SamTemplate.intValue(fanout.get("MaximumRecordAgeInSeconds"), 0)).isEqualTo(60);
         // connections: keyed by API Gateway's id, found by audience, removed by TTL when $disconnect never came
-        assertThat(indexes("ConnectionsTable")).containsExactly("by_audience");
+        assertThat(indexes("ConnectionsTable")).containsExactly("by_audience_rows");
         assertThat(SamTemplate.map(template.resources().get("ConnectionsTable").properties().get("TimeToLiveSpecification")))
                 .containsEntry("AttributeName", "expires_at");
         // pushing is allowed on this API's stage only

@@ -35,6 +35,8 @@ final class SseClient implements AutoCloseable {
     private final HttpResponse<InputStream> response;
     private final BlockingQueue<Object> items = new LinkedBlockingQueue<>();
     private final Thread reader;
+    /** When the server ended the stream (the body reached its end), or null while it is open. */
+    private volatile java.time.Instant endedAt;
 
     private SseClient(HttpResponse<InputStream> response) {
         this.response = response;
@@ -93,12 +95,13 @@ final class SseClient implements AutoCloseable {
         throw new AssertionError("the stream did not start with retry: but with " + item);
     }
 
-    /** Waits until the server ends the stream. */
-    void awaitEnd(Duration within) {
+    /** Waits until the server ends the stream; when it ended. */
+    java.time.Instant awaitEnd(Duration within) {
         long end = System.nanoTime() + within.toNanos();
         while (next(end, "the end of the stream") != END) {
             // skip what comes before the end
         }
+        return endedAt;
     }
 
     private Object next(long end, String what) {
@@ -145,6 +148,7 @@ final class SseClient implements AutoCloseable {
         } catch (IOException e) {
             // closed by the test or dropped by the server
         } finally {
+            endedAt = java.time.Instant.now();
             items.add(END);
         }
     }

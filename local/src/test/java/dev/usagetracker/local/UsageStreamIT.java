@@ -48,7 +48,6 @@ class UsageStreamIT {
                         "Stage", STAGE, // the Redis key prefix: this runtime's channel and stream are its own
                         "SSE_HEARTBEAT_SECONDS", "0.2",
                         "SSE_MAX_STREAMS_PER_CLIENT", "3",
-                        "AUTH_CACHE_SECONDS", "0",
                         "RateLimitRead", "1000/1m",
                         "RateLimitRegister", "off"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 2, false, "sse-"));
@@ -174,22 +173,59 @@ class UsageStreamIT {
     }
 
     @Test
-    void idleStreamsGetHeartbeatsAndEndWhenTheClientLosesAccess() throws Exception {
+    void idleStreamsGetHeartbeatsAndEndWithinFiveSecondsWhenTheClientLosesAccessWhileOthersKeepReceiving() throws Exception {
         LiveClient c = register("fenced");
-        try (SseClient stream = open(c.token())) {
+        LiveClient bystander = register("bystander");
+        try (SseClient stream = open(c.token()); SseClient other = open(bystander.token())) {
             assertThat(stream.nextComment(WAIT).text()).startsWith("usage updates for " + c.id());
             assertThat(stream.nextComment(WAIT).text()).isEqualTo("heartbeat");
             assertThat(stream.nextComment(WAIT).text()).isEqualTo("heartbeat");
             // From another address the client narrows its allowlist to that address: the stream, opened
-            // from 127.0.0.1, is checked again at its next heartbeat and ends.
+            // from 127.0.0.1, is re-checked (every STREAM_RECHECK_SECONDS, 4) and ends.
             HttpJson elsewhere = new HttpJson(runtime.baseUrl(), java.net.InetAddress.getByName("127.0.0.2"));
             Reply narrowed = elsewhere.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
                     .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.2\"]}"))
                     .header("Content-Type", "application/json").header("X-API-Key", c.key()).build());
+            java.time.Instant changed = java.time.Instant.now();
             assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
-            stream.awaitEnd(WAIT);
+            SseClient.Event end = stream.nextEvent(WAIT);
+            java.time.Instant ended = stream.awaitEnd(WAIT);
+            Duration after = Duration.between(changed, ended);
+            System.out.printf("allowlist change -> SSE stream ended after %d ms%n", after.toMillis());
+            assertThat(end.event()).isEqualTo("end");
+            assertThat(JSON.readTree(end.data()).get("reason").asText()).isEqualTo("revoked");
+            assertThat(after).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            // another client's stream is untouched and still receives
+            UsageUpdate still = publish(bystander.id(), 1);
+            assertThat(other.nextEvent(WAIT).id()).isEqualTo(still.eventId());
         }
         assertThat(api.get("/api/usage/stream", bearer(c.token())).status()).isEqualTo(403);
+    }
+
+    @Test
+    void aRotationWithGraceZeroAndADisableEndTheAffectedStreamsWithinFiveSeconds() throws Exception {
+        LiveClient rotated = register("rotated");
+        LiveClient disabled = register("disabled");
+        LiveClient bystander = register("bystander");
+        String admin = LocalRuntimeE2EIT.token(api, ADMIN_KEY);
+        String ticket = api.post("/api/usage/stream/ticket", "application/json", "", bearer(rotated.token())).json().get("ticket").asText();
+        try (SseClient r = open(rotated.token());
+             SseClient rTicket = SseClient.connect(http, runtime.baseUrl() + "/api/usage/stream?ticket=" + ticket, Map.of());
+             SseClient d = open(disabled.token()); SseClient other = open(bystander.token())) {
+            Reply rotation = api.post("/api/keys/rotate", Map.of("grace_seconds", 0), Map.of("X-API-Key", rotated.key()));
+            assertThat(rotation.status()).as(rotation.body()).isEqualTo(200);
+            java.time.Instant rotatedAt = java.time.Instant.now();
+            Reply disabling = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/" + disabled.id()))
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"disabled\":true}"))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + admin).build());
+            assertThat(disabling.status()).as(disabling.body()).isEqualTo(200);
+            java.time.Instant disabledAt = java.time.Instant.now();
+            assertThat(Duration.between(rotatedAt, r.awaitEnd(WAIT))).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            assertThat(Duration.between(rotatedAt, rTicket.awaitEnd(WAIT))).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            assertThat(Duration.between(disabledAt, d.awaitEnd(WAIT))).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            UsageUpdate still = publish(bystander.id(), 1);
+            assertThat(other.nextEvent(WAIT).id()).isEqualTo(still.eventId());
+        }
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.local.HttpJson.Reply;
 import dev.usagetracker.realtime.LiveConnection;
+import dev.usagetracker.realtime.StreamCredential;
 import dev.usagetracker.realtime.UsageEvents;
 import dev.usagetracker.realtime.UsageUpdate;
 import dev.usagetracker.redis.Redis;
@@ -54,6 +55,8 @@ class WebSocketIT {
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
                 Optional.of(stack.emulators()), Map.of(
                         "Stage", STAGE,
+                        // revocations (an allowlist change) reach a check at once through the Redis
+                        // credential versions, with the deployed cache TTL (DESIGN.md §2a)
                         "RateLimitRead", "1000/1m",
                         "RateLimitRegister", "off"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 20, 2, false, PREFIX));
@@ -80,7 +83,10 @@ class WebSocketIT {
             assertThat(row.clientId()).isEqualTo(c.id());
             assertThat(row.role()).isEqualTo(Role.CLIENT);
             assertThat(row.audience()).isEqualTo(c.id());
-            assertThat(row.expiresAt()).isAfter(Instant.now().plus(Duration.ofHours(1)));
+            // the row lives as long as the token (TTL = exp) and keeps what the fan-out re-checks
+            assertThat(row.expiresAt()).isEqualTo(exp(c.token()));
+            assertThat(row.sourceIp()).isEqualTo("127.0.0.1");
+            assertThat(row.principal().has(Principal.SCOPE_USAGE_READ)).isTrue();
             // the API takes no messages: API Gateway's answer to one
             ws.send("{\"action\":\"hello\"}");
             assertThat(ws.next(WAIT)).contains("\"message\": \"Forbidden\"");
@@ -137,10 +143,28 @@ class WebSocketIT {
         // admin connections would get these changes too: let another test's close first
         Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
         try (WsClient ws = WsClient.connect(url(a.token()))) {
-            // a connection whose $disconnect never came: API Gateway answers 410 for it
-            String gone = "gone" + UUID.randomUUID().toString().substring(0, 8);
-            connections.put(LiveConnection.of(gone, new Principal(a.id(), Role.CLIENT, Principal.scopesFor(Role.CLIENT)),
-                    Instant.now(), Instant.now().plus(Duration.ofHours(2))));
+            String live = rowsOf(a.id()).getFirst();
+            // a connection whose $disconnect never came: it was open, it closed, its row is still there;
+            // API Gateway answers 410 for it
+            LiveConnection gone;
+            try (WsClient second = WsClient.connect(url(a.token()))) {
+                gone = connections.find(rowsOf(a.id()).stream().filter(id -> !id.equals(live)).findFirst().orElseThrow()).orElseThrow();
+            }
+            Await.until(WAIT, "the second socket's $disconnect", () -> rowsOf(a.id()).equals(List.of(live)));
+            connections.put(gone);
+            // one past its token's exp, one from an address the client's allowlist no longer admits:
+            // the fan-out pushes nothing to them and deletes their rows
+            Principal principal = new Principal(a.id(), Role.CLIENT, Principal.scopesFor(Role.CLIENT));
+            String expired = "expired" + UUID.randomUUID().toString().substring(0, 8);
+            connections.put(LiveConnection.of(expired, new StreamCredential(principal, Instant.now().minusSeconds(1)),
+                    "127.0.0.1", Instant.now().minusSeconds(60)));
+            String moved = "moved" + UUID.randomUUID().toString().substring(0, 8);
+            connections.put(LiveConnection.of(moved, new StreamCredential(principal, Instant.now().plusSeconds(600)),
+                    "10.1.2.3", Instant.now().minusSeconds(60)));
+            Reply narrowed = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.1/32\"]}"))
+                    .header("Content-Type", "application/json").header("X-API-Key", a.key()).build());
+            assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
 
             // real aggregates: two hits through the API, the consumer, the Usage table
             for (int i = 0; i < 2; i++) {
@@ -163,17 +187,122 @@ class WebSocketIT {
                     record("INSERT", "4100000000000000000003", otherDaily, null), // another client's
                     record("MODIFY", "4100000000000000000004", daily, daily))); // no change in count
             Object result = runtime.pools().get("StreamFanoutFunction").invoke(event);
-            assertThat(result).isEqualTo(Map.of("delivered", 1, "gone", 1, "failed", 0));
+            assertThat(result).isEqualTo(Map.of("delivered", 1, "gone", 1, "failed", 0, "revoked", 2, "unchecked", 0));
 
             String frame = ws.next(WAIT, m -> m.contains("\"id\":\"4100000000000000000001\""));
             assertThat(JSON.readTree(frame)).isEqualTo(JSON.readTree("{\"event\":\"usage\",\"id\":\"4100000000000000000001\","
                     + "\"data\":{\"client_id\":\"" + a.id() + "\",\"date\":\"" + today + "\",\"count\":2}}"));
-            assertThat(connections.find(gone)).isEmpty();
-            assertThat(rowsOf(a.id())).hasSize(1);
+            assertThat(connections.find(gone.connectionId())).isEmpty();
+            assertThat(connections.find(expired)).isEmpty();
+            assertThat(connections.find(moved)).isEmpty();
+            assertThat(rowsOf(a.id())).containsExactly(live);
             // locally the same hits also arrive the emulation's way: the consumer's announcement on Redis
             String announced = ws.next(WAIT, m -> m.matches(".*\"id\":\"\\d+-\\d+\".*") && m.contains("\"count\":2"));
             assertThat(JSON.readTree(announced).get("data")).isEqualTo(JSON.readTree(frame).get("data"));
         }
+    }
+
+    @Test
+    void anAllowlistChangeClosesTheExcludedConnectionWithinFiveSecondsWhileAnotherClientsKeepsReceiving() throws Exception {
+        LiveClient fenced = register("wsfenced");
+        LiveClient bystander = register("wsbystander");
+        try (WsClient excluded = WsClient.connect(url(fenced.token())); WsClient other = WsClient.connect(url(bystander.token()))) {
+            UsageUpdate before = publish(fenced.id(), 1);
+            assertThat(excluded.next(WAIT, m -> m.contains(before.eventId()))).isNotNull();
+            // from 127.0.0.2 the client admits only 127.0.0.2; its socket connected from 127.0.0.1
+            Reply narrowed = narrow(fenced, "127.0.0.2");
+            Instant changed = Instant.now();
+            WsClient.Closing closing = excluded.awaitClose(Duration.ofSeconds(15));
+            Duration after = Duration.between(changed, closing.at());
+            System.out.printf("allowlist change -> WebSocket closed after %d ms (%d %s)%n", after.toMillis(), closing.code(), closing.reason());
+            assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
+            assertThat(closing.code()).isEqualTo(1008);
+            assertThat(closing.reason()).isEqualTo("access revoked");
+            assertThat(after).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            // the other client's socket is untouched and still receives
+            UsageUpdate still = publish(bystander.id(), 1);
+            assertThat(other.next(WAIT, m -> m.contains(still.eventId()))).contains(bystander.id());
+            assertThat(other.isClosed()).isFalse();
+        }
+        Await.until(WAIT, "the closed socket's row to go", () -> rowsOf(fenced.id()).isEmpty());
+        assertThat(WsClient.refusal(url(fenced.token()))).isEqualTo(403);
+    }
+
+    @Test
+    void theConnectionsCallbackTakesOnlyTheRuntimesSecretAndAnswersUnknownIdsNotFound() throws Exception {
+        LiveClient c = register("callback");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String base = runtime.webSocketCallbackUrl() + "/@connections/";
+        String secret = runtime.webSocketCallbackSecret();
+        String id;
+        try (WsClient ws = WsClient.connect(url(c.token()))) {
+            id = rowsOf(c.id()).getFirst();
+            String forged = "{\"event\":\"usage\",\"id\":\"1-0\",\"data\":{\"client_id\":\"" + c.id() + "\",\"date\":\"2026-11-25\",\"count\":999999}}";
+            assertThat(callback(http, "POST", base + id, forged, null).statusCode()).isEqualTo(403);
+            assertThat(callback(http, "POST", base + id, forged, "wrong-" + secret).statusCode()).isEqualTo(403);
+            assertThat(callback(http, "POST", base + id, forged, secret.substring(1)).statusCode()).isEqualTo(403);
+            assertThat(callback(http, "GET", base + id, null, null).statusCode()).isEqualTo(403);
+            assertThat(callback(http, "DELETE", base + id, null, "").statusCode()).isEqualTo(403);
+            // with the secret (what the runtime gives the functions it runs) the frame goes through, and it
+            // is the first the socket gets: none of the refused ones reached it
+            var accepted = callback(http, "POST", base + id, "{\"hello\":1}", secret);
+            assertThat(accepted.statusCode()).isEqualTo(200);
+            assertThat(ws.next(WAIT)).isEqualTo("{\"hello\":1}");
+            assertThat(callback(http, "GET", base + id, null, secret).statusCode()).isEqualTo(200);
+            // an id never issued: 404, like every other unknown resource
+            var unknown = callback(http, "GET", base + "never-issued-" + UUID.randomUUID(), null, secret);
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            assertThat(unknown.headers().firstValue("x-amzn-ErrorType")).contains("NotFoundException");
+            assertThat(callback(http, "POST", base + "never-issued", "{}", secret).statusCode()).isEqualTo(404);
+        }
+        Await.until(WAIT, "the socket to be forgotten", () -> rowsOf(c.id()).isEmpty());
+        // a connection that closed is gone (410), as API Gateway answers for it
+        var gone = callback(http, "POST", base + id, "{}", secret);
+        assertThat(gone.statusCode()).isEqualTo(410);
+        assertThat(gone.headers().firstValue("x-amzn-ErrorType")).contains("GoneException");
+    }
+
+    @Test
+    void aRotationWithGraceZeroAndADisableCloseTheAffectedConnectionsWithinFiveSeconds() throws Exception {
+        LiveClient rotated = register("wsrotated");
+        LiveClient disabled = register("wsdisabled");
+        LiveClient bystander = register("wsbystander");
+        String admin = LocalRuntimeE2EIT.token(api, ADMIN_KEY);
+        try (WsClient r = WsClient.connect(url(rotated.token())); WsClient d = WsClient.connect(url(disabled.token()));
+             WsClient other = WsClient.connect(url(bystander.token()))) {
+            Reply rotation = api.post("/api/keys/rotate", Map.of("grace_seconds", 0), Map.of("X-API-Key", rotated.key()));
+            assertThat(rotation.status()).as(rotation.body()).isEqualTo(200);
+            Instant rotatedAt = Instant.now();
+            Reply disabling = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/" + disabled.id()))
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"disabled\":true}"))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + admin).build());
+            assertThat(disabling.status()).as(disabling.body()).isEqualTo(200);
+            Instant disabledAt = Instant.now();
+            WsClient.Closing rClosed = r.awaitClose(Duration.ofSeconds(15));
+            WsClient.Closing dClosed = d.awaitClose(Duration.ofSeconds(15));
+            assertThat(Duration.between(rotatedAt, rClosed.at())).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            assertThat(Duration.between(disabledAt, dClosed.at())).isLessThanOrEqualTo(Duration.ofSeconds(5));
+            assertThat(rClosed.code()).isEqualTo(1008);
+            assertThat(dClosed.code()).isEqualTo(1008);
+            UsageUpdate still = publish(bystander.id(), 1);
+            assertThat(other.next(WAIT, m -> m.contains(still.eventId()))).contains(bystander.id());
+        }
+    }
+
+    private static java.net.http.HttpResponse<String> callback(java.net.http.HttpClient http, String method, String url, String body,
+                                                                String secret) throws Exception {
+        var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).method(method,
+                body == null ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (secret != null) b.header(dev.usagetracker.realtime.StreamSettings.CALLBACK_SECRET_HEADER, secret);
+        return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** From 127.0.0.2 the client restricts its allowlist to {@code cidr}. */
+    static Reply narrow(LiveClient c, String cidr) throws Exception {
+        HttpJson elsewhere = new HttpJson(runtime.baseUrl(), java.net.InetAddress.getByName("127.0.0.2"));
+        return elsewhere.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"" + cidr + "\"]}"))
+                .header("Content-Type", "application/json").header("X-API-Key", c.key()).build());
     }
 
     @Test
@@ -244,7 +373,17 @@ class WebSocketIT {
     }
 
     private static List<String> rowsOf(String audience) {
-        return connections.audience(audience);
+        return connections.audience(audience).stream().map(LiveConnection::connectionId).toList();
+    }
+
+    /** The exp claim of an access token (read, not verified: the test's own token). */
+    static Instant exp(String token) {
+        try {
+            JsonNode claims = JSON.readTree(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]));
+            return Instant.ofEpochSecond(claims.get("exp").asLong());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     static String url(String token) {

@@ -21,6 +21,9 @@ final class WsClient implements AutoCloseable {
     /** Arrived but not yet taken by a matching {@link #next}. */
     private final java.util.List<String> kept = new java.util.ArrayList<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** How and when the server closed the socket. */
+    record Closing(int code, String reason, java.time.Instant at) {}
+    private final CompletableFuture<Closing> closing = new CompletableFuture<>();
     private WebSocket socket;
 
     private WsClient() {}
@@ -67,12 +70,14 @@ final class WsClient implements AutoCloseable {
 
             @Override
             public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+                closing.complete(new Closing(statusCode, reason, java.time.Instant.now()));
                 closed.complete(statusCode);
                 return null;
             }
 
             @Override
             public void onError(WebSocket ws, Throwable error) {
+                closing.complete(new Closing(-1, String.valueOf(error), java.time.Instant.now()));
                 closed.complete(-1);
             }
         };
@@ -113,6 +118,17 @@ final class WsClient implements AutoCloseable {
 
     void send(String text) {
         socket.sendText(text, true).join();
+    }
+
+    /** Waits for the server to close the socket: its close code, reason and when it arrived. */
+    Closing awaitClose(Duration within) {
+        try {
+            return closing.get(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("the server did not close the socket in time");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     boolean isClosed() {

@@ -44,6 +44,18 @@ public final class AwsClients {
         return configure(ApiGatewayManagementApiClient.builder(), config, "apigateway").endpointOverride(callbackUrl).build();
     }
 
+    /**
+     * The same, sending {@code secret} in {@link dev.usagetracker.realtime.StreamSettings#CALLBACK_SECRET_HEADER}: the
+     * local runtime's {@code @connections} endpoint refuses calls without it (on AWS there is none; SigV4 signs the call).
+     */
+    public static ApiGatewayManagementApiClient connections(Config config, URI callbackUrl, java.util.Optional<String> secret) {
+        if (secret.isEmpty()) return connections(config, callbackUrl);
+        var builder = configure(ApiGatewayManagementApiClient.builder(), config, "apigateway").endpointOverride(callbackUrl);
+        builder.overrideConfiguration(overrides(config.sdk("apigateway")).toBuilder()
+                .putHeader(dev.usagetracker.realtime.StreamSettings.CALLBACK_SECRET_HEADER, secret.get()).build());
+        return builder.build();
+    }
+
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Config config, String service) {
         SdkSettings sdk = config.sdk(service);
         builder.region(Region.of(config.region()))

@@ -7,7 +7,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.apigatewaymanagementapi.ApiGatewayManagementApiClient;
 import software.amazon.awssdk.services.apigatewaymanagementapi.model.GoneException;
 
-/** {@code POST @connections/{id}} of the WebSocket API (the local runtime serves the same path). */
+/** {@code POST} and {@code DELETE @connections/{id}} of the WebSocket API (the local runtime serves the same path). */
 public final class ApiGatewayConnections implements LiveConnections {
     private static final Logger LOG = LoggerFactory.getLogger(ApiGatewayConnections.class);
 
@@ -26,6 +26,19 @@ public final class ApiGatewayConnections implements LiveConnections {
             return Delivery.GONE;
         } catch (SdkException e) {
             LOG.warn("push to a connection failed ({})", e.getClass().getSimpleName());
+            return Delivery.FAILED;
+        }
+    }
+
+    @Override
+    public Delivery close(String connectionId) {
+        try {
+            client.deleteConnection(r -> r.connectionId(connectionId));
+            return Delivery.DELIVERED;
+        } catch (GoneException e) {
+            return Delivery.GONE;
+        } catch (SdkException e) {
+            LOG.warn("closing a connection failed ({})", e.getClass().getSimpleName());
             return Delivery.FAILED;
         }
     }

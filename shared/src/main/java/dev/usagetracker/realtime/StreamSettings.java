@@ -19,9 +19,23 @@ import java.util.Optional;
  * @param maxStreamsPerClient  open SSE streams per client ({@code SSE_MAX_STREAMS_PER_CLIENT}, default 10)
  * @param queueCapacity        updates buffered for one stream; a stream that falls further behind is closed
  *                             and resumes with Last-Event-ID ({@code SSE_QUEUE_CAPACITY}, default 1000)
+ * @param recheck              how often an open stream (SSE, the local WebSocket emulation) asks the
+ *                             Authenticator again whether its viewer may still read ({@code STREAM_RECHECK_SECONDS},
+ *                             default 4, at most 5: with the check and the close, a revocation ends an open
+ *                             stream within 5 s)
+ * @param callbackSecret       the shared secret the local runtime's {@code @connections} endpoint requires
+ *                             ({@code WEBSOCKET_CALLBACK_SECRET}; set by the local runtime for the functions it
+ *                             runs, never on AWS, where the management API takes SigV4)
  */
 public record StreamSettings(String connectionsTable, Optional<URI> callbackUrl, Duration heartbeat, Duration retry,
-                             int maxStreams, int maxStreamsPerClient, int queueCapacity) {
+                             int maxStreams, int maxStreamsPerClient, int queueCapacity, Duration recheck,
+                             Optional<String> callbackSecret) {
+    /** The longest delay between two checks of an open stream's credential (DESIGN.md §2a: revocation within 5 s). */
+    public static final Duration MAX_RECHECK = Duration.ofSeconds(5);
+    /** The default leaves a second for the check itself (one consistent read) and the close. */
+    public static final Duration DEFAULT_RECHECK = Duration.ofSeconds(4);
+    /** The header carrying {@link #callbackSecret} to the local {@code @connections} endpoint. */
+    public static final String CALLBACK_SECRET_HEADER = "X-Local-Connections-Secret";
 
     public static StreamSettings from(Map<String, String> env) {
         String callback = env.getOrDefault("WEBSOCKET_CALLBACK_URL", "").trim();
@@ -32,7 +46,18 @@ public record StreamSettings(String connectionsTable, Optional<URI> callbackUrl,
                 Duration.ofMillis((long) positiveDecimal(env, "SSE_RETRY_MS", 3000)),
                 (int) positiveDecimal(env, "SSE_MAX_STREAMS", 1000),
                 (int) positiveDecimal(env, "SSE_MAX_STREAMS_PER_CLIENT", 10),
-                (int) positiveDecimal(env, "SSE_QUEUE_CAPACITY", 1000));
+                (int) positiveDecimal(env, "SSE_QUEUE_CAPACITY", 1000),
+                recheck(env),
+                Optional.ofNullable(env.get("WEBSOCKET_CALLBACK_SECRET")).map(String::trim).filter(v -> !v.isEmpty()));
+    }
+
+    private static Duration recheck(Map<String, String> env) {
+        Duration recheck = Duration.ofMillis(Math.round(positiveDecimal(env, "STREAM_RECHECK_SECONDS",
+                DEFAULT_RECHECK.toSeconds()) * 1000));
+        if (recheck.compareTo(MAX_RECHECK) > 0) {
+            throw new IllegalArgumentException("STREAM_RECHECK_SECONDS must be at most " + MAX_RECHECK.toSeconds());
+        }
+        return recheck;
     }
 
     private static double positiveDecimal(Map<String, String> env, String name, double fallback) {
@@ -46,5 +71,14 @@ public record StreamSettings(String connectionsTable, Optional<URI> callbackUrl,
         }
         if (!(value > 0)) throw new IllegalArgumentException(name + " must be positive");
         return value;
+    }
+
+    /** Never prints the callback secret (a settings object may end up in a log line). */
+    @Override
+    public String toString() {
+        return "StreamSettings[connectionsTable=" + connectionsTable + ", callbackUrl=" + callbackUrl + ", heartbeat=" + heartbeat
+                + ", retry=" + retry + ", maxStreams=" + maxStreams + ", maxStreamsPerClient=" + maxStreamsPerClient
+                + ", queueCapacity=" + queueCapacity + ", recheck=" + recheck + ", callbackSecret="
+                + (callbackSecret.isPresent() ? "(set)" : "(none)") + "]";
     }
 }

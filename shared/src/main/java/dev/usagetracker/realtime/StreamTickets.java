@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -38,32 +39,41 @@ public final class StreamTickets {
     /** The answer to {@code POST /api/usage/stream/ticket}. */
     public record StreamTicket(String ticket, long expiresIn) {}
 
-    /** What Redis keeps for a ticket: the caller, as its access token described it. */
-    record Holder(String clientId, String role, String scope, String plan, String akh, long iat, long exp) {}
+    /**
+     * What Redis keeps for a ticket: the caller, as its access token described it (its key id and times,
+     * re-checked for revocation), and that token's {@code exp} (epoch seconds), at which a stream opened
+     * with the ticket ends.
+     */
+    record Holder(String clientId, String role, String scope, String plan, String akh, long iat, Long exp) {}
 
     public StreamTickets(Optional<Redis> redis) {
         this.redis = redis;
     }
 
-    public StreamTicket issue(Principal caller) {
+    /** A ticket for {@code caller}, whose access token expires at {@code tokenExpiresAt}. */
+    public StreamTicket issue(Principal caller, Instant tokenExpiresAt) {
         if (!caller.has(Principal.SCOPE_USAGE_READ)) throw ApiException.forbidden("This credential may not read usage.");
+        long untilExpiry = Duration.between(Instant.now(), tokenExpiresAt).toSeconds();
+        if (untilExpiry <= 0) throw ApiException.unauthorized("The access token is invalid or expired.");
+        // A ticket never outlives the token it stands for.
+        long ttl = Math.min(TTL.toSeconds(), untilExpiry);
         Redis r = redis();
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
         String ticket = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         String holder = new String(Json.write(new Holder(caller.clientId(), caller.role().wireName(),
                 String.join(" ", caller.scopes().stream().sorted().toList()), caller.plan(),
-                caller.akh(), caller.iat(), caller.exp())), StandardCharsets.UTF_8);
+                caller.akh(), caller.iat(), tokenExpiresAt.getEpochSecond())), StandardCharsets.UTF_8);
         try {
-            r.call(c -> c.set(key(r, ticket), holder, SetArgs.Builder.ex(TTL.toSeconds()).nx()));
+            r.call(c -> c.set(key(r, ticket), holder, SetArgs.Builder.ex(ttl).nx()));
         } catch (Redis.UnavailableException e) {
             throw unavailable();
         }
-        return new StreamTicket(ticket, TTL.toSeconds());
+        return new StreamTicket(ticket, ttl);
     }
 
-    /** The caller the ticket was issued to; the ticket is spent either way. */
-    public Principal redeem(String ticket) {
+    /** The caller the ticket was issued to, with its token's expiry; the ticket is spent either way. */
+    public StreamCredential redeem(String ticket) {
         if (ticket == null || !SHAPE.matcher(ticket).matches()) throw invalid();
         Redis r = redis();
         String holder;
@@ -74,9 +84,12 @@ public final class StreamTickets {
         }
         if (holder == null) throw invalid();
         Holder h = Json.read(holder.getBytes(StandardCharsets.UTF_8), Holder.class);
+        // A ticket without the token's expiry (issued before streams ended at exp) is refused like a spent one.
+        if (h.exp() == null || !Instant.ofEpochSecond(h.exp()).isAfter(Instant.now())) throw invalid();
         Set<String> scopes = Arrays.stream(h.scope().split(" ")).filter(s -> !s.isBlank()).collect(Collectors.toUnmodifiableSet());
         // the key and token times travel with the ticket: the stream re-checks them (revocation)
-        return new Principal(h.clientId(), Role.fromWire(h.role()), scopes, h.plan(), h.akh(), h.iat(), h.exp());
+        return new StreamCredential(new Principal(h.clientId(), Role.fromWire(h.role()), scopes, h.plan(), h.akh(), h.iat(), h.exp()),
+                Instant.ofEpochSecond(h.exp()));
     }
 
     private Redis redis() {

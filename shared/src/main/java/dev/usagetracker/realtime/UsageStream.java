@@ -5,7 +5,9 @@ import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.HttpRequest;
 import dev.usagetracker.redis.Redis;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +25,8 @@ import java.util.function.BooleanSupplier;
  * {@code GET /api/usage/stream} as Server-Sent Events, for a long-lived process (the local runtime, a
  * container deployment; a Lambda function cannot hold a response open for a client). Each stream gets
  * a {@code retry:} hint, then the updates its viewer may see as {@code id:}/{@code event: usage}/
- * {@code data:} events, a heartbeat comment when idle, and ends when the client leaves, when it has
- * lived as long as an access token does, when its viewer loses access, or when it falls so far behind
+ * {@code data:} events, a heartbeat comment when idle, and ends when the client leaves, at the {@code exp}
+ * of the token that opened it, within 5 s of its viewer losing access, or when it falls so far behind
  * that its buffer fills (the client then resumes with Last-Event-ID). A stream resumed with
  * Last-Event-ID first replays what its viewer missed from the capped Redis stream, then goes live.
  */
@@ -37,6 +39,7 @@ public final class UsageStream {
     private final UsageFeed feed;
     private final StreamSettings settings;
     private final Duration maxAge;
+    private final Clock clock;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
 
@@ -50,10 +53,16 @@ public final class UsageStream {
     public enum End { CLIENT_LEFT, EXPIRED, ACCESS_ENDED, FELL_BEHIND, INTERRUPTED }
 
     public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge) {
+        this(hub, feed, settings, maxAge, Clock.systemUTC());
+    }
+
+    /** {@code maxAge} bounds a stream even if its token lived longer; {@code clock} tells when a token's exp is reached. */
+    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge, Clock clock) {
         this.hub = hub;
         this.feed = feed;
         this.settings = settings;
         this.maxAge = maxAge;
+        this.clock = clock;
     }
 
     /** The Last-Event-ID header (EventSource's reconnections) or parameter; 400 if it is not a stream id. */
@@ -74,9 +83,12 @@ public final class UsageStream {
     /**
      * Admits a stream before its response starts: 429 over the process's or the client's stream limit,
      * 503 while the usage channel is down. Subscribes first and reads the replay second, so nothing
-     * published in between is lost. The session must be closed.
+     * published in between is lost. The session must be closed. A credential whose token has expired
+     * already is refused (401), as the ticket or token would be.
      */
-    public Session open(Principal viewer, Optional<String> lastEventId) {
+    public Session open(StreamCredential credential, Optional<String> lastEventId) {
+        Principal viewer = credential.principal();
+        if (credential.expiredAt(clock.instant())) throw ApiException.unauthorized("The access token is invalid or expired.");
         if (!viewer.has(Principal.SCOPE_USAGE_READ)) throw ApiException.forbidden("This credential may not read usage.");
         if (!hub.live()) throw ApiException.unavailable("Live updates are unavailable right now; retry later.", 5);
         if (open.incrementAndGet() > settings.maxStreams()) {
@@ -96,7 +108,7 @@ public final class UsageStream {
             open.decrementAndGet();
             throw e;
         }
-        Session session = new Session(viewer);
+        Session session = new Session(credential);
         try {
             if (lastEventId.isPresent()) {
                 session.replay = feed.after(lastEventId.get(), (int) UsageEvents.STREAM_LENGTH).stream()
@@ -112,14 +124,16 @@ public final class UsageStream {
     /** One client's stream: admitted and subscribed, not yet writing. */
     public final class Session implements AutoCloseable {
         private final Principal viewer;
+        private final Instant expiresAt;
         private final BlockingQueue<UsageUpdate> queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         private final AtomicBoolean overflow = new AtomicBoolean();
         private final AtomicBoolean closed = new AtomicBoolean();
         private final UsageHub.Subscription subscription;
         private List<UsageUpdate> replay = List.of();
 
-        private Session(Principal viewer) {
-            this.viewer = viewer;
+        private Session(StreamCredential credential) {
+            this.viewer = credential.principal();
+            this.expiresAt = credential.expiresAt();
             this.subscription = hub.subscribe(viewer, u -> {
                 if (!queue.offer(u)) overflow.set(true);
             });
@@ -129,13 +143,23 @@ public final class UsageStream {
             return viewer;
         }
 
+        /** When the token that opened this stream expires, and so the stream ends. */
+        public Instant expiresAt() {
+            return expiresAt;
+        }
+
         /**
-         * Writes until the stream ends. {@code stillAllowed} is asked at every heartbeat whether the
-         * viewer may still read (its client exists, its address is still allowed).
+         * Writes until the stream ends: at the token's {@code exp} (scheduled for that instant, not
+         * noticed at a heartbeat), when {@code stillAllowed} — asked every {@link StreamSettings#recheck()},
+         * at most 5 s apart — says the viewer may no longer read (a revocation: the client is gone or
+         * disabled, the key rotated away, the address no longer allowed), when the client leaves or falls
+         * behind. An ending the server decides is told to the client as a last {@code event: end}.
          */
         public End run(Sink sink, BooleanSupplier stillAllowed) {
             long started = System.nanoTime();
             long heartbeat = settings.heartbeat().toNanos();
+            long recheck = settings.recheck().toNanos();
+            long untilExpiry = Math.max(0, Duration.between(clock.instant(), expiresAt).toNanos());
             try {
                 sink.send("retry: " + settings.retry().toMillis() + "\n: usage updates for "
                         + (viewer.isAdmin() ? "every client" : viewer.clientId()) + "\n\n");
@@ -144,18 +168,30 @@ public final class UsageStream {
                     sink.send(event(u));
                     replayed.add(u.eventId());
                 }
-                long deadline = started + maxAge.toNanos();
+                long deadline = started + Math.min(maxAge.toNanos(), untilExpiry);
                 long nextBeat = System.nanoTime() + heartbeat;
+                long nextCheck = System.nanoTime() + recheck;
                 while (true) {
                     long now = System.nanoTime();
-                    if (now - deadline >= 0) return End.EXPIRED;
+                    if (now - deadline >= 0) {
+                        sink.send(END_EXPIRED);
+                        return End.EXPIRED;
+                    }
+                    if (now - nextCheck >= 0) {
+                        if (!stillAllowed.getAsBoolean()) {
+                            sink.send(END_REVOKED);
+                            return End.ACCESS_ENDED;
+                        }
+                        nextCheck = System.nanoTime() + recheck;
+                        continue;
+                    }
                     if (now - nextBeat >= 0) {
-                        if (!stillAllowed.getAsBoolean()) return End.ACCESS_ENDED;
                         sink.send(": heartbeat\n\n");
                         nextBeat = now + heartbeat;
                         continue;
                     }
-                    UsageUpdate u = queue.poll(Math.min(nextBeat - now, deadline - now), TimeUnit.NANOSECONDS);
+                    long wait = Math.min(Math.min(nextBeat, nextCheck), deadline) - now;
+                    UsageUpdate u = queue.poll(wait, TimeUnit.NANOSECONDS);
                     if (overflow.get()) return End.FELL_BEHIND;
                     if (u != null && !replayed.contains(u.eventId())) sink.send(event(u));
                 }
@@ -175,6 +211,11 @@ public final class UsageStream {
             open.decrementAndGet();
         }
     }
+
+    /** The last event of a stream that ended at its token's exp: reconnect with a fresh token. */
+    public static final String END_EXPIRED = "event: end\ndata: {\"reason\":\"expired\"}\n\n";
+    /** The last event of a stream whose credential was revoked (or whose address is no longer allowed). */
+    public static final String END_REVOKED = "event: end\ndata: {\"reason\":\"revoked\"}\n\n";
 
     /** One SSE event: the stream id, the event name, the message as one line of JSON. */
     public static String event(UsageUpdate update) {

@@ -19,6 +19,17 @@ class StreamSettingsTest {
         assertThat(s.maxStreamsPerClient()).isEqualTo(10);
         assertThat(s.callbackUrl()).isEmpty();
         assertThat(s.connectionsTable()).isEqualTo("ConnectionsTable");
+        assertThat(s.recheck()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(s.callbackSecret()).isEmpty();
+    }
+
+    @Test
+    void streamsAreRecheckedAtLeastEveryFiveSecondsAndTheSecretIsNeverPrinted() {
+        StreamSettings s = StreamSettings.from(Map.of("STREAM_RECHECK_SECONDS", "0.5", "WEBSOCKET_CALLBACK_SECRET", "s3cr3t-value"));
+        assertThat(s.recheck()).isEqualTo(Duration.ofMillis(500));
+        assertThat(s.callbackSecret()).contains("s3cr3t-value");
+        assertThat(s.toString()).doesNotContain("s3cr3t-value").contains("callbackSecret=(set)");
+        assertThatThrownBy(() -> StreamSettings.from(Map.of("STREAM_RECHECK_SECONDS", "6"))).hasMessageContaining("at most 5");
     }
 
     @Test
