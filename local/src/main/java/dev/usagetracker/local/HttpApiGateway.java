@@ -295,6 +295,9 @@ public final class HttpApiGateway implements AutoCloseable {
         String contentType = headers.getOrDefault("content-type", "").toLowerCase(Locale.ROOT);
         boolean text = contentType.isEmpty() || contentType.startsWith("text/") || contentType.contains("json")
                 || contentType.contains("xml") || contentType.contains("x-www-form-urlencoded");
+        // Bytes that are not UTF-8 travel base64-encoded, as API Gateway sends what it cannot pass as
+        // text: decoding them here would replace them silently, and the function must see them to refuse them.
+        if (text && body.length > 0 && !dev.usagetracker.http.UnicodeText.isUtf8(body)) text = false;
         Instant now = Instant.now();
         String routeKey = method + " " + path;
         return APIGatewayV2HTTPEvent.builder()

@@ -6,7 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.usagetracker.crypto.EcdsaP256;
 import dev.usagetracker.local.HttpJson.Reply;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
@@ -28,7 +36,9 @@ class HardeningIT {
     static void start(TestStack s) throws Exception {
         stack = s;
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "1000/1m"),
+                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "100000/1m",
+                        "RateLimitIngest", "1000000/1m", "RateLimitRead", "100000/1m",
+                        "RateLimitRegisterEmail", "3/1m", "RateLimitRegisterGlobal", "100000/1m"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 4, false, "hard-"));
         api = new HttpJson(runtime.baseUrl());
     }
@@ -68,6 +78,150 @@ class HardeningIT {
         assertThat(sawAlphabetVariant).isTrue();
     }
 
+    // --- finding 2: text is validated as Unicode ----------------------------------------------
+
+    /** A field of a route's JSON body, with a valid body around it: {@code %s} is where the value goes. */
+    record Field(String method, String path, String name, String template, Map<String, String> headers) {}
+
+    @Test
+    void unicodeFuzzOfEveryStringFieldOfEveryJsonRouteNeverAnswers5xxNorAcceptsWhatTheRulesRefuse() throws Exception {
+        String key = register("fuzz").get("api_key").asText();
+        Map<String, String> auth = Map.of("X-API-Key", key);
+        List<Field> fields = List.of(
+                new Field("POST", "/api/register", "name", "{\"name\":%s,\"email\":\"@EMAIL@\"}", Map.of()),
+                new Field("POST", "/api/register", "email", "{\"name\":\"Fuzz\",\"email\":%s}", Map.of()),
+                new Field("POST", "/api/register", "client_id", "{\"name\":\"Fuzz\",\"email\":\"@EMAIL@\",\"client_id\":%s}", Map.of()),
+                new Field("POST", "/api/register", "allowed_ips[0]", "{\"name\":\"Fuzz\",\"email\":\"@EMAIL@\",\"allowed_ips\":[%s]}", Map.of()),
+                new Field("POST", "/api/token", "api_key", "{\"api_key\":%s}", Map.of()),
+                new Field("POST", "/api/logs", "ip", "{\"ip\":%s,\"endpoint\":\"/a\"}", auth),
+                new Field("POST", "/api/logs", "endpoint", "{\"ip\":\"192.0.2.1\",\"endpoint\":%s}", auth),
+                new Field("POST", "/api/logs", "timestamp", "{\"ip\":\"192.0.2.1\",\"endpoint\":\"/a\",\"timestamp\":%s}", auth),
+                new Field("POST", "/api/logs", "hits[0].endpoint", "{\"hits\":[{\"ip\":\"192.0.2.1\",\"endpoint\":%s}]}", auth),
+                new Field("POST", "/api/keys/rotate", "grace_seconds", "{\"grace_seconds\":%s}", auth),
+                new Field("PATCH", "/api/clients/me", "allowed_ips[0]", "{\"allowed_ips\":[%s]}", auth));
+        // what the rules refuse, each placed inside an otherwise plausible value
+        List<String> refused = new ArrayList<>();
+        for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
+            if (Character.getType(cp) == Character.FORMAT) refused.add(Character.toString(cp));
+        }
+        int everyFormatCharacter = refused.size();
+        refused.addAll(List.of("\ud800", "\udfff", "\udc00\ud800", "\u0000", "\u0007", "\u001b", "\u007f", "\u0085",
+                "\u2028", "\u2029", "\ufffd", "\uffff", "\ufdd0"));
+        int probes = 0;
+        for (Field field : fields) {
+            // every Cf character in the free-text fields, a sample of them elsewhere
+            boolean freeText = field.name().equals("name") || field.name().endsWith("endpoint");
+            for (int i = 0; i < refused.size(); i++) {
+                if (!freeText && i < everyFormatCharacter && i % 16 != 0 && !refused.get(i).equals("\u202e")) continue;
+                String bad = refused.get(i);
+                String value = plausible(field.name(), bad);
+                // spelled as a JSON escape, and (where UTF-8 can carry it) as raw UTF-8 bytes
+                expectRefused(field, escapedJson(value).getBytes(StandardCharsets.US_ASCII), key, "escaped " + codePoints(bad));
+                probes++;
+                if (bad.chars().noneMatch(c -> Character.isSurrogate((char) c)) || bad.codePoints().allMatch(Character::isSupplementaryCodePoint)) {
+                    expectRefused(field, rawJson(value), key, "raw " + codePoints(bad));
+                    probes++;
+                }
+            }
+            // bytes that are not UTF-8 at all: overlong NUL and '/', an encoded surrogate, a lone continuation, 0xFF, a truncated sequence
+            for (byte[] invalid : List.of(new byte[] {(byte) 0xC0, (byte) 0x80}, new byte[] {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
+                    new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, new byte[] {(byte) 0x80}, new byte[] {(byte) 0xFF},
+                    new byte[] {(byte) 0xF0, (byte) 0x9F, (byte) 0x98})) {
+                ByteArrayOutputStream v = new ByteArrayOutputStream();
+                v.write('"');
+                v.write(plausible(field.name(), "").getBytes(StandardCharsets.UTF_8));
+                v.write(invalid);
+                v.write('"');
+                expectRefused(field, bodyWith(field, v.toByteArray()), key, "invalid UTF-8");
+                probes++;
+            }
+        }
+        assertThat(probes).isGreaterThan(everyFormatCharacter * 4);
+
+        // combining marks: a composed name is stored in NFC; a pile of them, or one at the start, is refused
+        Reply composed = api.post("/api/register", Map.of("name", "Cafe\u0301 Zu\u0308rich", "email", "nfc-" + UUID.randomUUID() + "@example.com"), Map.of());
+        assertThat(composed.status()).as(composed.body()).isEqualTo(201);
+        assertThat(composed.json().get("name").asText()).isEqualTo("Caf\u00e9 Z\u00fcrich");
+        assertProblem(api.post("/api/register", Map.of("name", "Z\u0301\u0302\u0303\u0304\u0305\u0306algo",
+                "email", "zalgo-" + UUID.randomUUID() + "@example.com"), Map.of()), 400);
+        assertProblem(api.post("/api/register", Map.of("name", "\u0301x", "email", "mark-" + UUID.randomUUID() + "@example.com"), Map.of()), 400);
+        // the issue's addresses, and markup in a name
+        for (String email : List.of("a@[127.0.0.1]", "a@b..example", "<a@b.example>")) {
+            assertProblem(api.post("/api/register", Map.of("name", "Mail", "email", email), Map.of()), 400);
+        }
+        assertProblem(api.post("/api/register", Map.of("name", "<b>bold</b>", "email", "markup-" + UUID.randomUUID() + "@example.com"), Map.of()), 400);
+        // an internationalised domain is one address in its ASCII form
+        Reply idn = api.post("/api/register", Map.of("name", "IDN", "email", "x-" + UUID.randomUUID().toString().substring(0, 8) + "@B\u00fccher.example"), Map.of());
+        assertThat(idn.status()).as(idn.body()).isEqualTo(201);
+        assertThat(idn.json().get("email").asText()).endsWith("@xn--bcher-kva.example");
+        // a charset other than UTF-8 is 415
+        Reply latin1 = api.post("/api/logs", "application/json; charset=ISO-8859-1", "{\"ip\":\"192.0.2.1\",\"endpoint\":\"/a\"}", auth);
+        assertProblem(latin1, 415);
+        assertThat(api.post("/api/logs", "application/json; charset=utf-8", "{\"ip\":\"192.0.2.1\",\"endpoint\":\"/a\"}", auth).status()).isEqualTo(202);
+    }
+
+    private static String plausible(String field, String bad) {
+        return switch (field) {
+            case "email" -> "fu" + bad + "zz@example.com";
+            case "client_id" -> "fuzz-" + bad + "id";
+            case "allowed_ips[0]", "ip" -> "192.0.2." + bad + "1";
+            case "api_key" -> "ut_" + bad + "x".repeat(40);
+            case "timestamp" -> "2026-01-01T00:00:00" + bad + "Z";
+            case "grace_seconds" -> "6" + bad + "0";
+            case "endpoint", "hits[0].endpoint" -> "/api/" + bad + "products";
+            default -> "Fu" + bad + "zz";
+        };
+    }
+
+    private static void expectRefused(Field field, byte[] jsonValue, String key, String what) throws Exception {
+        byte[] body = jsonValue[0] == '{' ? jsonValue : bodyWith(field, jsonValue);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(runtime.baseUrl() + field.path())).timeout(Duration.ofSeconds(30))
+                .method(field.method(), HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "application/json");
+        field.headers().forEach(b::header);
+        HttpResponse<String> r = RAW.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        String as = field.method() + " " + field.path() + " " + field.name() + " " + what;
+        assertThat(r.statusCode()).as(as + ": " + r.body()).isEqualTo(400);
+        assertThat(r.headers().firstValue("Content-Type")).as(as).contains("application/problem+json");
+    }
+
+    private static final HttpClient RAW = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static byte[] bodyWith(Field field, byte[] jsonValue) {
+        String template = field.template().replace("@EMAIL@", "f-" + UUID.randomUUID() + "@example.com");
+        int at = template.indexOf("%s");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(template.substring(0, at).getBytes(StandardCharsets.UTF_8));
+        out.writeBytes(jsonValue);
+        out.writeBytes(template.substring(at + 2).getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    /** A JSON string with every character outside printable ASCII as a \\u escape (lone surrogates included). */
+    private static String escapedJson(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') sb.append(c);
+            else sb.append(String.format("\\u%04x", (int) c));
+        }
+        return sb.append('"').toString();
+    }
+
+    /** A JSON string as raw UTF-8 (control characters escaped: JSON forbids them raw, which is another 400). */
+    private static byte[] rawJson(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c < 0x20 || c == '"' || c == '\\') sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+        }
+        return sb.append('"').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String codePoints(String s) {
+        StringBuilder sb = new StringBuilder();
+        s.chars().forEach(c -> sb.append(String.format("U+%04X ", c)));
+        return sb.toString().trim();
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
@@ -86,5 +240,32 @@ class HardeningIT {
 
     static Map<String, String> bearer(String token) {
         return Map.of("Authorization", "Bearer " + token);
+    }
+
+    /** Sends raw bytes and reads what comes back until the server closes or {@code wait} passes. */
+    static String rawExchange(int port, String request, Duration wait) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) wait.toMillis());
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            long end = System.nanoTime() + wait.toNanos();
+            try {
+                int n;
+                while (System.nanoTime() < end && (n = socket.getInputStream().read(buf)) > 0) {
+                    got.write(buf, 0, n);
+                    String text = got.toString(StandardCharsets.ISO_8859_1);
+                    int head = text.indexOf("\r\n\r\n");
+                    if (head > 0) {
+                        var m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(text.substring(0, head));
+                        if (m.find() && text.length() - head - 4 >= Integer.parseInt(m.group(1))) break;
+                    }
+                }
+            } catch (java.net.SocketTimeoutException timedOut) {
+                // whatever arrived is the answer
+            }
+            return got.toString(StandardCharsets.UTF_8);
+        }
     }
 }

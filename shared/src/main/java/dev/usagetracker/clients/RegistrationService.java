@@ -20,8 +20,6 @@ import java.util.regex.Pattern;
 public final class RegistrationService {
     public static final String EMAIL_HASH_PURPOSE = "email";
     static final Pattern CLIENT_ID = Pattern.compile("[a-z0-9_-]{3,64}");
-    // Deliberately plain: a local part, one @, a dotted domain, no spaces or controls (RFC 5321 lengths).
-    private static final Pattern EMAIL = Pattern.compile("[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}.]+");
     private static final int MAX_ALLOWED_IPS = 50;
     private static final String SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
     private static final SecureRandom RANDOM = dev.usagetracker.config.Entropy.random(); // restore-safe (SnapStart)
@@ -40,13 +38,17 @@ public final class RegistrationService {
 
     public RegisteredClient register(Registration request) {
         List<FieldError> errors = new ArrayList<>();
-        String name = request.name() == null ? null : request.name().strip();
-        if (name == null || name.isEmpty()) errors.add(new FieldError("name", "is required"));
-        else if (name.codePointCount(0, name.length()) > 200) errors.add(new FieldError("name", "must be at most 200 characters"));
-        else if (name.codePoints().anyMatch(Character::isISOControl)) errors.add(new FieldError("name", "must not contain control characters"));
+        // Names and emails are validated as Unicode (DisplayName, EmailAddress; docs/security.md).
+        DisplayName.Result checkedName = DisplayName.check(request.name());
+        if (!checkedName.ok()) errors.add(new FieldError("name", checkedName.violation()));
+        String name = checkedName.name();
         String email = request.email() == null ? null : request.email().strip();
         if (email == null || email.isEmpty()) errors.add(new FieldError("email", "is required"));
-        else if (email.length() > 254 || !EMAIL.matcher(email).matches()) errors.add(new FieldError("email", "must be a valid email address"));
+        else {
+            var normalized = EmailAddress.normalize(email);
+            if (normalized.isEmpty()) errors.add(new FieldError("email", "must be a valid email address (local-part@domain, see the API docs)"));
+            else email = normalized.get();
+        }
         if (request.clientId() != null && !CLIENT_ID.matcher(request.clientId()).matches()) {
             errors.add(new FieldError("client_id", "must match [a-z0-9_-]{3,64}"));
         }

@@ -62,7 +62,28 @@ public record HttpRequest(String method, String path, Map<String, String> header
         if (!mediaType.equals("application/json")) {
             throw ApiException.unsupportedMediaType("Send the body as application/json.");
         }
-        return new JsonBody(Json.readTree(body));
+        // JSON is UTF-8 (RFC 8259 §8.1): another declared charset is refused, not reinterpreted.
+        charsetOf(type).filter(c -> !c.equals("utf-8") && !c.equals("utf8")).ifPresent(c -> {
+            throw ApiException.unsupportedMediaType("Send the body as application/json in UTF-8 (charset=utf-8 or none).");
+        });
+        UnicodeText.requireUtf8(body);
+        com.fasterxml.jackson.databind.JsonNode node = Json.readTree(body);
+        UnicodeText.requireValidStrings(node);
+        return new JsonBody(node);
+    }
+
+    /** The charset parameter of a Content-Type, lower-cased and unquoted, if there is one. */
+    static Optional<String> charsetOf(String contentType) {
+        String[] parts = contentType.split(";");
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")) {
+                String v = kv[1].trim();
+                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) v = v.substring(1, v.length() - 1);
+                return Optional.of(v.toLowerCase(Locale.ROOT));
+            }
+        }
+        return Optional.empty();
     }
 
     /** A parsed JSON object body. */

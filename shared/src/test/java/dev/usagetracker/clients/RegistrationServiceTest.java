@@ -252,7 +252,7 @@ class RegistrationServiceTest {
         NewClient stored = store.created.getFirst();
 
         assertThat(cipher.decrypt(stored.emailCiphertext(), registered.clientId()))
-                .asString(StandardCharsets.UTF_8).isEqualTo("Alice@Example.com");
+                .asString(StandardCharsets.UTF_8).isEqualTo("Alice@example.com"); // the domain is stored lower-cased (EmailAddress)
         assertThat(cipher.decrypt(stored.apiKeyCiphertext(), registered.clientId()))
                 .asString(StandardCharsets.UTF_8).isEqualTo(registered.apiKey());
     }
