@@ -222,6 +222,52 @@ class HardeningIT {
         return sb.toString().trim();
     }
 
+    // --- finding 3: registration does not tell which addresses have an account ----------------
+
+    @Test
+    void everyRegistrationConflictGetsOneAnswerAndEachAddressIsLimitedFromAnySourceIp() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String email = "Alice-" + suffix + "@alpha.example";
+        Reply first = api.post("/api/register", Map.of("name", "Alice", "email", email, "client_id", "alice-" + suffix), Map.of());
+        assertThat(first.status()).as(first.body()).isEqualTo(201);
+
+        Reply emailTaken = api.post("/api/register", Map.of("name", "x", "email", email.toUpperCase()), Map.of());
+        Reply idTaken = api.post("/api/register", Map.of("name", "x", "email", "other-" + suffix + "@beta.example",
+                "client_id", "alice-" + suffix), Map.of());
+        for (Reply conflict : List.of(emailTaken, idTaken)) {
+            assertProblem(conflict, 409);
+            JsonNode p = conflict.json();
+            JsonNode q = emailTaken.json();
+            assertThat(List.of(p.get("type"), p.get("title"), p.get("detail"))).isEqualTo(List.of(q.get("type"), q.get("title"), q.get("detail")));
+            assertThat(conflict.body()).doesNotContainIgnoringCase("email").doesNotContain("alice");
+        }
+        // RateLimitRegisterEmail=3/1m: the address has had three attempts (201, 409 and the upper-case 409)
+        Reply limited = api.post("/api/register", Map.of("name", "x", "email", email), Map.of());
+        assertProblem(limited, 429);
+        assertThat(limited.header("Retry-After")).isNotNull();
+        // from another source IP too, and whatever the case of the address
+        HttpJson elsewhere = new HttpJson(runtime.baseUrl(), java.net.InetAddress.getByName("127.0.0.2"));
+        assertProblem(elsewhere.post("/api/register", Map.of("name", "x", "email", email.toLowerCase()), Map.of()), 429);
+        // the refusal says nothing the caller could not know: the same detail as any registration limit
+        assertThat(limited.json().get("detail").asText()).doesNotContain(email).doesNotContainIgnoringCase("address");
+        // another address from the same IP is not affected
+        assertThat(api.post("/api/register", Map.of("name", "x", "email", "fresh-" + suffix + "@beta.example"), Map.of()).status()).isEqualTo(201);
+    }
+
+    @Test
+    void aCeilingAcrossAllSourceAddressesStopsRegistrationsFromManyIps() throws Exception {
+        try (LocalRuntime ceiling = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
+                Optional.of(stack.emulators()), Map.of("RateLimitRegister", "1000/1m", "RateLimitRegisterGlobal", "4/1m"),
+                Optional.of("hard-ceiling-admin-key-0123"), Optional.of(Duration.ofMillis(200)), 2, 2, false, "hardc-"))) {
+            List<Integer> statuses = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                HttpJson from = new HttpJson(ceiling.baseUrl(), java.net.InetAddress.getByName("127.0.0." + (10 + i)));
+                statuses.add(from.post("/api/register", Map.of("name", "many", "email", "many-" + UUID.randomUUID() + "@example.com"), Map.of()).status());
+            }
+            assertThat(statuses).containsExactly(201, 201, 201, 201, 429, 429);
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {

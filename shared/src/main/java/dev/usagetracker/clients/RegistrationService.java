@@ -36,7 +36,22 @@ public final class RegistrationService {
         this.clock = clock;
     }
 
+    /**
+     * The one answer to every registration conflict (email taken, client_id taken, client_id reserved):
+     * telling them apart would say which addresses have an account (docs/security.md, enumeration).
+     */
+    public static final String CONFLICT_DETAIL =
+            "The registration conflicts with an existing client; choose another client_id, or use the existing client's key.";
+
     public RegisteredClient register(Registration request) {
+        return register(request, emailHash -> { });
+    }
+
+    /**
+     * Registers, after handing the email's lookup HMAC to {@code attemptOnEmail} (the per-address
+     * rate limit): every valid attempt on an address counts, conflicts included.
+     */
+    public RegisteredClient register(Registration request, java.util.function.Consumer<String> attemptOnEmail) {
         List<FieldError> errors = new ArrayList<>();
         // Names and emails are validated as Unicode (DisplayName, EmailAddress; docs/security.md).
         DisplayName.Result checkedName = DisplayName.check(request.name());
@@ -66,22 +81,24 @@ public final class RegistrationService {
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);
 
+        String emailHash = hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT));
+        attemptOnEmail.accept(emailHash);
         if (AdminBootstrap.ADMIN_CLIENT_ID.equals(request.clientId())) {
-            throw ApiException.conflict("The client_id is already taken."); // reserved for the bootstrapped admin
+            throw ApiException.conflict(CONFLICT_DETAIL); // reserved for the bootstrapped admin
         }
         String clientId = request.clientId() != null ? request.clientId() : generateClientId(name);
         Instant createdAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         for (int attempt = 0; ; attempt++) {
             String apiKey = ApiKeys.generate();
             try {
-                create(clientId, name, Role.CLIENT, allowedIps, createdAt, email, apiKey);
+                create(clientId, name, Role.CLIENT, allowedIps, createdAt, email, emailHash, apiKey);
                 return new RegisteredClient(clientId, name, email, apiKey, createdAt.toString());
             } catch (ClientStore.DuplicateClientException e) {
                 switch (e.conflict()) {
-                    case EMAIL -> throw ApiException.conflict("A client with this email is already registered.");
+                    case EMAIL -> throw ApiException.conflict(CONFLICT_DETAIL);
                     case CLIENT_ID -> {
                         if (request.clientId() != null || attempt >= 3) {
-                            throw ApiException.conflict("The client_id is already taken.");
+                            throw ApiException.conflict(CONFLICT_DETAIL);
                         }
                         clientId = generateClientId(name);
                     }
@@ -96,8 +113,13 @@ public final class RegistrationService {
     /** Writes a client with a given key; also used to bootstrap the admin from ADMIN_API_KEY. */
     public void create(String clientId, String name, Role role, List<String> allowedIps, Instant createdAt,
                        String email, String apiKey) {
+        create(clientId, name, role, allowedIps, createdAt, email, hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT)), apiKey);
+    }
+
+    private void create(String clientId, String name, Role role, List<String> allowedIps, Instant createdAt,
+                        String email, String emailHash, String apiKey) {
         store.create(new NewClient(clientId, name, role, allowedIps, createdAt,
-                hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT)),
+                emailHash,
                 cipher.encrypt(email.getBytes(StandardCharsets.UTF_8), clientId),
                 hasher.hash(ApiKeys.HASH_PURPOSE, apiKey),
                 cipher.encrypt(apiKey.getBytes(StandardCharsets.UTF_8), clientId)));
