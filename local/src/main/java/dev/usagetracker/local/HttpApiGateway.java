@@ -184,6 +184,13 @@ public final class HttpApiGateway implements AutoCloseable {
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
                 return;
             }
+            // A declared length over the functions' limit is refused before one byte of it is read.
+            if (declaredLength(exchange) > dev.usagetracker.http.HttpRequest.MAX_BODY_BYTES) {
+                exchange.getResponseHeaders().set("Connection", "close");
+                write(exchange, requestId, method + " " + path, Responses.problem(ApiException.payloadTooLarge(
+                        "The request body is larger than " + dev.usagetracker.http.HttpRequest.MAX_BODY_BYTES + " bytes."), requestId));
+                return;
+            }
             byte[] body = readBody(exchange.getRequestBody());
             if (body == null) {
                 write(exchange, requestId, method + " " + path, Responses.problem(ApiException.payloadTooLarge("Request bodies are limited to 10 MB."), requestId));
@@ -365,6 +372,17 @@ public final class HttpApiGateway implements AutoCloseable {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
             }
+        }
+    }
+
+    /** The Content-Length the client declared, -1 if none, Long.MAX_VALUE if it is not a number. */
+    private static long declaredLength(HttpExchange exchange) {
+        String v = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (v == null) return -1;
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
         }
     }
 

@@ -268,6 +268,71 @@ class HardeningIT {
         }
     }
 
+    // --- finding 5: a declared length over the limit is refused at once -----------------------
+
+    @Test
+    void aDeclaredContentLengthOverTheLimitIsRefusedBeforeTheBodyArrives() throws Exception {
+        String key = register("big").get("api_key").asText();
+        String answer = rawExchange(runtime.port(), "POST /api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key
+                + "\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{\"ip\":", Duration.ofSeconds(10));
+        assertThat(answer).startsWith("HTTP/1.1 413");
+        assertThat(answer).containsIgnoringCase("content-type: application/problem+json");
+        // just over the limit, too; at the limit the body is read (and judged by the function)
+        String over = rawExchange(runtime.port(), "POST /api/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + (256 * 1024 + 1) + "\r\n\r\n", Duration.ofSeconds(10));
+        assertThat(over).startsWith("HTTP/1.1 413");
+    }
+
+    @Test
+    void slowBodiesAndSlowHeadersAreCutOffAtTheConfiguredDeadline() throws Exception {
+        // local/pom.xml runs the tests with sun.net.httpserver.maxReqTime=8 (RequestDeadlines; 30 s by default)
+        assertThat(System.getProperty(RequestDeadlines.PROPERTY)).isEqualTo("8");
+        String key = register("slow").get("api_key").asText();
+        // a body declared as 1000 bytes of which 10 arrive
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", runtime.port())) {
+            long started = System.nanoTime();
+            socket.getOutputStream().write(("POST /api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"ip\":\"1.2").getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(30_000);
+            assertThat(closedByServer(socket)).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(6), Duration.ofSeconds(20));
+        }
+        // headers dripping in a byte at a time, each in time for an idle timeout, never finishing
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", runtime.port())) {
+            long started = System.nanoTime();
+            var out = socket.getOutputStream();
+            out.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+            boolean cut = false;
+            while (!cut && System.nanoTime() - started < Duration.ofSeconds(25).toNanos()) {
+                try {
+                    out.write('a');
+                    out.flush();
+                    Thread.sleep(500);
+                    socket.setSoTimeout(1);
+                    try {
+                        cut = socket.getInputStream().read() == -1;
+                    } catch (java.net.SocketTimeoutException stillOpen) {
+                        // still open
+                    }
+                } catch (java.io.IOException reset) {
+                    cut = true;
+                }
+            }
+            assertThat(cut).as("the server closed the connection").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(6), Duration.ofSeconds(20));
+        }
+    }
+
+    private static boolean closedByServer(java.net.Socket socket) {
+        try {
+            return socket.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (java.io.IOException reset) {
+            return true;
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
