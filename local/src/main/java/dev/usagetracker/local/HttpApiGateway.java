@@ -179,8 +179,10 @@ public final class HttpApiGateway implements AutoCloseable {
             if (pool == null) {
                 boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path))
                         || streamingRoutes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+                // A 405 says what the path does accept (RFC 9110 §15.5.6).
                 write(exchange, requestId, "unmatched", Responses.problem(pathExists
                         ? ApiException.methodNotAllowed("This path does not accept " + method + ".")
+                                .withHeaders(Map.of("Allow", allowed(path)))
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
                 return;
             }
@@ -373,6 +375,23 @@ public final class HttpApiGateway implements AutoCloseable {
                 out.write(body);
             }
         }
+    }
+
+    /** The methods a path accepts, for the Allow header of a 405. */
+    private String allowed(String path) {
+        java.util.TreeSet<String> methods = new java.util.TreeSet<>();
+        java.util.stream.Stream.of(routes.keySet(), streamingRoutes.keySet()).flatMap(java.util.Collection::stream)
+                .filter(k -> k.endsWith(" " + path))
+                .forEach(k -> methods.add(k.substring(0, k.indexOf(' '))));
+        // the runtime's own pages answer HEAD as GET; function routes only the methods they declare
+        localRoutes.keySet().stream()
+                .filter(k -> k.endsWith(" " + path) || (k.endsWith("/") && path.startsWith(k.substring(k.indexOf(' ') + 1))))
+                .forEach(k -> {
+                    String m = k.substring(0, k.indexOf(' '));
+                    methods.add(m);
+                    if (m.equals("GET")) methods.add("HEAD");
+                });
+        return String.join(", ", methods);
     }
 
     /** The Content-Length the client declared, -1 if none, Long.MAX_VALUE if it is not a number. */

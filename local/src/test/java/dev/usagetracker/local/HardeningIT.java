@@ -333,6 +333,30 @@ class HardeningIT {
         }
     }
 
+    // --- finding 6: every error is problem+json, 405 says what is allowed ---------------------
+
+    @Test
+    void a405CarriesAllowAndAWebSocketRefusalIsAProblemWithoutAServerBanner() throws Exception {
+        Reply wrong = api.send(HttpRequest.newBuilder(URI.create(runtime.baseUrl() + "/api/register")).method("DELETE",
+                HttpRequest.BodyPublishers.noBody()).build());
+        assertProblem(wrong, 405);
+        assertThat(wrong.header("Allow")).isEqualTo("POST");
+        Reply get = api.send(HttpRequest.newBuilder(URI.create(runtime.baseUrl() + "/api/usage/daily")).method("PUT",
+                HttpRequest.BodyPublishers.noBody()).build());
+        assertProblem(get, 405);
+        assertThat(get.header("Allow")).isEqualTo("GET");
+
+        URI ws = URI.create(runtime.webSocketUrl());
+        String refusal = rawExchange(ws.getPort(), "GET /?token=not.a.token HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", Duration.ofSeconds(10));
+        assertThat(refusal).startsWith("HTTP/1.1 401");
+        assertThat(refusal).containsIgnoringCase("content-type: application/problem+json");
+        assertThat(refusal.toLowerCase()).doesNotContain("server:").doesNotContain("jetty");
+        JsonNode problem = new com.fasterxml.jackson.databind.ObjectMapper().readTree(refusal.substring(refusal.indexOf("\r\n\r\n") + 4));
+        assertThat(problem.get("status").asInt()).isEqualTo(401);
+        assertThat(problem.hasNonNull("type") && problem.hasNonNull("title") && problem.hasNonNull("detail")).isTrue();
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
