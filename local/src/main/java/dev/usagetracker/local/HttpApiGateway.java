@@ -46,6 +46,17 @@ public final class HttpApiGateway implements AutoCloseable {
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * On every answer of this server — functions, SSE, /docs, /openapi.json, /metrics, /health — unless
+     * the route sets its own (pages set a Content-Security-Policy that lets their own scripts run).
+     */
+    static final Map<String, String> SECURITY_HEADERS = Map.of(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains",
+            "X-Content-Type-Options", "nosniff",
+            "X-Frame-Options", "DENY",
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'",
+            "Referrer-Policy", "no-referrer");
+
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
     private final Map<String, LocalRoute> localRoutes = new LinkedHashMap<>();
     private final Map<String, StreamingRoute> streamingRoutes = new LinkedHashMap<>();
@@ -161,6 +172,7 @@ public final class HttpApiGateway implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String requestId = requestId();
         try (exchange) {
+            SECURITY_HEADERS.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
@@ -348,7 +360,7 @@ public final class HttpApiGateway implements AutoCloseable {
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
         response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        metrics.record(method + " " + path, response.status());
+        metrics.record(localLabel(method, path), response.status());
         byte[] body = response.body();
         exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);
         if (body.length > 0 && !"HEAD".equals(method)) {
@@ -403,6 +415,18 @@ public final class HttpApiGateway implements AutoCloseable {
         } catch (NumberFormatException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /**
+     * The metrics label of a local route: its registered key ("GET /docs/*" for every file under /docs/),
+     * never the raw path, so that the set of counters stays bounded whatever paths clients ask for.
+     */
+    private String localLabel(String method, String path) {
+        String m = "HEAD".equals(method) ? "GET" : method;
+        if (localRoutes.containsKey(m + " " + path)) return method + " " + path;
+        return localRoutes.keySet().stream()
+                .filter(k -> k.endsWith("/") && (m + " " + path).startsWith(k))
+                .map(k -> method + k.substring(m.length()) + "*").findFirst().orElse("unmatched");
     }
 
     /** The body, or null if it is over API Gateway's limit. */

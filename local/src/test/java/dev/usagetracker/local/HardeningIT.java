@@ -357,6 +357,65 @@ class HardeningIT {
         assertThat(problem.hasNonNull("type") && problem.hasNonNull("title") && problem.hasNonNull("detail")).isTrue();
     }
 
+    // --- finding 7: security headers on every answer; Swagger UI safe; bounded metrics --------
+
+    @Test
+    void everyAnswerCarriesTheSecurityHeadersAndSwaggerUiCannotBeFramedNorLoadThePetstore() throws Exception {
+        HttpJson local = HttpJson.uncheckedFor(runtime.baseUrl());
+        String token = token(register("hdr").get("api_key").asText());
+        for (String path : List.of("/docs", "/docs/swagger-ui.css", "/docs/index.html", "/openapi.json", "/metrics", "/health",
+                "/health/ready", "/dashboard", "/api/usage/daily", "/nowhere")) {
+            Reply r = path.startsWith("/api/") ? api.get(path, bearer(token)) : local.get(path, Map.of());
+            assertSecurityHeaders(path, r.headers());
+        }
+        // the SSE stream, read up to its headers
+        HttpResponse<java.io.InputStream> sse = RAW.send(HttpRequest.newBuilder(URI.create(runtime.baseUrl() + "/api/usage/stream"))
+                .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        try {
+            assertThat(sse.statusCode()).isEqualTo(200);
+            assertSecurityHeaders("SSE", sse.headers().map());
+        } finally {
+            sse.body().close();
+        }
+        // Swagger UI runs no inline script and never the webjar's petstore initializer
+        String page = local.get("/docs", Map.of()).body();
+        assertThat(page).doesNotContain("<script>").contains("/docs/usage-tracker-init.js");
+        assertThat(local.get("/docs/index.html", Map.of()).body()).isEqualTo(page);
+        for (String script : List.of("/docs/usage-tracker-init.js", "/docs/swagger-initializer.js")) {
+            Reply init = local.get(script, Map.of());
+            assertThat(init.status()).isEqualTo(200);
+            assertThat(init.body()).contains("/openapi.json").doesNotContainIgnoringCase("petstore");
+        }
+        assertThat(local.get("/docs", Map.of()).header("Content-Security-Policy")).contains("frame-ancestors 'none'")
+                .contains("script-src 'self'").doesNotContain("unsafe-eval");
+    }
+
+    @Test
+    void metricsKeepOneCounterPerRouteNotPerRawPath() throws Exception {
+        HttpJson local = HttpJson.uncheckedFor(runtime.baseUrl());
+        String marker = "probe" + UUID.randomUUID().toString().substring(0, 6);
+        for (int i = 0; i < 25; i++) {
+            local.get("/docs/" + marker + i + ".js", Map.of());
+            local.get("/dashboard/" + marker + i + ".css", Map.of());
+        }
+        JsonNode routes = new com.fasterxml.jackson.databind.ObjectMapper().readTree(local.get("/metrics", Map.of()).body())
+                .get("requests").get("by_route");
+        List<String> names = new ArrayList<>();
+        routes.fieldNames().forEachRemaining(names::add);
+        assertThat(names).noneMatch(n -> n.contains(marker)).contains("GET /docs/*", "GET /dashboard/*");
+        assertThat(routes.get("GET /docs/*").get("4xx").asLong()).isGreaterThanOrEqualTo(25);
+    }
+
+    private static void assertSecurityHeaders(String what, Map<String, List<String>> headers) {
+        java.util.function.Function<String, String> h = name -> headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                .map(e -> e.getValue().getFirst()).findFirst().orElse(null);
+        assertThat(h.apply("Strict-Transport-Security")).as(what).contains("max-age=");
+        assertThat(h.apply("X-Frame-Options")).as(what).isEqualTo("DENY");
+        assertThat(h.apply("Content-Security-Policy")).as(what).contains("frame-ancestors 'none'");
+        assertThat(h.apply("Referrer-Policy")).as(what).isEqualTo("no-referrer");
+        assertThat(h.apply("X-Content-Type-Options")).as(what).isEqualTo("nosniff");
+    }
+
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
