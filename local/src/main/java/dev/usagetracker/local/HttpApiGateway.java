@@ -93,6 +93,7 @@ public final class HttpApiGateway implements AutoCloseable {
             public void configure(HttpsParameters params) {
                 SSLParameters p = tls.getDefaultSSLParameters();
                 p.setProtocols(LocalTls.PROTOCOLS);
+                p.setCipherSuites(LocalTls.cipherSuites(p.getCipherSuites()));
                 params.setSSLParameters(p);
             }
         });

@@ -268,6 +268,59 @@ class HardeningIT {
         }
     }
 
+    // --- finding 8: the INFO decisions --------------------------------------------------------
+
+    @Test
+    void theAdminPrefixAndLookalikeNamesAreReserved() {
+        for (String id : List.of("admin", "admin-ops", "admin_ops", "administrator", "adm1n-x", "4dmin", "admln")) {
+            Reply r = api.post("/api/register", Map.of("name", "Ops", "email", "res-" + UUID.randomUUID() + "@example.com", "client_id", id), Map.of());
+            assertProblem(r, 400);
+            assertThat(r.json().get("errors").get(0).get("field").asText()).as(id).isEqualTo("client_id");
+        }
+        for (String name : List.of("Admin", "ADMIN", "\uff21\uff24\uff2d\uff29\uff2e", "\u0410dmin", "A.d.m.i.n", "adm1n")) {
+            Reply r = api.post("/api/register", Map.of("name", name, "email", "res-" + UUID.randomUUID() + "@example.com"), Map.of());
+            assertProblem(r, 400);
+            assertThat(r.json().get("errors").get(0).get("field").asText()).as(name).isEqualTo("name");
+        }
+        Reply tools = api.post("/api/register", Map.of("name", "Admin Tools", "email", "tools-" + UUID.randomUUID() + "@example.com"), Map.of());
+        assertThat(tools.status()).as(tools.body()).isEqualTo(201);
+        assertThat(tools.json().get("client_id").asText()).doesNotStartWith("adm").startsWith("client-");
+        assertThat(api.post("/api/register", Map.of("name", "Badminton Club", "email", "bad-" + UUID.randomUUID() + "@example.com",
+                "client_id", "badminton-" + UUID.randomUUID().toString().substring(0, 6)), Map.of()).status()).isEqualTo(201);
+    }
+
+    @Test
+    void numericQueryParametersTakeOnlyPlainAsciiDigits() {
+        String token = token(register("digits").get("api_key").asText());
+        for (String days : List.of("%D9%A7", "%EF%BC%97", "%2B7", "-7", "07", "007", "7%00", "%207", "7%20", "7.0", "0x7", "1e1")) {
+            assertProblem(api.get("/api/usage/daily?days=" + days, bearer(token)), 400);
+        }
+        assertThat(api.get("/api/usage/daily?days=7", bearer(token)).status()).isEqualTo(200);
+        assertThat(api.get("/api/usage/daily?days=10", bearer(token)).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aReplayOfAnIdempotentRequestIsNotChargedAgainstTheRateLimit() throws Exception {
+        try (LocalRuntime limited = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
+                Optional.of(stack.emulators()), Map.of("RateLimitRegister", "1000/1m", "RateLimitIngest", "2/1m"),
+                Optional.of("hard-replay-admin-key-0123"), Optional.of(Duration.ofMillis(200)), 2, 2, false, "hardr-"))) {
+            HttpJson there = new HttpJson(limited.baseUrl());
+            Reply reg = there.post("/api/register", Map.of("name", "Replayer", "email", "replay-" + UUID.randomUUID() + "@example.com"), Map.of());
+            assertThat(reg.status()).as(reg.body()).isEqualTo(201);
+            String key = reg.json().get("api_key").asText();
+            Map<String, String> keyed = Map.of("X-API-Key", key, "Idempotency-Key", "retry-" + UUID.randomUUID());
+            Map<String, Object> hit = Map.of("ip", "192.0.2.9", "endpoint", "/replayed");
+            assertThat(there.post("/api/logs", hit, keyed).status()).isEqualTo(202);       // charged: 1 of 2
+            for (int i = 0; i < 5; i++) {
+                Reply replay = there.post("/api/logs", hit, keyed);                      // the same request again: free
+                assertThat(replay.status()).as("replay %d: %s", i, replay.body()).isEqualTo(202);
+                assertThat(replay.json().get("accepted").asInt()).isEqualTo(1);
+            }
+            assertThat(there.post("/api/logs", hit, Map.of("X-API-Key", key)).status()).isEqualTo(202); // 2 of 2
+            assertProblem(there.post("/api/logs", hit, Map.of("X-API-Key", key)), 429);
+        }
+    }
+
     // --- finding 5: a declared length over the limit is refused at once -----------------------
 
     @Test

@@ -66,6 +66,11 @@ public final class RegistrationService {
         }
         if (request.clientId() != null && !CLIENT_ID.matcher(request.clientId()).matches()) {
             errors.add(new FieldError("client_id", "must match [a-z0-9_-]{3,64}"));
+        } else if (ReservedNames.isReservedClientId(request.clientId())) {
+            errors.add(new FieldError("client_id", "must not start with 'admin' or a lookalike of it (reserved)"));
+        }
+        if (checkedName.ok() && ReservedNames.isReservedName(name)) {
+            errors.add(new FieldError("name", "must not read as 'admin' (reserved)"));
         }
         List<String> allowedIps = new ArrayList<>();
         if (request.allowedIps() != null) {
@@ -128,7 +133,7 @@ public final class RegistrationService {
     static String generateClientId(String name) {
         String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
         if (slug.length() > 40) slug = slug.substring(0, 40).replaceAll("-+$", "");
-        if (slug.length() < 3) slug = "client";
+        if (slug.length() < 3 || ReservedNames.isReservedClientId(slug)) slug = "client";
         StringBuilder sb = new StringBuilder(slug).append('-');
         for (int i = 0; i < 6; i++) sb.append(SUFFIX_ALPHABET.charAt(RANDOM.nextInt(SUFFIX_ALPHABET.length())));
         return sb.toString();

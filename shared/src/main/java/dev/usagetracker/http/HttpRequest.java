@@ -93,11 +93,11 @@ public record HttpRequest(String method, String path, Map<String, String> header
     public int intParam(String name, int fallback, int min, int max) {
         Optional<String> raw = queryParam(name);
         if (raw.isEmpty()) return fallback;
-        try {
-            int v = Integer.parseInt(raw.get().trim());
+        // ASCII digits only, no sign, no leading zero, nothing around them: "7" — never "+7", "07",
+        // "٧" (Integer.parseInt takes any Unicode digit), " 7" or "7\u0000".
+        if (raw.get().matches("0|[1-9][0-9]{0,8}")) {
+            int v = Integer.parseInt(raw.get());
             if (v >= min && v <= max) return v;
-        } catch (NumberFormatException ignored) {
-            // falls through to the validation error
         }
         throw ApiException.validation(java.util.List.of(new ApiException.FieldError(
                 name, "must be an integer from " + min + " to " + max)));
