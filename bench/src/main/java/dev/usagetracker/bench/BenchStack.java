@@ -37,7 +37,8 @@ final class BenchStack implements AutoCloseable {
 
     /** The limiter stays on the request path (its Redis calls are part of what is measured), but never refuses. */
     static final Map<String, String> GENEROUS_RATE_LIMITS = Map.of("RATE_LIMIT_INGEST", "100000000/1h",
-            "RATE_LIMIT_READ", "100000000/1h", "RATE_LIMIT_REGISTER", "100000000/1h");
+            "RATE_LIMIT_READ", "100000000/1h", "RATE_LIMIT_REGISTER", "100000000/1h",
+            "RATE_LIMIT_REGISTER_EMAIL", "100000000/1h", "RATE_LIMIT_REGISTER_GLOBAL", "100000000/1h");
 
     /**
      * SDK timeouts sized for the emulator under load (moto answers a Query in O(table size) and copies a

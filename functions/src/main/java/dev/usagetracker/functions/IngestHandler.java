@@ -34,6 +34,10 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             IngestRequest hits = parser.parse(request);
+            // A replay of an acknowledged request (same Idempotency-Key and body) counts nothing new and
+            // is not charged again: a client retrying after a lost answer must not be pushed into 429.
+            var replay = ingest.acknowledgedReplay(hits.principal(), IdempotencyKey.from(request));
+            if (replay.isPresent()) return Responses.json(202, replay.get());
             // n hits cost n units, taken before anything is queued: a refused batch leaves no trace
             return rateLimits.forClient(hits.principal(), RouteClass.INGEST, hits.hits().size(),
                     () -> Responses.json(202, ingest.accept(hits.principal(), hits.hits(), IdempotencyKey.from(request))));

@@ -75,6 +75,8 @@ public final class ChaosStack implements AutoCloseable {
             env.put("RateLimitIngest", "1000000/1m");
             env.put("RateLimitRead", "100000/1m");
             env.put("RateLimitRegister", "100000/1m");
+            env.put("RateLimitRegisterEmail", "100000/1m");
+            env.put("RateLimitRegisterGlobal", "100000/1m");
             env.putAll(environment);
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(projectRoot, "127.0.0.1", 0,
                     Optional.of(emulators), env, Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)),

@@ -26,9 +26,9 @@ final class DeveloperEndpoints {
                         Map<String, FunctionPool> pools, Supplier<List<SqsEventSourceMapping>> mappings) {
         byte[] openapi = document.json();
         gateway.addLocalRoute("GET", OPENAPI, path -> new LocalResponse(200, "application/json", openapi));
-        gateway.addLocalRoute("GET", SwaggerUi.PAGE, path -> new LocalResponse(200, "text/html; charset=utf-8", ui.page()));
+        gateway.addLocalRoute("GET", SwaggerUi.PAGE, path -> new LocalResponse(200, "text/html; charset=utf-8", ui.page(), SwaggerUi.HEADERS));
         gateway.addLocalRoute("GET", SwaggerUi.ASSETS, path -> ui.asset(path.substring(SwaggerUi.ASSETS.length()))
-                .map(a -> new LocalResponse(200, a.contentType(), a.body()))
+                .map(a -> new LocalResponse(200, a.contentType(), a.body(), SwaggerUi.HEADERS))
                 .orElseGet(() -> notFound(path)));
         gateway.addLocalRoute("GET", METRICS, path -> new LocalResponse(200, "application/json",
                 write(gateway.metrics().snapshot(pools, mappings.get()))));

@@ -46,6 +46,17 @@ public final class HttpApiGateway implements AutoCloseable {
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * On every answer of this server — functions, SSE, /docs, /openapi.json, /metrics, /health — unless
+     * the route sets its own (pages set a Content-Security-Policy that lets their own scripts run).
+     */
+    static final Map<String, String> SECURITY_HEADERS = Map.of(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains",
+            "X-Content-Type-Options", "nosniff",
+            "X-Frame-Options", "DENY",
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'",
+            "Referrer-Policy", "no-referrer");
+
     private final Map<String, FunctionPool> routes = new LinkedHashMap<>();
     private final Map<String, LocalRoute> localRoutes = new LinkedHashMap<>();
     private final Map<String, StreamingRoute> streamingRoutes = new LinkedHashMap<>();
@@ -82,6 +93,7 @@ public final class HttpApiGateway implements AutoCloseable {
             public void configure(HttpsParameters params) {
                 SSLParameters p = tls.getDefaultSSLParameters();
                 p.setProtocols(LocalTls.PROTOCOLS);
+                p.setCipherSuites(LocalTls.cipherSuites(p.getCipherSuites()));
                 params.setSSLParameters(p);
             }
         });
@@ -161,6 +173,7 @@ public final class HttpApiGateway implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String requestId = requestId();
         try (exchange) {
+            SECURITY_HEADERS.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
             FunctionPool pool = routes.get(method + " " + path);
@@ -193,9 +206,18 @@ public final class HttpApiGateway implements AutoCloseable {
             if (pool == null) {
                 boolean pathExists = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path))
                         || streamingRoutes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+                // A 405 says what the path does accept (RFC 9110 §15.5.6).
                 write(exchange, requestId, "unmatched", Responses.problem(pathExists
                         ? ApiException.methodNotAllowed("This path does not accept " + method + ".")
+                                .withHeaders(Map.of("Allow", allowed(path)))
                         : ApiException.notFound("No route for " + method + " " + path + "."), requestId));
+                return;
+            }
+            // A declared length over the functions' limit is refused before one byte of it is read.
+            if (declaredLength(exchange) > dev.usagetracker.http.HttpRequest.MAX_BODY_BYTES) {
+                exchange.getResponseHeaders().set("Connection", "close");
+                write(exchange, requestId, method + " " + path, Responses.problem(ApiException.payloadTooLarge(
+                        "The request body is larger than " + dev.usagetracker.http.HttpRequest.MAX_BODY_BYTES + " bytes."), requestId));
                 return;
             }
             byte[] body = readBody(exchange.getRequestBody());
@@ -333,6 +355,9 @@ public final class HttpApiGateway implements AutoCloseable {
         String contentType = headers.getOrDefault("content-type", "").toLowerCase(Locale.ROOT);
         boolean text = contentType.isEmpty() || contentType.startsWith("text/") || contentType.contains("json")
                 || contentType.contains("xml") || contentType.contains("x-www-form-urlencoded");
+        // Bytes that are not UTF-8 travel base64-encoded, as API Gateway sends what it cannot pass as
+        // text: decoding them here would replace them silently, and the function must see them to refuse them.
+        if (text && body.length > 0 && !dev.usagetracker.http.UnicodeText.isUtf8(body)) text = false;
         Instant now = Instant.now();
         String routeKey = method + " " + path;
         return APIGatewayV2HTTPEvent.builder()
@@ -374,7 +399,7 @@ public final class HttpApiGateway implements AutoCloseable {
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         exchange.getResponseHeaders().set("apigw-requestid", requestId);
         response.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        metrics.record(method + " " + path, response.status());
+        metrics.record(localLabel(method, path), response.status());
         byte[] body = response.body();
         exchange.sendResponseHeaders(response.status(), body.length == 0 || "HEAD".equals(method) ? -1 : body.length);
         if (body.length > 0 && !"HEAD".equals(method)) {
@@ -401,6 +426,46 @@ public final class HttpApiGateway implements AutoCloseable {
                 out.write(body);
             }
         }
+    }
+
+    /** The methods a path accepts, for the Allow header of a 405. */
+    private String allowed(String path) {
+        java.util.TreeSet<String> methods = new java.util.TreeSet<>();
+        java.util.stream.Stream.of(routes.keySet(), streamingRoutes.keySet()).flatMap(java.util.Collection::stream)
+                .filter(k -> k.endsWith(" " + path))
+                .forEach(k -> methods.add(k.substring(0, k.indexOf(' '))));
+        // the runtime's own pages answer HEAD as GET; function routes only the methods they declare
+        localRoutes.keySet().stream()
+                .filter(k -> k.endsWith(" " + path) || (k.endsWith("/") && path.startsWith(k.substring(k.indexOf(' ') + 1))))
+                .forEach(k -> {
+                    String m = k.substring(0, k.indexOf(' '));
+                    methods.add(m);
+                    if (m.equals("GET")) methods.add("HEAD");
+                });
+        return String.join(", ", methods);
+    }
+
+    /** The Content-Length the client declared, -1 if none, Long.MAX_VALUE if it is not a number. */
+    private static long declaredLength(HttpExchange exchange) {
+        String v = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (v == null) return -1;
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * The metrics label of a local route: its registered key ("GET /docs/*" for every file under /docs/),
+     * never the raw path, so that the set of counters stays bounded whatever paths clients ask for.
+     */
+    private String localLabel(String method, String path) {
+        String m = "HEAD".equals(method) ? "GET" : method;
+        if (localRoutes.containsKey(m + " " + path)) return method + " " + path;
+        return localRoutes.keySet().stream()
+                .filter(k -> k.endsWith("/") && (m + " " + path).startsWith(k))
+                .map(k -> method + k.substring(m.length()) + "*").findFirst().orElse("unmatched");
     }
 
     /** The body, or null if it is over API Gateway's limit. */

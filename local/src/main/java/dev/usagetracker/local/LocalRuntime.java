@@ -80,6 +80,7 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     private void boot() throws Exception {
+        RequestDeadlines.apply(options.environment()); // before the first HTTP server of this JVM starts
         Map<String, String> base = new HashMap<>(options.environment());
         boolean external = base.keySet().stream().anyMatch(k -> k.startsWith("AWS_ENDPOINT_URL"))
                 || "aws".equalsIgnoreCase(base.get("LOCAL_TARGET"));

@@ -20,6 +20,19 @@ import javax.net.ssl.SSLContext;
 public final class LocalTls {
     public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
+    /**
+     * Forward-secret AEAD suites only: every TLS 1.3 suite, and for TLS 1.2 ECDHE with AES-GCM or
+     * ChaCha20-Poly1305. CBC suites (Lucky13-style padding oracles), SHA-1 MACs, static RSA key exchange
+     * and finite-field DHE are not offered (Mozilla's "intermediate" profile).
+     */
+    public static String[] cipherSuites(String[] supported) {
+        return java.util.Arrays.stream(supported)
+                .filter(s -> s.startsWith("TLS_AES_") || s.startsWith("TLS_CHACHA20_")
+                        || (s.startsWith("TLS_ECDHE_") && (s.contains("_GCM_") || s.contains("_CHACHA20_POLY1305_"))))
+                .filter(s -> !s.endsWith("_SHA"))
+                .toArray(String[]::new);
+    }
+
     private final Path keystore;
     private final Path certificate;
     private final SSLContext context;

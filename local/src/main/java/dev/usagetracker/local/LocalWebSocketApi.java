@@ -102,7 +102,11 @@ public final class LocalWebSocketApi implements AutoCloseable {
         threads.setName("local-websocket");
         threads.setDaemon(true);
         server = new Server(threads);
-        connector = new ServerConnector(server, 1, 1);
+        // No "Server: Jetty(…)" banner: the version helps only an attacker.
+        org.eclipse.jetty.server.HttpConfiguration http = new org.eclipse.jetty.server.HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        connector = new ServerConnector(server, 1, 1, new org.eclipse.jetty.server.HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(port);
         server.addConnector(connector);
@@ -186,11 +190,40 @@ public final class LocalWebSocketApi implements AutoCloseable {
         return new Connection(connectionId, row.get(), Request.getRemoteAddr(request));
     }
 
+    /** A refused handshake is an RFC 9457 problem like every other error of the service. */
     private static Object refuse(ServerUpgradeResponse response, Callback callback, int status, String message) {
         response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        byte[] body = ("{\"message\":\"" + (message == null ? "" : message.replace("\\", "\\\\").replace("\"", "\\\"")) + "\"}")
-                .getBytes(StandardCharsets.UTF_8);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        String detail = message;
+        try {
+            // $connect answers with a problem of its own: keep its detail, never echo anything else
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(message == null ? "" : message);
+            if (node != null && node.hasNonNull("detail")) detail = node.get("detail").asText();
+            else if (node != null && node.hasNonNull("message")) detail = node.get("message").asText();
+        } catch (java.io.IOException | RuntimeException notJson) {
+            // a plain message
+        }
+        String type = switch (status) {
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 429 -> "rate-limited";
+            case 503 -> "unavailable";
+            default -> status >= 500 ? "internal-error" : "bad-request";
+        };
+        java.util.Map<String, Object> problem = new java.util.LinkedHashMap<>();
+        problem.put("type", "https://usage-tracker.dev/problems/" + type);
+        problem.put("title", org.eclipse.jetty.http.HttpStatus.getMessage(status));
+        problem.put("status", status);
+        problem.put("detail", detail == null || detail.isBlank() ? "The WebSocket handshake was refused." : detail);
+        problem.put("instance", "urn:request:" + HttpApiGateway.requestId());
+        byte[] body;
+        try {
+            body = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(problem);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            body = "{}".getBytes(StandardCharsets.UTF_8);
+        }
         response.write(true, ByteBuffer.wrap(body), callback);
         return null;
     }

@@ -21,6 +21,19 @@ final class SwaggerUi {
             "png", "image/png",
             "html", "text/html; charset=utf-8");
 
+    /** The script that starts Swagger UI on our document; also answers for the webjar's stock initializer. */
+    static final String INIT_SCRIPT = "usage-tracker-init.js";
+    /**
+     * Swagger UI is where people paste API keys: it may not be framed (clickjacking), may run only its
+     * own scripts (no inline script: the start-up code is {@link #INIT_SCRIPT}) and talk only to this
+     * origin. Swagger UI sets inline styles, hence style-src 'unsafe-inline'; its icons are data: URIs.
+     */
+    static final Map<String, String> HEADERS = Map.of(
+            "Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                    + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            "X-Frame-Options", "DENY",
+            "Referrer-Policy", "no-referrer");
+
     private final String root;
     private final String version;
 
@@ -55,24 +68,34 @@ final class SwaggerUi {
                   <div id="swagger-ui"></div>
                   <script src="/docs/swagger-ui-bundle.js"></script>
                   <script src="/docs/swagger-ui-standalone-preset.js"></script>
-                  <script>
-                    window.ui = SwaggerUIBundle({
-                      url: "/openapi.json",
-                      dom_id: "#swagger-ui",
-                      deepLinking: true,
-                      tryItOutEnabled: true,
-                      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-                      layout: "StandaloneLayout"
-                    });
-                  </script>
+                  <script src="/docs/usage-tracker-init.js"></script>
                 </body>
                 </html>
                 """;
         return html.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** An asset by its name under /docs/, or empty; names are plain file names, never paths. */
+    byte[] initScript() {
+        return """
+                window.ui = SwaggerUIBundle({
+                  url: "/openapi.json",
+                  dom_id: "#swagger-ui",
+                  deepLinking: true,
+                  tryItOutEnabled: true,
+                  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+                  layout: "StandaloneLayout"
+                });
+                """.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * An asset by its name under /docs/, or empty; names are plain file names, never paths. The webjar's
+     * own index.html and swagger-initializer.js would load the petstore example from the internet: they
+     * answer with our page and our start-up script instead.
+     */
     Optional<Asset> asset(String name) {
+        if (name.equals("index.html")) return Optional.of(new Asset(TYPES.get("html"), page()));
+        if (name.equals(INIT_SCRIPT) || name.equals("swagger-initializer.js")) return Optional.of(new Asset(TYPES.get("js"), initScript()));
         if (!name.matches("[A-Za-z0-9._-]+") || name.startsWith(".")) return Optional.empty();
         String type = TYPES.get(name.substring(name.lastIndexOf('.') + 1));
         if (type == null) return Optional.empty();

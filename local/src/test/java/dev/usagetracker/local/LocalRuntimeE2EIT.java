@@ -182,9 +182,10 @@ class LocalRuntimeE2EIT {
         assertThat(document.get("paths").has("/api/logs")).isTrue();
         Reply page = api.get("/docs", Map.of());
         assertThat(page.header("Content-Type")).startsWith("text/html");
-        assertThat(page.body()).contains("/docs/swagger-ui-bundle.js").contains("url: \"/openapi.json\"");
+        assertThat(page.body()).contains("/docs/swagger-ui-bundle.js").contains("/docs/usage-tracker-init.js");
 
         HttpJson assets = HttpJson.uncheckedFor(runtime.baseUrl());
+        assertThat(assets.get("/docs/usage-tracker-init.js", Map.of()).body()).contains("url: \"/openapi.json\"");
         Reply bundle = assets.get("/docs/swagger-ui-bundle.js", Map.of());
         assertThat(bundle.status()).isEqualTo(200);
         assertThat(bundle.header("Content-Type")).startsWith("text/javascript");

@@ -41,7 +41,8 @@ class SecurityIT {
         // honour a revoked key for up to the cache TTL (60 s, docs/security.md).
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
                 // many registrations from one address are not what this test is about (RateLimitHttpIT is)
-                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "1000/1m"), Optional.of(ADMIN_KEY),
+                Optional.of(s.emulators()), Map.of("AUTH_CACHE_SECONDS", "0", "RateLimitRegister", "1000/1m",
+                        "RateLimitRegisterEmail", "1000/1m"), Optional.of(ADMIN_KEY),
                 Optional.of(Duration.ofMillis(200)), 2, 4, false, "sec-"));
         api = new HttpJson(runtime.baseUrl());
     }

@@ -72,4 +72,25 @@ class TlsIT {
             assertThat(socket.getSession().getProtocol()).isIn("TLSv1.2", "TLSv1.3");
         }
     }
+
+    @Test
+    void tls12OffersNoCbcOrSha1SuitesOnlyForwardSecretAead() throws Exception {
+        int port = URI.create(runtime.httpsUrl()).getPort();
+        String[] weak = java.util.Arrays.stream(trusting.getSupportedSSLParameters().getCipherSuites())
+                .filter(s -> s.contains("_CBC_") || s.endsWith("_SHA")).toArray(String[]::new);
+        assertThat(weak).isNotEmpty();
+        for (String suite : weak) {
+            try (SSLSocket socket = (SSLSocket) trusting.getSocketFactory().createSocket("127.0.0.1", port)) {
+                socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+                socket.setEnabledCipherSuites(new String[] {suite});
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(socket::startHandshake)).as(suite)
+                        .isInstanceOf(java.io.IOException.class);
+            }
+        }
+        try (SSLSocket socket = (SSLSocket) trusting.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.startHandshake();
+            assertThat(socket.getSession().getCipherSuite()).startsWith("TLS_ECDHE_").containsAnyOf("_GCM_", "_CHACHA20_");
+        }
+    }
 }

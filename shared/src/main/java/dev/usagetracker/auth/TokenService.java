@@ -90,6 +90,8 @@ public final class TokenService {
     public VerifiedToken verifyToken(String token) {
         // Outside the try: KMS being unreachable (the public key is fetched once) is not a bad token.
         DefaultJWTProcessor<SecurityContext> verifier = processor();
+        // Only the one string we mint: no padding, no standard-base64 characters, no high-S twin.
+        if (!CanonicalJws.isCanonical(token)) throw ApiException.unauthorized("The access token is invalid or expired.");
         try {
             JWTClaimsSet claims = verifier.process(token, null);
             Set<String> scopes = Arrays.stream(claims.getStringClaim("scope").split(" "))

@@ -20,8 +20,6 @@ import java.util.regex.Pattern;
 public final class RegistrationService {
     public static final String EMAIL_HASH_PURPOSE = "email";
     static final Pattern CLIENT_ID = Pattern.compile("[a-z0-9_-]{3,64}");
-    // Deliberately plain: a local part, one @, a dotted domain, no spaces or controls (RFC 5321 lengths).
-    private static final Pattern EMAIL = Pattern.compile("[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}.]+");
     private static final int MAX_ALLOWED_IPS = 50;
     private static final String SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
     private static final SecureRandom RANDOM = dev.usagetracker.config.Entropy.random(); // restore-safe (SnapStart)
@@ -38,17 +36,41 @@ public final class RegistrationService {
         this.clock = clock;
     }
 
+    /**
+     * The one answer to every registration conflict (email taken, client_id taken, client_id reserved):
+     * telling them apart would say which addresses have an account (docs/security.md, enumeration).
+     */
+    public static final String CONFLICT_DETAIL =
+            "The registration conflicts with an existing client; choose another client_id, or use the existing client's key.";
+
     public RegisteredClient register(Registration request) {
+        return register(request, emailHash -> { });
+    }
+
+    /**
+     * Registers, after handing the email's lookup HMAC to {@code attemptOnEmail} (the per-address
+     * rate limit): every valid attempt on an address counts, conflicts included.
+     */
+    public RegisteredClient register(Registration request, java.util.function.Consumer<String> attemptOnEmail) {
         List<FieldError> errors = new ArrayList<>();
-        String name = request.name() == null ? null : request.name().strip();
-        if (name == null || name.isEmpty()) errors.add(new FieldError("name", "is required"));
-        else if (name.codePointCount(0, name.length()) > 200) errors.add(new FieldError("name", "must be at most 200 characters"));
-        else if (name.codePoints().anyMatch(Character::isISOControl)) errors.add(new FieldError("name", "must not contain control characters"));
+        // Names and emails are validated as Unicode (DisplayName, EmailAddress; docs/security.md).
+        DisplayName.Result checkedName = DisplayName.check(request.name());
+        if (!checkedName.ok()) errors.add(new FieldError("name", checkedName.violation()));
+        String name = checkedName.name();
         String email = request.email() == null ? null : request.email().strip();
         if (email == null || email.isEmpty()) errors.add(new FieldError("email", "is required"));
-        else if (email.length() > 254 || !EMAIL.matcher(email).matches()) errors.add(new FieldError("email", "must be a valid email address"));
+        else {
+            var normalized = EmailAddress.normalize(email);
+            if (normalized.isEmpty()) errors.add(new FieldError("email", "must be a valid email address (local-part@domain, see the API docs)"));
+            else email = normalized.get();
+        }
         if (request.clientId() != null && !CLIENT_ID.matcher(request.clientId()).matches()) {
             errors.add(new FieldError("client_id", "must match [a-z0-9_-]{3,64}"));
+        } else if (ReservedNames.isReservedClientId(request.clientId())) {
+            errors.add(new FieldError("client_id", "must not start with 'admin' or a lookalike of it (reserved)"));
+        }
+        if (checkedName.ok() && ReservedNames.isReservedName(name)) {
+            errors.add(new FieldError("name", "must not read as 'admin' (reserved)"));
         }
         List<String> allowedIps = new ArrayList<>();
         if (request.allowedIps() != null) {
@@ -64,22 +86,24 @@ public final class RegistrationService {
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);
 
+        String emailHash = hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT));
+        attemptOnEmail.accept(emailHash);
         if (AdminBootstrap.ADMIN_CLIENT_ID.equals(request.clientId())) {
-            throw ApiException.conflict("The client_id is already taken."); // reserved for the bootstrapped admin
+            throw ApiException.conflict(CONFLICT_DETAIL); // reserved for the bootstrapped admin
         }
         String clientId = request.clientId() != null ? request.clientId() : generateClientId(name);
         Instant createdAt = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         for (int attempt = 0; ; attempt++) {
             String apiKey = ApiKeys.generate();
             try {
-                create(clientId, name, Role.CLIENT, allowedIps, createdAt, email, apiKey);
+                create(clientId, name, Role.CLIENT, allowedIps, createdAt, email, emailHash, apiKey);
                 return new RegisteredClient(clientId, name, email, apiKey, createdAt.toString());
             } catch (ClientStore.DuplicateClientException e) {
                 switch (e.conflict()) {
-                    case EMAIL -> throw ApiException.conflict("A client with this email is already registered.");
+                    case EMAIL -> throw ApiException.conflict(CONFLICT_DETAIL);
                     case CLIENT_ID -> {
                         if (request.clientId() != null || attempt >= 3) {
-                            throw ApiException.conflict("The client_id is already taken.");
+                            throw ApiException.conflict(CONFLICT_DETAIL);
                         }
                         clientId = generateClientId(name);
                     }
@@ -94,8 +118,13 @@ public final class RegistrationService {
     /** Writes a client with a given key; also used to bootstrap the admin from ADMIN_API_KEY. */
     public void create(String clientId, String name, Role role, List<String> allowedIps, Instant createdAt,
                        String email, String apiKey) {
+        create(clientId, name, role, allowedIps, createdAt, email, hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT)), apiKey);
+    }
+
+    private void create(String clientId, String name, Role role, List<String> allowedIps, Instant createdAt,
+                        String email, String emailHash, String apiKey) {
         store.create(new NewClient(clientId, name, role, allowedIps, createdAt,
-                hasher.hash(EMAIL_HASH_PURPOSE, email.toLowerCase(Locale.ROOT)),
+                emailHash,
                 cipher.encrypt(email.getBytes(StandardCharsets.UTF_8), clientId),
                 hasher.hash(ApiKeys.HASH_PURPOSE, apiKey),
                 cipher.encrypt(apiKey.getBytes(StandardCharsets.UTF_8), clientId)));
@@ -104,7 +133,7 @@ public final class RegistrationService {
     static String generateClientId(String name) {
         String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
         if (slug.length() > 40) slug = slug.substring(0, 40).replaceAll("-+$", "");
-        if (slug.length() < 3) slug = "client";
+        if (slug.length() < 3 || ReservedNames.isReservedClientId(slug)) slug = "client";
         StringBuilder sb = new StringBuilder(slug).append('-');
         for (int i = 0; i < 6; i++) sb.append(SUFFIX_ALPHABET.charAt(RANDOM.nextInt(SUFFIX_ALPHABET.length())));
         return sb.toString();

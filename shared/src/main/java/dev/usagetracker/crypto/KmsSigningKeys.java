@@ -82,7 +82,8 @@ public final class KmsSigningKeys implements SigningKeys {
                     .messageType(MessageType.RAW)
                     .message(SdkBytes.fromByteArray(signingInput))).signature().asByteArray();
             // KMS returns an ASN.1 DER signature; JWS wants the fixed-length R || S form (RFC 7518 §3.4).
-            return Base64URL.encode(ECDSA.transcodeSignatureToConcat(der, 64));
+            // KMS does not normalise s: turn a high-S signature into its low-S twin (the only form verified).
+            return Base64URL.encode(EcdsaP256.lowS(ECDSA.transcodeSignatureToConcat(der, 64)));
         }
 
         @Override

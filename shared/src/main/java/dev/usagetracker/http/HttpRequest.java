@@ -62,7 +62,28 @@ public record HttpRequest(String method, String path, Map<String, String> header
         if (!mediaType.equals("application/json")) {
             throw ApiException.unsupportedMediaType("Send the body as application/json.");
         }
-        return new JsonBody(Json.readTree(body));
+        // JSON is UTF-8 (RFC 8259 §8.1): another declared charset is refused, not reinterpreted.
+        charsetOf(type).filter(c -> !c.equals("utf-8") && !c.equals("utf8")).ifPresent(c -> {
+            throw ApiException.unsupportedMediaType("Send the body as application/json in UTF-8 (charset=utf-8 or none).");
+        });
+        UnicodeText.requireUtf8(body);
+        com.fasterxml.jackson.databind.JsonNode node = Json.readTree(body);
+        UnicodeText.requireValidStrings(node);
+        return new JsonBody(node);
+    }
+
+    /** The charset parameter of a Content-Type, lower-cased and unquoted, if there is one. */
+    static Optional<String> charsetOf(String contentType) {
+        String[] parts = contentType.split(";");
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")) {
+                String v = kv[1].trim();
+                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) v = v.substring(1, v.length() - 1);
+                return Optional.of(v.toLowerCase(Locale.ROOT));
+            }
+        }
+        return Optional.empty();
     }
 
     /** A parsed JSON object body. */
@@ -72,11 +93,11 @@ public record HttpRequest(String method, String path, Map<String, String> header
     public int intParam(String name, int fallback, int min, int max) {
         Optional<String> raw = queryParam(name);
         if (raw.isEmpty()) return fallback;
-        try {
-            int v = Integer.parseInt(raw.get().trim());
+        // ASCII digits only, no sign, no leading zero, nothing around them: "7" — never "+7", "07",
+        // "٧" (Integer.parseInt takes any Unicode digit), " 7" or "7\u0000".
+        if (raw.get().matches("0|[1-9][0-9]{0,8}")) {
+            int v = Integer.parseInt(raw.get());
             if (v >= min && v <= max) return v;
-        } catch (NumberFormatException ignored) {
-            // falls through to the validation error
         }
         throw ApiException.validation(java.util.List.of(new ApiException.FieldError(
                 name, "must be an integer from " + min + " to " + max)));

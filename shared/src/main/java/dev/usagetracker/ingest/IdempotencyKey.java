@@ -27,7 +27,9 @@ public record IdempotencyKey(String value, String requestHash) {
     public static Optional<IdempotencyKey> from(HttpRequest request) {
         String raw = request.headers().get(HEADER);
         if (raw == null) return Optional.empty();
-        String value = raw.trim();
+        // Only the optional whitespace HTTP allows around a value is removed (RFC 9110 §5.5); a control
+        // character anywhere, even at an end, is a 400 rather than trimmed away.
+        String value = raw.replaceAll("^[ \t]+|[ \t]+$", "");
         if (value.isEmpty() || value.length() > MAX_LENGTH || !value.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
             throw ApiException.validation(List.of(new ApiException.FieldError(HEADER,
                     "must be 1 to " + MAX_LENGTH + " visible ASCII characters, e.g. a UUID")));

@@ -19,6 +19,11 @@ public interface IdempotencyStore {
     /** Records that the request was acknowledged with {@code accepted} hits, so replays answer at once. */
     void complete(String clientId, String key, Entry entry, int accepted);
 
+    /** The unexpired entry for a key, if any (a consistent read; no claim). */
+    default java.util.Optional<Entry> find(String clientId, String key, Instant now) {
+        return java.util.Optional.empty();
+    }
+
     /** For compositions without a store: a request that carries a key is refused rather than not deduplicated. */
     IdempotencyStore NONE = new IdempotencyStore() {
         @Override

@@ -94,6 +94,23 @@ public final class IngestService {
         return accepted;
     }
 
+    /**
+     * The answer already given to this request if it is a replay of an acknowledged one (same key, same
+     * body): the handler answers it without charging the rate limit again, since nothing new is counted.
+     * Empty for a first attempt, another body (accept() then answers 422) or when the store cannot say.
+     */
+    public Optional<Accepted> acknowledgedReplay(Principal principal, Optional<IdempotencyKey> key) {
+        if (key.isEmpty() || !principal.has(Principal.SCOPE_LOGS_WRITE)) return Optional.empty();
+        try {
+            return idempotency.find(principal.clientId(), key.get().value(), clock.instant())
+                    .filter(e -> e.requestHash().equals(key.get().requestHash()) && e.accepted().isPresent())
+                    .map(e -> new Accepted(e.accepted().getAsInt()));
+        } catch (RuntimeException storeFailure) {
+            if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
+            return Optional.empty(); // accept() decides (503 for a keyed request while the store is down)
+        }
+    }
+
     private Accepted deliver(List<HitBatch> parts, int hitCount) {
         Metrics metrics = Metrics.begin().property("batch_id", parts.getFirst().batchId());
         try {

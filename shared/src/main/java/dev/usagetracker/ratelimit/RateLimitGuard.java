@@ -66,6 +66,25 @@ public final class RateLimitGuard {
         }
     }
 
+    /**
+     * Charges one unit to a subject the caller must not learn about (an email's HMAC, a service-wide
+     * ceiling): nothing is added to the answer, and a refusal is a 429 with a generic detail and only
+     * {@code Retry-After}, so remaining counts never tell whether someone else tried the same address.
+     */
+    public void chargeQuietly(String subject, List<Limit> limits, String refusalDetail) {
+        if (limits.isEmpty()) return;
+        Decision decision = limiter.acquire(subject, limits, 1);
+        switch (decision.outcome()) {
+            case LIMITED -> throw ApiException.tooManyRequests(refusalDetail,
+                    RateLimitHeaders.seconds(decision.retryAfterMillis()), Map.of());
+            case UNAVAILABLE -> throw ApiException.unavailable("Rate limits cannot be checked right now; retry later.",
+                    (int) Math.max(1, RateLimitHeaders.seconds(decision.retryAfterMillis())));
+            case ALLOWED -> {
+                // charged
+            }
+        }
+    }
+
     private static List<RateLimitHeaders.Policy> policies(List<Limit> limits) {
         return limits.stream().map(l -> new RateLimitHeaders.Policy(l.name(), l.quota(), l.windowSeconds())).toList();
     }

@@ -62,6 +62,17 @@ public final class DynamoIdempotencyStore implements IdempotencyStore {
     }
 
     @Override
+    public java.util.Optional<Entry> find(String clientId, String key, Instant now) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of("client_id", AttributeValue.fromS(itemKey(clientId, key))))).item();
+        if (item == null || item.isEmpty() || !item.containsKey("expires_at")
+                || Long.parseLong(item.get("expires_at").n()) < now.getEpochSecond()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(entry(item));
+    }
+
+    @Override
     public void complete(String clientId, String key, Entry entry, int accepted) {
         dynamo.updateItem(r -> r.tableName(table)
                 .key(Map.of("client_id", AttributeValue.fromS(itemKey(clientId, key))))

@@ -198,6 +198,53 @@ class TokenServiceTest {
         assertThat(e.headers()).containsKey("WWW-Authenticate");
     }
 
+    @Test
+    void acceptsOnlyTheCanonicalSpellingOfAToken() {
+        // many tokens, so that some signatures have '-' or '_' and some were high-S before normalising
+        for (int i = 0; i < 40; i++) {
+            String token = tokens.issue("acme", Role.CLIENT, "0123456789abcdef").accessToken();
+            String[] parts = token.split("\\.");
+            byte[] sig = Base64URL.from(parts[2]).decode();
+            assertThat(dev.usagetracker.crypto.EcdsaP256.isCanonical(sig)).as("minted low-S").isTrue();
+            assertThat(tokens.verify(token).clientId()).isEqualTo("acme");
+
+            String twin = parts[0] + "." + parts[1] + "." + Base64URL.encode(dev.usagetracker.crypto.EcdsaP256.twin(sig));
+            assertUnauthorized(() -> tokens.verify(twin));
+            assertUnauthorized(() -> tokens.verify(token + "=="));
+            assertUnauthorized(() -> tokens.verify(parts[0] + "=." + parts[1] + "." + parts[2]));
+            String standard = parts[0] + "." + parts[1] + "." + parts[2].replace('-', '+').replace('_', '/');
+            if (!standard.equals(token)) assertUnauthorized(() -> tokens.verify(standard));
+            // the same bytes with non-zero unused bits in the last character: 86 chars carry 516 bits for 512
+            char last = parts[2].charAt(parts[2].length() - 1);
+            String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            String sibling = parts[0] + "." + parts[1] + "." + parts[2].substring(0, parts[2].length() - 1)
+                    + alphabet.charAt(alphabet.indexOf(last) ^ 1);
+            assertUnauthorized(() -> tokens.verify(sibling));
+        }
+    }
+
+    @Test
+    void lowSNormalisesExactlyTheHighHalf() {
+        byte[] sig = new byte[64];
+        sig[31] = 1;
+        byte[] high = dev.usagetracker.crypto.EcdsaP256.twin(withS(sig, java.math.BigInteger.valueOf(5)));
+        assertThat(dev.usagetracker.crypto.EcdsaP256.isCanonical(high)).isFalse();
+        assertThat(dev.usagetracker.crypto.EcdsaP256.lowS(high)).isEqualTo(withS(sig, java.math.BigInteger.valueOf(5)));
+        byte[] half = withS(sig, dev.usagetracker.crypto.EcdsaP256.ORDER.shiftRight(1));
+        assertThat(dev.usagetracker.crypto.EcdsaP256.isCanonical(half)).isTrue();
+        assertThat(dev.usagetracker.crypto.EcdsaP256.lowS(half)).isEqualTo(half);
+        assertThat(dev.usagetracker.crypto.EcdsaP256.isCanonical(withS(sig, java.math.BigInteger.ZERO))).isFalse();
+    }
+
+    private static byte[] withS(byte[] sig, java.math.BigInteger s) {
+        byte[] out = sig.clone();
+        byte[] raw = s.toByteArray();
+        java.util.Arrays.fill(out, 32, 64, (byte) 0);
+        int copy = Math.min(raw.length, 32);
+        System.arraycopy(raw, raw.length - copy, out, 64 - copy, copy);
+        return out;
+    }
+
     /** An EC P-256 key held in memory, standing in for the KMS key. */
     record InMemorySigningKeys(ECKey key) implements SigningKeys {
         static InMemorySigningKeys generate() {
@@ -208,10 +255,27 @@ class TokenServiceTest {
             }
         }
 
+        /** Signs like KmsSigningKeys: the JCA's signature, turned low-S (the only form verified). */
         @Override
         public JWSSigner signer() {
             try {
-                return new ECDSASigner(key);
+                ECDSASigner jca = new ECDSASigner(key);
+                return new JWSSigner() {
+                    @Override
+                    public Base64URL sign(JWSHeader header, byte[] signingInput) throws JOSEException {
+                        return Base64URL.encode(dev.usagetracker.crypto.EcdsaP256.lowS(jca.sign(header, signingInput).decode()));
+                    }
+
+                    @Override
+                    public java.util.Set<JWSAlgorithm> supportedJWSAlgorithms() {
+                        return jca.supportedJWSAlgorithms();
+                    }
+
+                    @Override
+                    public com.nimbusds.jose.jca.JCAContext getJCAContext() {
+                        return jca.getJCAContext();
+                    }
+                };
             } catch (JOSEException e) {
                 throw new IllegalStateException(e);
             }

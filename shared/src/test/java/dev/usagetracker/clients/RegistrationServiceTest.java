@@ -190,6 +190,19 @@ class RegistrationServiceTest {
     }
 
     @Test
+    void everyRegistrationConflictGetsTheSameAnswer() {
+        service.register(new Registration("First", "first@example.com", "acme", null));
+
+        ApiException email = apiError(() -> service.register(new Registration("Second", "FIRST@example.com", null, null)));
+        ApiException clientId = apiError(() -> service.register(new Registration("Third", "third@example.com", "acme", null)));
+
+        for (ApiException e : List.of(email, clientId)) {
+            assertThat(List.of(e.status(), e.type(), e.title(), e.getMessage()))
+                    .isEqualTo(List.of(409, email.type(), email.title(), RegistrationService.CONFLICT_DETAIL));
+        }
+    }
+
+    @Test
     void refusesATakenExplicitClientId() {
         service.register(new Registration("First", "first@example.com", "acme", null));
 
@@ -252,7 +265,7 @@ class RegistrationServiceTest {
         NewClient stored = store.created.getFirst();
 
         assertThat(cipher.decrypt(stored.emailCiphertext(), registered.clientId()))
-                .asString(StandardCharsets.UTF_8).isEqualTo("Alice@Example.com");
+                .asString(StandardCharsets.UTF_8).isEqualTo("Alice@example.com"); // the domain is stored lower-cased (EmailAddress)
         assertThat(cipher.decrypt(stored.apiKeyCiphertext(), registered.clientId()))
                 .asString(StandardCharsets.UTF_8).isEqualTo(registered.apiKey());
     }
