@@ -106,6 +106,13 @@ public final class App {
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cachedUsage;
 
+    private final Lazy<dev.usagetracker.plans.CachedPlanCatalog> planCatalog = new Lazy<>(new Supplier<>() {
+        @Override
+        public dev.usagetracker.plans.CachedPlanCatalog get() {
+            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans());
+        }
+    });
+
     public App(Config config, Clock clock) {
         this.config = config;
         this.clock = clock;
@@ -185,7 +192,8 @@ public final class App {
                 Optional<RateLimiter> shared = redis.get().map(RedisRateLimiter::new);
                 return new RateLimitGuard(new FallbackRateLimiter(shared,
                         new LocalRateLimiter(clock, settings.expectedContainers(), settings.longestWindow()),
-                        settings.mode(), config.redis().breakerOpen()), settings);
+                        settings.mode(), config.redis().breakerOpen()), settings, planCatalog.get(),
+                        Optional.of(new dev.usagetracker.plans.QuotaGate(monthlyUsage(), clock)));
             }
         });
         connectionStore = new Lazy<>(() -> new DynamoConnectionStore(dynamo.get(), config.stream().connectionsTable()));
@@ -363,6 +371,35 @@ public final class App {
                 }
             };
         };
+    }
+
+    /** Plans: items of the Clients table (docs/database.md). */
+    public dev.usagetracker.plans.PlanStore planStore() {
+        return new dev.usagetracker.store.DynamoPlanStore(dynamo.get(), config.clientsTable(), clock);
+    }
+
+    /** The plans the request path reads, cached per container for PLAN_CACHE_SECONDS. */
+    public dev.usagetracker.plans.PlanCatalog planCatalog() {
+        return planCatalog.get();
+    }
+
+    public dev.usagetracker.plans.PlanService planService() {
+        return new dev.usagetracker.plans.PlanService(planStore(), planCatalog.get(), config.plans());
+    }
+
+    /** This month's hits per client: the Redis mirror, rebuilt from the daily aggregates when missing. */
+    public dev.usagetracker.plans.MonthlyUsage monthlyUsage() {
+        return new dev.usagetracker.plans.MonthlyUsage(redis.get(), usageStore(), clock);
+    }
+
+    public dev.usagetracker.plans.QuotaService quotaService() {
+        return new dev.usagetracker.plans.QuotaService(clientStore.get(), planCatalog.get(), monthlyUsage(),
+                new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()));
+    }
+
+    /** GET /api/clients: paged through the by_entity index, cursors sealed by the KMS MAC key. */
+    public dev.usagetracker.clients.ClientListService clientList() {
+        return new dev.usagetracker.clients.ClientListService((dev.usagetracker.store.DynamoClientStore) clientStore.get(), hasher.get());
     }
 
     public AdminBootstrap adminBootstrap() {

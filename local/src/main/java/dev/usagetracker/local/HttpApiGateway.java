@@ -163,7 +163,8 @@ public final class HttpApiGateway implements AutoCloseable {
         try (exchange) {
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             String path = exchange.getRequestURI().getRawPath();
-            FunctionPool pool = routes.get(method + " " + path);
+            String routeKey = routeKey(method, path);
+            FunctionPool pool = routes.get(routeKey);
             StreamingRoute streaming = pool == null ? streamingRoutes.get(method + " " + path) : null;
             if (streaming != null) {
                 APIGatewayV2HTTPResponse answer = streaming.serve(event(exchange, method, path, new byte[0], requestId, null), exchange);
@@ -190,7 +191,7 @@ public final class HttpApiGateway implements AutoCloseable {
                 return;
             }
             APIGatewayV2HTTPEvent event = event(exchange, method, path, body, requestId, pool);
-            FunctionPool authorizer = authorizers.get(method + " " + path);
+            FunctionPool authorizer = authorizers.get(routeKey);
             if (authorizer != null && !authorize(authorizer, event, exchange, requestId)) return;
             APIGatewayV2HTTPResponse response;
             try {
@@ -219,6 +220,28 @@ public final class HttpApiGateway implements AutoCloseable {
      * a denial is API Gateway's bare 403, an authorizer failure its bare 500; otherwise the context is
      * attached to the route's event. Returns whether the route may run.
      */
+    /**
+     * The route a request matches: its exact path, else a template whose {@code {param}} segments match one
+     * non-empty segment each (API Gateway's path variables, e.g. {@code /api/plans/{name}}); exact routes win.
+     */
+    private String routeKey(String method, String path) {
+        String exact = method + " " + path;
+        if (routes.containsKey(exact)) return exact;
+        String[] segments = path.split("/", -1);
+        for (String key : routes.keySet()) {
+            if (!key.startsWith(method + " ") || !key.contains("{")) continue;
+            String[] template = key.substring(method.length() + 1).split("/", -1);
+            if (template.length != segments.length) continue;
+            boolean matches = true;
+            for (int i = 0; i < template.length && matches; i++) {
+                boolean variable = template[i].startsWith("{") && template[i].endsWith("}");
+                matches = variable ? !segments[i].isEmpty() : template[i].equals(segments[i]);
+            }
+            if (matches) return key;
+        }
+        return exact;
+    }
+
     private boolean authorize(FunctionPool authorizer, APIGatewayV2HTTPEvent event, HttpExchange exchange,
                               String requestId) throws IOException {
         var ctx = event.getRequestContext();

@@ -85,7 +85,7 @@ final class OpenApiContract {
     List<String> violations(String method, String uri, String requestBody, HttpJson.Reply reply) {
         List<String> out = new ArrayList<>();
         String path = uri.replaceFirst("[?#].*$", "");
-        Located item = new Located(document, "").at("paths").at(path);
+        Located item = new Located(document, "").at("paths").at(templateOf(path));
         String op = method.toUpperCase(Locale.ROOT) + " " + path;
         if (item.node().isMissingNode()) {
             // Not part of the API: the only acceptable answer is a 404 problem.
@@ -114,6 +114,24 @@ final class OpenApiContract {
             checkRequest(operation, requestBody, out);
         }
         return out;
+    }
+
+    /** The documented path a request path matches: itself, or a template such as {@code /api/plans/{name}}. */
+    private String templateOf(String path) {
+        if (!document.path("paths").path(path).isMissingNode()) return path;
+        String[] segments = path.split("/", -1);
+        for (var it = document.path("paths").fieldNames(); it.hasNext(); ) {
+            String template = it.next();
+            if (!template.contains("{")) continue;
+            String[] parts = template.split("/", -1);
+            if (parts.length != segments.length) continue;
+            boolean matches = true;
+            for (int i = 0; i < parts.length && matches; i++) {
+                matches = parts[i].startsWith("{") ? !segments[i].isEmpty() : parts[i].equals(segments[i]);
+            }
+            if (matches) return template;
+        }
+        return path;
     }
 
     private void checkHeaders(Located response, HttpJson.Reply reply, List<String> out) {
