@@ -120,8 +120,7 @@ final class OpenApiContract {
     private String templateOf(String path) {
         if (!document.path("paths").path(path).isMissingNode()) return path;
         String[] segments = path.split("/", -1);
-        for (var it = document.path("paths").fieldNames(); it.hasNext(); ) {
-            String template = it.next();
+        for (String template : names(document.path("paths"))) {
             if (!template.contains("{")) continue;
             String[] parts = template.split("/", -1);
             if (parts.length != segments.length) continue;
