@@ -51,7 +51,11 @@ class EventFixturesIT {
             Map.entry("stream-connect.json", "StreamFunction"),
             Map.entry("stream-disconnect.json", "StreamFunction"),
             Map.entry("stream-fanout.json", "StreamFanoutFunction"),
-            Map.entry("prefetch.json", "PrefetchFunction"));
+            Map.entry("prefetch.json", "PrefetchFunction"),
+            Map.entry("put-plan.json", "PutPlanFunction"),
+            Map.entry("list-plans.json", "ListPlansFunction"),
+            Map.entry("list-clients.json", "ListClientsFunction"),
+            Map.entry("usage-quota.json", "UsageQuotaFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll
@@ -89,7 +93,8 @@ class EventFixturesIT {
         SimpleIAMPolicyResponse verdict = (SimpleIAMPolicyResponse) runtime.pools().get("AuthorizerFunction")
                 .invoke(EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json")));
         assertThat(verdict).isNotNull();
-        for (String placeholder : List.of("daily-usage.json", "top-usage.json")) {
+        for (String placeholder : List.of("daily-usage.json", "top-usage.json", "put-plan.json", "list-plans.json",
+                "list-clients.json", "usage-quota.json")) {
             assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
         assertThat(http("stream-ticket.json", Map.of()).getStatusCode()).isEqualTo(401);
@@ -116,6 +121,10 @@ class EventFixturesIT {
         assertThat(http("logs-batch.json", bearer).getStatusCode()).isEqualTo(202);
         assertThat(http("daily-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("top-usage.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("put-plan.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("list-plans.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("list-clients.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("usage-quota.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
         assertThat(http("stream-ticket.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(webSocket("stream-connect.json", token).getStatusCode()).isEqualTo(200);

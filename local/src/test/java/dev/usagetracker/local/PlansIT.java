@@ -46,6 +46,10 @@ class PlansIT {
                 Optional.of(stack.emulators()), Map.of(
                         "Stage", "plans-it",
                         "RateLimitRead", "1000/1m",
+                        // exact counts need Redis in charge: on a loaded 2-core machine 100 ms commands time out
+                        // and the approximate local fallback (quota / 10 containers) would answer instead
+                        "REDIS_TIMEOUT_MS", "3000",
+                        "REDIS_CONNECT_TIMEOUT_MS", "5000",
                         "PlanCacheSeconds", Integer.toString(CACHE_SECONDS)),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 2, false, PREFIX));
         api = new HttpJson(runtime.baseUrl());
