@@ -1,6 +1,7 @@
 // The live dashboard: plain browser JavaScript, no build step, no third-party code, nothing inline
 // (the page is served with a strict Content-Security-Policy). It uses only the public API:
-// POST /api/token, GET /api/usage/daily, /api/usage/top, /api/usage/hourly and /api/usage/endpoints, POST /api/usage/stream/ticket and the
+// POST /api/token, GET /api/usage/daily, /api/usage/top, /api/usage/hourly and /api/usage/endpoints, for the admin
+// GET /api/clients and /api/usage/quota, POST /api/usage/stream/ticket and the
 // SSE stream GET /api/usage/stream?ticket=… (EventSource cannot send an Authorization header).
 // A stream ends at the exp of the token behind its ticket (and when access is revoked): the page then
 // mints a fresh token with the API key it holds in memory (never in storage) and reconnects by itself.
@@ -30,7 +31,10 @@
     topTimer: null,
     analyticsTimer: null,
     chosen: null,         // the client whose hours and endpoints are shown (admin: picked in the select)
+    clientsCursor: null,  // next_cursor of the admin's client list (null: no further page)
+    clientsPage: 0,
   };
+  const CLIENTS_PAGE = 10;
 
   async function api(path, options = {}) {
     if (path !== "/api/token" && apiKey && Date.now() >= state.expiresAt - refreshBeforeMs()) await freshToken();
@@ -74,8 +78,10 @@
       $("dashboard").hidden = false;
       $("sign-out").hidden = false;
       $("top-card").hidden = !state.admin;
+      $("clients-card").hidden = !state.admin;
       await loadDaily();
       if (state.admin) await loadTop();
+      if (state.admin) await loadClients(null);
       state.chosen = state.clientId;
       $("endpoints-client").value = state.chosen;
       $("endpoints-picker").hidden = !state.admin;
@@ -264,6 +270,33 @@
     $("endpoints-other").textContent = String(report.other);
   }
 
+  // The admin's client list: one page of GET /api/clients, each row with GET /api/usage/quota for its month.
+  async function loadClients(cursor) {
+    const page = await api("/api/clients?limit=" + CLIENTS_PAGE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    state.clientsPage = cursor ? state.clientsPage + 1 : 1;
+    state.clientsCursor = page.next_cursor;
+    const quotas = await Promise.all(page.clients.map((c) =>
+      api("/api/usage/quota?client_id=" + encodeURIComponent(c.client_id)).catch(() => null)));
+    const rows = page.clients.map((c, i) => {
+      const q = quotas[i];
+      const tr = document.createElement("tr");
+      tr.dataset.clientId = c.client_id;
+      const cells = [[c.client_id], [c.name], [c.plan], [c.disabled ? "disabled" : "active", c.disabled ? "disabled" : ""],
+        [q ? String(q.used) : "?", "num"], [q && q.monthly_quota !== null ? String(q.monthly_quota) : "none", "num"]];
+      for (const [text, cls] of cells) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.append(td);
+      }
+      return tr;
+    });
+    $("clients").tBodies[0].replaceChildren(...rows);
+    $("clients-next").disabled = !state.clientsCursor;
+    $("clients-first").disabled = state.clientsPage <= 1;
+    $("clients-status").textContent = "page " + state.clientsPage + (state.clientsCursor ? "" : " (last)");
+  }
+
   function totals() {
     const perDate = new Map(state.dates.map((d) => [d, 0]));
     for (const [key, count] of state.counts) {
@@ -422,6 +455,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut(""));
+    $("clients-next").addEventListener("click", () => loadClients(state.clientsCursor).catch((e) => setStatus(e.message, "error")));
+    $("clients-first").addEventListener("click", () => loadClients(null).catch((e) => setStatus(e.message, "error")));
     $("endpoints-client").addEventListener("change", (e) => {
       state.chosen = e.target.value;
       loadAnalytics().catch(() => {});

@@ -113,6 +113,13 @@ public final class App {
     private final Lazy<CachedAnalytics> cachedAnalytics;
     private final Lazy<CredentialChanges> credentialChanges;
 
+    private final Lazy<dev.usagetracker.plans.CachedPlanCatalog> planCatalog = new Lazy<>(new Supplier<>() {
+        @Override
+        public dev.usagetracker.plans.CachedPlanCatalog get() {
+            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans());
+        }
+    });
+
     public App(Config config, Clock clock) {
         this.config = config;
         this.clock = clock;
@@ -204,7 +211,8 @@ public final class App {
                 Optional<RateLimiter> shared = redis.get().map(RedisRateLimiter::new);
                 return new RateLimitGuard(new FallbackRateLimiter(shared,
                         new LocalRateLimiter(clock, settings.expectedContainers(), settings.longestWindow()),
-                        settings.mode(), config.redis().breakerOpen()), settings);
+                        settings.mode(), config.redis().breakerOpen()), settings, planCatalog.get(),
+                        Optional.of(new dev.usagetracker.plans.QuotaGate(monthlyUsage(), clock)));
             }
         });
         connectionStore = new Lazy<>(() -> new DynamoConnectionStore(dynamo.get(), config.stream().connectionsTable()));
@@ -317,13 +325,10 @@ public final class App {
         return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock, credentialChanges.get());
     }
 
-    /**
-     * GET /api/clients/me|{id} and the admin's PATCH. Plan names come from {@link
-     * dev.usagetracker.clients.EnvironmentPlanNames}, a stand-in for the plan catalog (merge: planCatalog::exists).
-     */
+    /** GET /api/clients/me|{id} and the admin's PATCH; a plan named there must exist in the plan catalog. */
     public dev.usagetracker.clients.ClientAdministration clientAdministration() {
         return new dev.usagetracker.clients.ClientAdministration(clientStore.get(), cipher.get(),
-                new dev.usagetracker.clients.EnvironmentPlanNames(config.rateLimits()), credentialChanges.get(), clock);
+                planCatalog.get()::exists, credentialChanges.get(), clock);
     }
 
     /** Announces a credential change of a client to every container (after the row was written). */
@@ -437,6 +442,35 @@ public final class App {
                 }
             };
         };
+    }
+
+    /** Plans: items of the Clients table (docs/database.md). */
+    public dev.usagetracker.plans.PlanStore planStore() {
+        return new dev.usagetracker.store.DynamoPlanStore(dynamo.get(), config.clientsTable(), clock);
+    }
+
+    /** The plans the request path reads, cached per container for PLAN_CACHE_SECONDS. */
+    public dev.usagetracker.plans.PlanCatalog planCatalog() {
+        return planCatalog.get();
+    }
+
+    public dev.usagetracker.plans.PlanService planService() {
+        return new dev.usagetracker.plans.PlanService(planStore(), planCatalog.get(), config.plans());
+    }
+
+    /** This month's hits per client: the Redis mirror, rebuilt from the daily aggregates when missing. */
+    public dev.usagetracker.plans.MonthlyUsage monthlyUsage() {
+        return new dev.usagetracker.plans.MonthlyUsage(redis.get(), usageStore(), clock);
+    }
+
+    public dev.usagetracker.plans.QuotaService quotaService() {
+        return new dev.usagetracker.plans.QuotaService(clientStore.get(), planCatalog.get(), monthlyUsage(),
+                new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()));
+    }
+
+    /** GET /api/clients: paged through the by_entity index, cursors sealed by the KMS MAC key. */
+    public dev.usagetracker.clients.ClientListService clientList() {
+        return new dev.usagetracker.clients.ClientListService((dev.usagetracker.store.DynamoClientStore) clientStore.get(), hasher.get());
     }
 
     public AdminBootstrap adminBootstrap() {

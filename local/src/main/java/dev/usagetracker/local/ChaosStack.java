@@ -73,6 +73,7 @@ public final class ChaosStack implements AutoCloseable {
             // The load is thousands of hits per client: quotas would turn it into 429s. The limiter stays
             // in the path (one Redis call per request) with room to spare.
             env.put("RateLimitIngest", "1000000/1m");
+            env.put("RateLimitIngestHits", "100000000/1m");
             env.put("RateLimitRead", "100000/1m");
             env.put("RateLimitRegister", "100000/1m");
             env.put("RateLimitRegisterEmail", "100000/1m");

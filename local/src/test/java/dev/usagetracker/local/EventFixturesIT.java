@@ -57,7 +57,11 @@ class EventFixturesIT {
             Map.entry("prefetch.json", "PrefetchFunction"),
             Map.entry("own-client.json", "OwnClientFunction"),
             Map.entry("get-client.json", "GetClientFunction"),
-            Map.entry("admin-update-client.json", "AdminUpdateClientFunction"));
+            Map.entry("admin-update-client.json", "AdminUpdateClientFunction"),
+            Map.entry("put-plan.json", "PutPlanFunction"),
+            Map.entry("list-plans.json", "ListPlansFunction"),
+            Map.entry("list-clients.json", "ListClientsFunction"),
+            Map.entry("usage-quota.json", "UsageQuotaFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll
@@ -96,7 +100,8 @@ class EventFixturesIT {
                 .invoke(EventLoader.loadAPIGatewayV2CustomAuthorizerEvent(fixture("authorizer.json")));
         assertThat(verdict).isNotNull();
         for (String placeholder : List.of("daily-usage.json", "top-usage.json", "hourly-usage.json", "endpoint-usage.json",
-                "usage-export.json", "own-client.json", "get-client.json", "admin-update-client.json")) {
+                "usage-export.json", "own-client.json", "get-client.json", "admin-update-client.json", "put-plan.json",
+                "list-plans.json", "list-clients.json", "usage-quota.json")) {
             assertThat(http(placeholder, Map.of()).getStatusCode()).as(placeholder).isEqualTo(401);
         }
         assertThat(http("stream-ticket.json", Map.of()).getStatusCode()).isEqualTo(401);
@@ -126,6 +131,10 @@ class EventFixturesIT {
         assertThat(http("hourly-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("endpoint-usage.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("usage-export.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("put-plan.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("list-plans.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("list-clients.json", bearer).getStatusCode()).isEqualTo(200);
+        assertThat(http("usage-quota.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("update-client.json", Map.of("x-api-key", ADMIN_KEY)).getStatusCode()).isEqualTo(200);
         assertThat(http("stream-ticket.json", bearer).getStatusCode()).isEqualTo(200);
         assertThat(http("own-client.json", bearer).getStatusCode()).isEqualTo(200);

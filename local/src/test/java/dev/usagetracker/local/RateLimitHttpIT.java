@@ -37,9 +37,14 @@ class RateLimitHttpIT {
                 Optional.of(stack.emulators()), Map.of(
                         "Stage", "rl-http", // the Redis key prefix: no other test shares these counters
                         "RateLimitIngest", "5/1m,8/1h",
+                        "RateLimitIngestHits", "20/1m",
+                        // exact counts need Redis in charge: on a loaded 2-core machine 100 ms commands time out
+                        // and the approximate local fallback (quota / 10 containers) would answer instead
+                        "REDIS_TIMEOUT_MS", "3000",
+                        "REDIS_CONNECT_TIMEOUT_MS", "5000",
                         "RateLimitRead", "4/1m",
                         "RateLimitRegister", "3/1m",
-                        "RateLimitPlans", "{\"ops\":{\"read\":\"off\"},\"pro\":{\"ingest\":\"50/1m\",\"read\":\"off\"},"
+                        "RateLimitPlans", "{\"ops\":{\"read\":\"off\"},\"pro\":{\"ingest\":\"50/1m\",\"ingest_hits\":\"1000/1m\",\"read\":\"off\"},"
                                 + "\"short\":{\"ingest\":\"2/2s\"}}"),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 2, false, PREFIX));
         api = new HttpJson(runtime.baseUrl());
@@ -54,24 +59,30 @@ class RateLimitHttpIT {
     }
 
     @Test
-    void ingestCountsHitsAndIsExactFromTheFirstRequestToTheLastAllowed() {
+    void ingestCountsRequestsCapsHitsAndIsExactFromTheFirstRequestToTheLastAllowed() {
         String id = "acme-" + UUID.randomUUID().toString().substring(0, 8);
         String key = register(id);
         Map<String, String> auth = Map.of("X-API-Key", key);
 
         Reply first = api.post("/api/logs", hit(1), auth);
         assertThat(first.status()).isEqualTo(202);
-        assertThat(first.header("RateLimit-Policy")).isEqualTo("\"ingest-1m\";q=5;w=60,\"ingest-1h\";q=8;w=3600");
+        assertThat(first.header("RateLimit-Policy"))
+                .isEqualTo("\"ingest-1m\";q=5;w=60,\"ingest-1h\";q=8;w=3600,\"ingest_hits-1m\";q=20;w=60");
         // the minute counts in 1 s slots, the hour in 1 min slots: t is the window less the time into the slot
-        assertThat(first.header("RateLimit")).matches("\"ingest-1m\";r=4;t=(59|60),\"ingest-1h\";r=7;t=(35[4-9][0-9]|3600)");
+        assertThat(first.header("RateLimit"))
+                .matches("\"ingest-1m\";r=4;t=(59|60),\"ingest-1h\";r=7;t=(35[4-9][0-9]|3600),\"ingest_hits-1m\";r=19;t=(59|60)");
 
+        // a batch is one request, and n hits against the hits cap
         Reply batch = api.post("/api/logs", Map.of("hits", hits(3)), auth);
         assertThat(batch.status()).isEqualTo(202);
-        assertThat(batch.header("RateLimit")).startsWith("\"ingest-1m\";r=1;").contains("\"ingest-1h\";r=4;");
+        assertThat(batch.header("RateLimit")).startsWith("\"ingest-1m\";r=3;").contains("\"ingest-1h\";r=6;")
+                .contains("\"ingest_hits-1m\";r=16;");
 
+        assertThat(api.post("/api/logs", hit(3), auth).status()).isEqualTo(202);
+        assertThat(api.post("/api/logs", hit(4), auth).status()).isEqualTo(202);
         Reply lastAllowed = api.post("/api/logs", hit(5), auth);
         assertThat(lastAllowed.status()).isEqualTo(202);
-        assertThat(lastAllowed.header("RateLimit")).startsWith("\"ingest-1m\";r=0;");
+        assertThat(lastAllowed.header("RateLimit")).startsWith("\"ingest-1m\";r=0;").contains("\"ingest_hits-1m\";r=13;");
 
         Reply refused = api.post("/api/logs", hit(6), auth);
         assertThat(refused.status()).isEqualTo(429);
@@ -82,13 +93,13 @@ class RateLimitHttpIT {
         assertThat(retryAfter).isBetween(1L, 60L);
         assertThat(refused.header("RateLimit")).startsWith("\"ingest-1m\";r=0;t=" + retryAfter + ",");
 
-        // a batch above the smallest quota can never pass: 400, and it costs nothing
-        Reply tooBig = api.post("/api/logs", Map.of("hits", hits(6)), auth);
+        // a batch above the hits cap can never pass: 400, and it costs nothing
+        Reply tooBig = api.post("/api/logs", Map.of("hits", hits(21)), auth);
         assertThat(tooBig.status()).isEqualTo(400);
         assertThat(tooBig.header("Retry-After")).isNull();
 
-        // 5 accepted hits are counted; the refused ones never reach the queue
-        assertThat(awaitTotal(id, 5)).isEqualTo(5);
+        // 7 accepted hits are counted; the refused ones never reach the queue
+        assertThat(awaitTotal(id, 7)).isEqualTo(7);
     }
 
     @Test
@@ -115,22 +126,32 @@ class RateLimitHttpIT {
     }
 
     @Test
-    void aPlanOnTheClientRowReachesApiKeyAndBearerRoutes() {
+    void aPlanOnTheClientRowReachesApiKeyAndBearerRoutesAndTheHitsCapRefusesAFlood() {
         String id = "big-" + UUID.randomUUID().toString().substring(0, 8);
         String key = register(id);
         clients.assignPlan(id, "pro");
         Reply batch = api.post("/api/logs", Map.of("hits", hits(20)), Map.of("X-API-Key", key));
         assertThat(batch.status()).isEqualTo(202);
-        assertThat(batch.header("RateLimit-Policy")).isEqualTo("\"ingest-1m\";q=50;w=60");
-        assertThat(batch.header("RateLimit")).startsWith("\"ingest-1m\";r=30;");
+        assertThat(batch.header("RateLimit-Policy")).isEqualTo("\"ingest-1m\";q=50;w=60,\"ingest_hits-1m\";q=1000;w=60");
+        assertThat(batch.header("RateLimit")).startsWith("\"ingest-1m\";r=49;").contains("\"ingest_hits-1m\";r=980;");
 
         // bearer routes get the plan from the client row the authorizer checks anyway
         Reply token = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
         assertThat(token.header("RateLimit-Policy")).as("pro reads are unlimited").isNull();
         Map<String, String> bearer = Map.of("Authorization", "Bearer " + token.json().get("access_token").asText());
-        assertThat(api.post("/api/logs", Map.of("hits", hits(30)), bearer).header("RateLimit")).startsWith("\"ingest-1m\";r=0;");
+        // a batch of 500 hits costs one ingest request
+        Reply big = api.post("/api/logs", Map.of("hits", hits(500)), bearer);
+        assertThat(big.status()).isEqualTo(202);
+        assertThat(big.header("RateLimit")).startsWith("\"ingest-1m\";r=48;").contains("\"ingest_hits-1m\";r=480;");
+        // the flood: the next 500 would pass the hits cap, though the request budget has 48 left
+        Reply flood = api.post("/api/logs", Map.of("hits", hits(500)), bearer);
+        assertThat(flood.status()).isEqualTo(429);
+        assertThat(flood.json().get("detail").asText()).contains("ingest_hits-1m").doesNotContain("ingest-1m");
+        assertThat(flood.header("RateLimit")).startsWith("\"ingest-1m\";r=48;");
+        assertThat(api.post("/api/logs", Map.of("hits", hits(480)), bearer).status()).isEqualTo(202);
         assertThat(api.post("/api/logs", hit(1), bearer).status()).isEqualTo(429);
         for (int i = 0; i < 6; i++) assertThat(api.get("/api/usage/daily", bearer).status()).isEqualTo(200);
+        assertThat(awaitTotal(id, 1000)).isEqualTo(1000);
     }
 
     @Test
@@ -194,7 +215,7 @@ class RateLimitHttpIT {
     }
 
     static Map<String, String> hit(int n) {
-        return Map.of("ip", "198.51.100." + n, "endpoint", "/r/" + n);
+        return Map.of("ip", "198.51.100." + (n % 250), "endpoint", "/r/" + n);
     }
 
     static List<Map<String, String>> hits(int n) {

@@ -91,8 +91,11 @@ public final class UsageCounters {
         if (parts.isEmpty()) return;
         Map<String, Map<String, Long>> daily = new LinkedHashMap<>();
         Map<String, Map<String, Long>> hourly = new LinkedHashMap<>();
+        Map<String, Map<java.time.YearMonth, Long>> monthly = new LinkedHashMap<>();
         for (HitBatch part : parts) {
             for (HitBatch.PackedHit hit : part.hits()) {
+                monthly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>())
+                        .merge(java.time.YearMonth.from(hit.timestamp().atZone(ZoneOffset.UTC)), 1L, Long::sum);
                 daily.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
                 hourly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
             }
@@ -117,6 +120,7 @@ public final class UsageCounters {
             daily.keySet().forEach(client -> versions.put(client,
                     redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
             all.add(redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))));
+            all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly));
             CompletableFuture<Long> topVersion = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
             for (CompletableFuture<?> f : all) redis.await(f);
 

@@ -33,7 +33,8 @@ public record Config(
         RetryBackoff retryBackoff,
         RedisSettings redis,
         RateLimitSettings rateLimits,
-        StreamSettings stream) {
+        StreamSettings stream,
+        dev.usagetracker.plans.PlanSettings plans) {
 
     public static Config fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -65,7 +66,8 @@ public record Config(
                 RetryBackoff.from(env),
                 RedisSettings.from(env),
                 RateLimitSettings.from(env),
-                StreamSettings.from(env));
+                StreamSettings.from(env),
+                dev.usagetracker.plans.PlanSettings.from(env, RateLimitSettings.from(env)));
     }
 
     /**

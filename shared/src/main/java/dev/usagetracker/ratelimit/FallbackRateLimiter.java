@@ -30,10 +30,11 @@ public final class FallbackRateLimiter implements RateLimiter {
     }
 
     @Override
-    public Decision acquire(String subject, List<Limit> limits, int cost) {
+    public Decision acquire(String subject, List<Charge> charges) {
+        List<Limit> limits = charges.stream().map(Charge::limit).toList();
         if (shared.isPresent()) {
             try {
-                Decision decision = shared.get().acquire(subject, limits, cost);
+                Decision decision = shared.get().acquire(subject, charges);
                 if (degraded.compareAndSet(true, false)) LOG.warn("redis answers again; rate limits are shared again");
                 return decision;
             } catch (Redis.UnavailableException down) {
@@ -43,7 +44,7 @@ public final class FallbackRateLimiter implements RateLimiter {
             }
         }
         return switch (mode) {
-            case LOCAL -> local.acquire(subject, limits, cost);
+            case LOCAL -> local.acquire(subject, charges);
             case FAIL_OPEN -> new Decision(Decision.Outcome.ALLOWED, limits, List.of(), 0, Decision.Source.NONE);
             case FAIL_CLOSED -> new Decision(Decision.Outcome.UNAVAILABLE, limits, List.of(), retryWhenDown.toMillis(),
                     Decision.Source.NONE);

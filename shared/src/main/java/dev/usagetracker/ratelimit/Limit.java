@@ -48,6 +48,12 @@ public record Limit(String name, long quota, Duration window) {
         return new Limit(name, Math.max(1, (quota + containers - 1) / containers), window);
     }
 
+    /** The spec this list parses from, e.g. {@code 500/1m,1000/1h}; {@code off} for none. */
+    public static String spec(String routeClass, List<Limit> limits) {
+        if (limits.isEmpty()) return "off";
+        return String.join(",", limits.stream().map(l -> l.quota() + "/" + l.name().substring(routeClass.length() + 1)).toList());
+    }
+
     /**
      * Parses {@code "500/1m,1000/1h"} (units s, m, h, d); {@code "off"} means no limit. Policy names are the
      * route class and the window as written, e.g. {@code ingest-1m}.

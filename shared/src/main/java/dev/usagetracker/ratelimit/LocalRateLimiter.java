@@ -28,24 +28,26 @@ public final class LocalRateLimiter implements RateLimiter {
     }
 
     @Override
-    public Decision acquire(String subject, List<Limit> limits, int cost) {
-        List<Limit> shares = limits.stream().map(l -> l.share(containers)).toList();
+    public Decision acquire(String subject, List<Charge> charges) {
+        List<Charge> shares = charges.stream().map(c -> new Charge(c.limit().share(containers), c.cost(), c.dimension())).toList();
         Subject state = subjects.get(subject, k -> new Subject());
         synchronized (state) {
-            return state.acquire(clock.millis(), shares, cost);
+            return state.acquire(clock.millis(), shares);
         }
     }
 
-    /** One subject's windows: slot number → units, per window length. */
+    /** One subject's windows: slot number → units, per dimension and window length. */
     private static final class Subject {
-        private final Map<Long, TreeMap<Long, Long>> windows = new HashMap<>();
+        private final Map<String, TreeMap<Long, Long>> windows = new HashMap<>();
 
-        Decision acquire(long now, List<Limit> limits, int cost) {
+        Decision acquire(long now, List<Charge> charges) {
+            List<Limit> limits = charges.stream().map(Charge::limit).toList();
             long[] used = new long[limits.size()];
             boolean allowed = true;
             for (int i = 0; i < limits.size(); i++) {
                 Limit l = limits.get(i);
-                TreeMap<Long, Long> slots = windows.computeIfAbsent(l.windowMillis(), k -> new TreeMap<>());
+                long cost = charges.get(i).cost();
+                TreeMap<Long, Long> slots = windows.computeIfAbsent(charges.get(i).stateKey(), k -> new TreeMap<>());
                 long current = now / l.slotMillis();
                 slots.headMap(current - l.slots() + 1).clear();
                 used[i] = slots.values().stream().mapToLong(Long::longValue).sum();
@@ -55,10 +57,11 @@ public final class LocalRateLimiter implements RateLimiter {
             long retryAfter = 0;
             for (int i = 0; i < limits.size(); i++) {
                 Limit l = limits.get(i);
-                TreeMap<Long, Long> slots = windows.get(l.windowMillis());
+                long cost = charges.get(i).cost();
+                TreeMap<Long, Long> slots = windows.get(charges.get(i).stateKey());
                 long current = now / l.slotMillis();
                 if (allowed) {
-                    slots.merge(current, (long) cost, Long::sum);
+                    slots.merge(current, cost, Long::sum);
                     used[i] += cost;
                 }
                 boolean exceeded = !allowed && used[i] + cost > l.quota();
@@ -70,7 +73,7 @@ public final class LocalRateLimiter implements RateLimiter {
                     retryAfter, Decision.Source.LOCAL);
         }
 
-        private static long retryMillis(long now, Limit l, TreeMap<Long, Long> slots, long need, int cost) {
+        private static long retryMillis(long now, Limit l, TreeMap<Long, Long> slots, long need, long cost) {
             if (cost > l.quota()) return l.windowMillis();
             long freed = 0;
             for (Map.Entry<Long, Long> e : slots.entrySet()) {

@@ -18,35 +18,79 @@ import java.util.function.Supplier;
 public final class RateLimitGuard {
     private final RateLimiter limiter;
     private final RateLimitSettings settings;
+    private final dev.usagetracker.plans.PlanCatalog plans;
+    private final java.util.Optional<dev.usagetracker.plans.QuotaGate> quotas;
 
+    /** Plans from the environment only (RATE_LIMIT_* variables), no monthly quotas: for tests and tools. */
     public RateLimitGuard(RateLimiter limiter, RateLimitSettings settings) {
-        this.limiter = limiter;
-        this.settings = settings;
+        this(limiter, settings, environmentPlans(settings), java.util.Optional.empty());
     }
 
-    /** Limits an authenticated caller by client id, with the limits of its plan; {@code cost} units. */
+    public RateLimitGuard(RateLimiter limiter, RateLimitSettings settings, dev.usagetracker.plans.PlanCatalog plans,
+                          java.util.Optional<dev.usagetracker.plans.QuotaGate> quotas) {
+        this.limiter = limiter;
+        this.settings = settings;
+        this.plans = plans;
+        this.quotas = quotas;
+    }
+
+    private static dev.usagetracker.plans.PlanCatalog environmentPlans(RateLimitSettings settings) {
+        var env = dev.usagetracker.plans.PlanSettings.from(java.util.Map.of(), settings);
+        return new dev.usagetracker.plans.PlanCatalog() {
+            @Override
+            public dev.usagetracker.plans.Plan planOf(String planName) {
+                return env.fromEnvironment(planName).orElse(env.defaultPlan());
+            }
+
+            @Override
+            public boolean exists(String planName) {
+                return env.fromEnvironment(planName).isPresent();
+            }
+        };
+    }
+
+    /**
+     * Limits an authenticated caller by client id, with the limits of its plan. Every request costs 1 in
+     * its route class; for {@link RouteClass#INGEST} {@code cost} is the request's number of hits, charged
+     * to the {@code ingest_hits} cap in the same atomic step, and a plan with a refused monthly quota is
+     * checked before the route runs.
+     */
     public APIGatewayV2HTTPResponse forClient(Principal caller, RouteClass routeClass, int cost,
                                               Supplier<APIGatewayV2HTTPResponse> route) {
-        return guard(routeClass.wireName() + ":" + caller.clientId(), settings.limits(routeClass, caller.plan()), cost, route);
+        dev.usagetracker.plans.Plan plan = plans.planOf(caller.plan());
+        List<Charge> charges = new java.util.ArrayList<>();
+        if (routeClass == RouteClass.INGEST) {
+            charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST), 1, ""));
+            charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST_HITS), Math.max(1, cost), "hits"));
+            Supplier<APIGatewayV2HTTPResponse> metered = quotas.isEmpty() ? route : () -> {
+                quotas.get().check(caller, plan, cost);
+                return route.get();
+            };
+            return guard(routeClass.wireName() + ":" + caller.clientId(), charges, metered);
+        }
+        charges.addAll(Charge.of(plan.limitsOf(routeClass), cost, ""));
+        return guard(routeClass.wireName() + ":" + caller.clientId(), charges, route);
     }
 
     /** Limits an anonymous route (registration) by the source IP API Gateway saw, never a client-sent header. */
     public APIGatewayV2HTTPResponse forSourceIp(HttpRequest request, RouteClass routeClass,
                                                 Supplier<APIGatewayV2HTTPResponse> route) {
         String ip = request.sourceIp() == null || request.sourceIp().isBlank() ? "unknown" : request.sourceIp();
-        return guard(routeClass.wireName() + ":" + ip, settings.defaults().get(routeClass), 1, route);
+        return guard(routeClass.wireName() + ":" + ip, Charge.of(settings.defaults().get(routeClass), 1, ""), route);
     }
 
-    private APIGatewayV2HTTPResponse guard(String subject, List<Limit> limits, int cost, Supplier<APIGatewayV2HTTPResponse> route) {
-        if (limits.isEmpty()) return route.get();
-        Limit smallest = limits.stream().min((a, b) -> Long.compare(a.quota(), b.quota())).orElseThrow();
-        if (cost > smallest.quota()) {
-            // Waiting would not help: say so, rather than 429 with a Retry-After that never comes true.
-            throw ApiException.badRequest("This request needs " + cost + " units but the " + smallest.name()
-                    + " policy allows " + smallest.quota() + " per " + smallest.windowSeconds() + " s; send smaller batches.")
-                    .withHeaders(RateLimitHeaders.of(policies(limits), List.of()));
+    private APIGatewayV2HTTPResponse guard(String subject, List<Charge> charges, Supplier<APIGatewayV2HTTPResponse> route) {
+        if (charges.isEmpty()) return route.get();
+        List<Limit> limits = charges.stream().map(Charge::limit).toList();
+        for (Charge c : charges) {
+            if (c.cost() > c.limit().quota()) {
+                // Waiting would not help: say so, rather than 429 with a Retry-After that never comes true.
+                throw ApiException.badRequest("This request needs " + c.cost() + " units but the " + c.limit().name()
+                        + " policy allows " + c.limit().quota() + " per " + c.limit().windowSeconds() + " s; send smaller batches.")
+                        .withHeaders(RateLimitHeaders.of(policies(limits), List.of()));
+            }
         }
-        Decision decision = limiter.acquire(subject, limits, cost);
+        Decision decision = limiter.acquire(subject, charges);
         Map<String, String> headers = RateLimitHeaders.of(policies(decision.policies()), decision.windows().stream()
                         .map(w -> new RateLimitHeaders.State(w.limit().name(), w.remaining(), RateLimitHeaders.seconds(w.resetMillis())))
                         .toList());

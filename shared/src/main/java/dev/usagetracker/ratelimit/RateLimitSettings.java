@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  * rather than silently running unlimited.
  *
  * <ul>
- *   <li>{@code RATE_LIMIT_INGEST}, {@code RATE_LIMIT_READ}: the default plan, e.g. {@code 500/1m,1000/1h}</li>
+ *   <li>{@code RATE_LIMIT_INGEST}, {@code RATE_LIMIT_READ}: the default plan's requests, e.g. {@code 500/1m,1000/1h};
+ *       {@code RATE_LIMIT_INGEST_HITS}: its hits cap ({@code 60000/1m}). Plans stored by the admin override them
+ *       (see {@code dev.usagetracker.plans})</li>
  *   <li>{@code RATE_LIMIT_REGISTER}: per source IP</li>
- *   <li>{@code RATE_LIMIT_PLANS}: JSON, e.g. {@code {"pro":{"ingest":"5000/1m,100000/1h","read":"off"}}}; a
+ *   <li>{@code RATE_LIMIT_PLANS} (deprecated: it only seeds plans the admin has not stored): JSON, e.g. {@code {"pro":{"ingest":"5000/1m,100000/1h","read":"off"}}}; a
  *       client row's {@code plan} picks one, a class a plan leaves out keeps the default</li>
  *   <li>{@code RATE_LIMIT_MODE}: {@code local} (default), {@code fail-open} or {@code fail-closed}</li>
  *   <li>{@code RATE_LIMIT_EXPECTED_CONTAINERS}: how many containers share a quota when each limits on
@@ -80,6 +82,7 @@ public record RateLimitSettings(Map<RouteClass, List<Limit>> defaults, Map<Strin
                 RouteClass c = switch (name) {
                     case "ingest" -> RouteClass.INGEST;
                     case "read" -> RouteClass.READ;
+                    case "ingest_hits" -> RouteClass.INGEST_HITS;
                     default -> throw new IllegalArgumentException("RATE_LIMIT_PLANS: plan " + plan
                             + " may set ingest and read, not '" + name + "'");
                 };

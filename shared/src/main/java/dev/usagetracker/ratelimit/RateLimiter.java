@@ -11,5 +11,13 @@ public interface RateLimiter {
      * @param subject e.g. {@code ingest:acme-shop}; the limiter's state for it is shared by every container
      * @param cost    units this request consumes (a batch of n hits costs n), at most the smallest quota
      */
-    Decision acquire(String subject, List<Limit> limits, int cost);
+    default Decision acquire(String subject, List<Limit> limits, int cost) {
+        return acquire(subject, Charge.of(limits, cost, ""));
+    }
+
+    /**
+     * Checks and consumes every charge at once (all windows of all dimensions, or none). The decision's
+     * policies and windows follow the order of {@code charges}.
+     */
+    Decision acquire(String subject, List<Charge> charges);
 }

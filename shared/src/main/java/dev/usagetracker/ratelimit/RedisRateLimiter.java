@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The shared limiter: one Lua script per request ({@code EVALSHA}, one round trip) checks and consumes
  * every window of a subject atomically, so any number of containers together accept exactly the quota.
- * Keys: {@code <prefix>rl:{<subject>}:<window seconds>}; the hash tag keeps a subject's windows in one
+ * Keys: {@code <prefix>rl:{<subject>}:<window seconds>} ({@code ...:<dimension>:<window seconds>} for a
+ * second dimension such as ingest hits); the hash tag keeps a subject's windows in one
  * cluster slot. Time is the Redis server's clock, one clock for all containers; tests pass their own.
  */
 public final class RedisRateLimiter implements RateLimiter {
@@ -32,22 +33,24 @@ public final class RedisRateLimiter implements RateLimiter {
     }
 
     @Override
-    public Decision acquire(String subject, List<Limit> limits, int cost) {
-        return redis.await(submit(subject, limits, cost));
+    public Decision acquire(String subject, List<Charge> charges) {
+        return redis.await(submit(subject, charges));
     }
 
     /** Sends the check without waiting, so a handler can pipeline it with its other Redis commands. */
-    public CompletableFuture<Decision> submit(String subject, List<Limit> limits, int cost) {
-        String[] keys = new String[limits.size()];
-        String[] args = new String[2 + 3 * limits.size()];
-        args[0] = Integer.toString(cost);
-        args[1] = Long.toString(clock.map(Clock::millis).orElse(-1L));
-        for (int i = 0; i < limits.size(); i++) {
-            Limit limit = limits.get(i);
-            keys[i] = redis.key("rl", "{" + subject + "}", Long.toString(limit.windowSeconds()));
-            args[2 + 3 * i] = Long.toString(limit.quota());
-            args[3 + 3 * i] = Long.toString(limit.windowMillis());
-            args[4 + 3 * i] = Integer.toString(limit.slots());
+    public CompletableFuture<Decision> submit(String subject, List<Charge> charges) {
+        List<Limit> limits = charges.stream().map(Charge::limit).toList();
+        String[] keys = new String[charges.size()];
+        String[] args = new String[1 + 4 * charges.size()];
+        args[0] = Long.toString(clock.map(Clock::millis).orElse(-1L));
+        for (int i = 0; i < charges.size(); i++) {
+            Charge charge = charges.get(i);
+            Limit limit = charge.limit();
+            keys[i] = redis.key("rl", "{" + subject + "}", charge.stateKey());
+            args[1 + 4 * i] = Long.toString(limit.quota());
+            args[2 + 4 * i] = Long.toString(limit.windowMillis());
+            args[3 + 4 * i] = Integer.toString(limit.slots());
+            args[4 + 4 * i] = Long.toString(charge.cost());
         }
         CompletableFuture<List<Object>> reply = SCRIPT.run(redis, ScriptOutputType.MULTI, keys, args);
         return reply.thenApply(r -> decision(limits, r));

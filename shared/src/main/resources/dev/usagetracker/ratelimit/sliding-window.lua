@@ -6,18 +6,20 @@
 -- when seen, and the key expires one window after its last write: memory is at most `slots` small
 -- fields per window per subject.
 --
+-- Windows may count different units (dimensions): an ingest request costs 1 in its `ingest` windows and
+-- n in its `ingest_hits` windows; each window carries its own cost, and all are still checked and
+-- consumed together.
+--
 -- KEYS[i]                     the hash of window i (same hash tag for all, so this works on a cluster)
--- ARGV[1]                     cost: units this request consumes
--- ARGV[2]                     now in ms, or -1 for the Redis server's clock (one clock for every container)
--- ARGV[3i], ARGV[3i+1], ARGV[3i+2]   quota, window in ms, slots of window i
+-- ARGV[1]                     now in ms, or -1 for the Redis server's clock (one clock for every container)
+-- ARGV[4i-2], ARGV[4i-1], ARGV[4i], ARGV[4i+1]   quota, window in ms, slots, cost of window i
 --
 -- Returns {allowed, now, then per window: remaining, reset_ms, retry_ms}
 --   remaining  units left after this request (before it, if refused)
 --   reset_ms   until the oldest counted slot leaves the window (the next time units come back)
 --   retry_ms   if this window refused the request: until enough units come back for it; else 0;
 --              -1 if it can never pass (cost above the quota)
-local cost = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
+local now = tonumber(ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -27,9 +29,10 @@ local n = #KEYS
 local allowed = 1
 local windows = {}
 for i = 1, n do
-  local quota = tonumber(ARGV[3 * i])
-  local window = tonumber(ARGV[3 * i + 1])
-  local slots = tonumber(ARGV[3 * i + 2])
+  local quota = tonumber(ARGV[4 * i - 2])
+  local window = tonumber(ARGV[4 * i - 1])
+  local slots = tonumber(ARGV[4 * i])
+  local cost = tonumber(ARGV[4 * i + 1])
   local width = window / slots
   local current = math.floor(now / width)
   local oldest = current - slots + 1
@@ -53,13 +56,14 @@ for i = 1, n do
     allowed = 0
   end
   windows[i] = {quota = quota, window = window, slots = slots, width = width, current = current,
-                used = used, live = live}
+                used = used, live = live, cost = cost}
 end
 
 local out = {allowed, now}
 for i = 1, n do
   local w = windows[i]
   local used = w.used
+  local cost = w.cost
   local first = w.live[1] and w.live[1][1] or nil
   if allowed == 1 then
     redis.call('HINCRBY', KEYS[i], string.format('%d', w.current), cost)

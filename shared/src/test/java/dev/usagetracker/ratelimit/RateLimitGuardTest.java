@@ -24,9 +24,10 @@ class RateLimitGuardTest {
     private final TestClock clock = new TestClock(Instant.parse("2026-11-25T10:00:00Z"));
     private final RateLimitSettings settings = RateLimitSettings.from(Map.of(
             "RATE_LIMIT_INGEST", "3/1m,10/1h",
+            "RATE_LIMIT_INGEST_HITS", "5/1m",
             "RATE_LIMIT_READ", "2/1m",
             "RATE_LIMIT_REGISTER", "1/1m",
-            "RATE_LIMIT_PLANS", "{\"pro\":{\"ingest\":\"100/1m\"}}",
+            "RATE_LIMIT_PLANS", "{\"pro\":{\"ingest\":\"100/1m\",\"ingest_hits\":\"1000/1m\"}}",
             "RATE_LIMIT_EXPECTED_CONTAINERS", "1"));
     private final RateLimitGuard guard = guard(new LocalRateLimiter(clock, 1, Duration.ofHours(1)));
     private final Principal acme = new Principal("acme", Role.CLIENT, Principal.scopesFor(Role.CLIENT));
@@ -55,8 +56,8 @@ class RateLimitGuardTest {
         APIGatewayV2HTTPResponse r = guard.forClient(acme, RouteClass.INGEST, 1, this::accepted);
         assertThat(r.getStatusCode()).isEqualTo(202);
         assertThat(r.getHeaders())
-                .containsEntry("RateLimit-Policy", "\"ingest-1m\";q=3;w=60,\"ingest-1h\";q=10;w=3600")
-                .containsEntry("RateLimit", "\"ingest-1m\";r=2;t=60,\"ingest-1h\";r=9;t=3600")
+                .containsEntry("RateLimit-Policy", "\"ingest-1m\";q=3;w=60,\"ingest-1h\";q=10;w=3600,\"ingest_hits-1m\";q=5;w=60")
+                .containsEntry("RateLimit", "\"ingest-1m\";r=2;t=60,\"ingest-1h\";r=9;t=3600,\"ingest_hits-1m\";r=4;t=60")
                 .containsEntry("Content-Type", "application/json");
     }
 
@@ -69,7 +70,7 @@ class RateLimitGuardTest {
         assertThat(r.getStatusCode()).isEqualTo(429);
         assertThat(r.getHeaders()).containsEntry("Content-Type", "application/problem+json")
                 .containsEntry("Retry-After", "48") // 47.7 s until the first slot leaves, rounded up
-                .containsEntry("RateLimit", "\"ingest-1m\";r=0;t=48,\"ingest-1h\";r=7;t=3588");
+                .containsEntry("RateLimit", "\"ingest-1m\";r=0;t=48,\"ingest-1h\";r=7;t=3588,\"ingest_hits-1m\";r=2;t=48");
         assertThat(r.getBody()).contains("\"status\":429").contains("quota-exceeded").contains("ingest-1m")
                 .contains("urn:request:r-1");
     }
@@ -84,20 +85,33 @@ class RateLimitGuardTest {
     }
 
     @Test
-    void aBatchLargerThanAnyWindowAllowsIsABadRequestNotA429() {
-        APIGatewayV2HTTPResponse r = serve(() -> guard.forClient(acme, RouteClass.INGEST, 4, this::accepted));
+    void aBatchLargerThanTheHitsCapAllowsIsABadRequestNotA429() {
+        APIGatewayV2HTTPResponse r = serve(() -> guard.forClient(acme, RouteClass.INGEST, 6, this::accepted));
         assertThat(r.getStatusCode()).isEqualTo(400);
         assertThat(r.getHeaders()).doesNotContainKey("Retry-After").containsKey("RateLimit-Policy");
-        assertThat(r.getBody()).contains("ingest-1m").contains("smaller batches");
+        assertThat(r.getBody()).contains("ingest_hits-1m").contains("smaller batches");
         // nothing was consumed
-        assertThat(guard.forClient(acme, RouteClass.INGEST, 3, this::accepted).getStatusCode()).isEqualTo(202);
+        assertThat(guard.forClient(acme, RouteClass.INGEST, 5, this::accepted).getHeaders())
+                .containsEntry("RateLimit", "\"ingest-1m\";r=2;t=60,\"ingest-1h\";r=9;t=3600,\"ingest_hits-1m\";r=0;t=60");
+    }
+
+    @Test
+    void aBatchIsOneRequestAndTheHitsCapRefusesTheFloodInTheSameStep() {
+        assertThat(guard.forClient(acme, RouteClass.INGEST, 4, this::accepted).getHeaders())
+                .containsEntry("RateLimit", "\"ingest-1m\";r=2;t=60,\"ingest-1h\";r=9;t=3600,\"ingest_hits-1m\";r=1;t=60");
+        APIGatewayV2HTTPResponse flood = serve(() -> guard.forClient(acme, RouteClass.INGEST, 2, this::accepted));
+        assertThat(flood.getStatusCode()).isEqualTo(429);
+        assertThat(flood.getBody()).contains("ingest_hits-1m").doesNotContain("(ingest-1m");
+        // refused as a whole: the request windows were not charged either
+        assertThat(flood.getHeaders()).containsEntry("RateLimit", "\"ingest-1m\";r=2;t=60,\"ingest-1h\";r=9;t=3600,\"ingest_hits-1m\";r=1;t=60");
+        assertThat(guard.forClient(acme, RouteClass.INGEST, 1, this::accepted).getStatusCode()).isEqualTo(202);
     }
 
     @Test
     void aClientsPlanReplacesTheDefaultsOfItsClasses() {
         Principal pro = new Principal("big", Role.CLIENT, Principal.scopesFor(Role.CLIENT), "pro");
         APIGatewayV2HTTPResponse r = guard.forClient(pro, RouteClass.INGEST, 50, this::accepted);
-        assertThat(r.getHeaders()).containsEntry("RateLimit-Policy", "\"ingest-1m\";q=100;w=60");
+        assertThat(r.getHeaders()).containsEntry("RateLimit-Policy", "\"ingest-1m\";q=100;w=60,\"ingest_hits-1m\";q=1000;w=60");
         // its reads keep the default plan
         assertThat(guard.forClient(pro, RouteClass.READ, 1, this::accepted).getHeaders())
                 .containsEntry("RateLimit-Policy", "\"read-1m\";q=2;w=60");
@@ -113,7 +127,7 @@ class RateLimitGuardTest {
 
     @Test
     void whenRedisIsDownEachModeDoesWhatItSays() {
-        RateLimiter down = (subject, limits, cost) -> {
+        RateLimiter down = (subject, charges) -> {
             throw new Redis.UnavailableException("redis unavailable: test", null);
         };
         LocalRateLimiter local = new LocalRateLimiter(clock, 1, Duration.ofHours(1));

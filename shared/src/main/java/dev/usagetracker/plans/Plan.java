@@ -1,0 +1,44 @@
+package dev.usagetracker.plans;
+
+import dev.usagetracker.ratelimit.Limit;
+import dev.usagetracker.ratelimit.RouteClass;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A plan: the rate limits of its clients per route class (requests for {@code ingest} and {@code read},
+ * hits for {@code ingest_hits}), its monthly hit quota ({@code null}: none), what happens over the
+ * quota, and the percentages of the quota that raise alerts.
+ */
+public record Plan(String name, Map<RouteClass, List<Limit>> limits, Long monthlyQuota, Enforcement enforcement,
+                   List<Integer> alertThresholds) {
+    public static final String DEFAULT = "default";
+    /** The route classes a plan sets (registration is limited per source IP, not per plan). */
+    public static final List<RouteClass> PLAN_CLASSES = List.of(RouteClass.INGEST, RouteClass.INGEST_HITS, RouteClass.READ);
+
+    public Plan {
+        Map<RouteClass, List<Limit>> copy = new EnumMap<>(RouteClass.class);
+        limits.forEach((c, l) -> copy.put(c, List.copyOf(l)));
+        limits = java.util.Collections.unmodifiableMap(copy);
+        alertThresholds = List.copyOf(alertThresholds);
+    }
+
+    public List<Limit> limitsOf(RouteClass routeClass) {
+        return limits.getOrDefault(routeClass, List.of());
+    }
+
+    /** The plan as the API shows it (DESIGN.md §2a). */
+    public Map<String, Object> toJson() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", name);
+        Map<String, String> l = new LinkedHashMap<>();
+        for (RouteClass c : PLAN_CLASSES) l.put(c.wireName(), Limit.spec(c.wireName(), limitsOf(c)));
+        out.put("limits", l);
+        out.put("monthly_quota", monthlyQuota);
+        out.put("enforcement", enforcement.wireName());
+        out.put("alert_thresholds", alertThresholds);
+        return out;
+    }
+}
