@@ -15,12 +15,12 @@ interface Ticker {
     void wake();
 
     /** The real one: {@link System#nanoTime()} and a monitor. */
-    final class System implements Ticker {
+    final class Real implements Ticker {
         private boolean signalled;
 
         @Override
         public long nanoTime() {
-            return java.lang.System.nanoTime();
+            return System.nanoTime();
         }
 
         @Override

@@ -385,7 +385,7 @@ public final class UsageTracker implements AutoCloseable {
             Random rnd = new Random();
             return new UsageTracker(new Config(endpoint, apiKey, flushInterval, maxBatchSize, maxBufferedHits, closeTimeout,
                     requestTimeout, authRetryInterval, backoffBase, backoffCap, listener, clock,
-                    ticker != null ? ticker : new Ticker.System(), random != null ? random : rnd::nextDouble, http));
+                    ticker != null ? ticker : new Ticker.Real(), random != null ? random : rnd::nextDouble, http));
         }
 
         private static Duration positive(Duration d, String name) {
