@@ -235,7 +235,7 @@ public final class SdkBench {
         UsageTracker tracker = UsageTracker.builder(URI.create(runtime.baseUrl()), keys.get("steady"))
                 .closeTimeout(Duration.ofMinutes(2)).build();
         try {
-            int perThread = o.steadyRate() / o.threads() / 100; // hits per thread per 10 ms
+            double perThread = o.steadyRate() / (double) o.threads() / 100; // hits per thread per 10 ms
             long t0 = System.nanoTime();
             CountDownLatch done = new CountDownLatch(o.threads());
             for (int t = 0; t < o.threads(); t++) {
@@ -244,8 +244,10 @@ public final class SdkBench {
                     long next = t0;
                     long end = t0 + Duration.ofSeconds(o.steadySeconds()).toNanos();
                     int i = 0;
+                    double owed = 0;
                     while (next < end) {
-                        for (int k = 0; k < Math.max(1, perThread); k++) tracker.record("198.51.100." + (thread + 1), "/api/items/" + (i++ % 1000));
+                        owed += perThread;
+                        for (; owed >= 1; owed--) tracker.record("198.51.100." + (thread + 1), "/api/items/" + (i++ % 1000));
                         next += 10_000_000;
                         java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, next - System.nanoTime()));
                     }

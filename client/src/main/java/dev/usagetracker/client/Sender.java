@@ -79,6 +79,8 @@ final class Sender {
                     if (flushNow) registerFlushes();
                 } else if (available() >= config.maxBatchSize()) {
                     formBatches(true);
+                    // the flush interval counts from the last batch sent: under steady load every batch is full
+                    lastFormedAt = now;
                 }
                 if (!batches.isEmpty() && now >= sendNotBefore) {
                     send(batches.peekFirst());
