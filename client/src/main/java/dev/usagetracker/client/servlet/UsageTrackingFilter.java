@@ -1,0 +1,138 @@
+package dev.usagetracker.client.servlet;
+
+import dev.usagetracker.client.UsageTracker;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Records every HTTP request of a servlet application into a {@link UsageTracker}: the endpoint is the
+ * route template where the framework exposes one in a request attribute (by default Spring MVC's
+ * {@value #SPRING_BEST_MATCHING_PATTERN}), else the request path without the query; the client address
+ * is the socket peer, or, when the peer is a {@link TrustedProxies trusted proxy}, the rightmost
+ * untrusted address of {@code X-Forwarded-For}. The hit is timestamped when the request arrives and
+ * recorded when the application has answered (so that the route attribute is set); recording never
+ * blocks or fails the request.
+ *
+ * <p>Programmatic (Spring Boot: a {@code FilterRegistrationBean}): {@code new UsageTrackingFilter(tracker,
+ * TrustedProxies.of("10.0.0.0/8"))}; the tracker is yours to close. Declarative ({@code web.xml}, no-arg
+ * constructor): init parameters {@code baseUrl}, {@code apiKey} (or {@code apiKeyEnv}, the name of an
+ * environment variable holding it), {@code trustedProxies} (CIDRs, comma-separated),
+ * {@code routeAttributes} (comma-separated attribute names) and {@code flushIntervalMillis}; the filter
+ * then owns its tracker and closes it in {@link #destroy()}.
+ */
+public class UsageTrackingFilter implements Filter {
+    /** The attribute in which Spring MVC puts the matched route template, e.g. {@code /users/{id}}. */
+    public static final String SPRING_BEST_MATCHING_PATTERN = "org.springframework.web.servlet.HandlerMapping.bestMatchingPattern";
+
+    private UsageTracker tracker;
+    private TrustedProxies trustedProxies;
+    private List<String> routeAttributes;
+    private boolean ownsTracker;
+
+    /** For {@code web.xml}: configured from the init parameters in {@link #init}. */
+    public UsageTrackingFilter() {
+    }
+
+    /** Trusts no proxy and reads Spring MVC's route attribute. */
+    public UsageTrackingFilter(UsageTracker tracker) {
+        this(tracker, TrustedProxies.none(), List.of(SPRING_BEST_MATCHING_PATTERN));
+    }
+
+    /** Reads Spring MVC's route attribute. */
+    public UsageTrackingFilter(UsageTracker tracker, TrustedProxies trustedProxies) {
+        this(tracker, trustedProxies, List.of(SPRING_BEST_MATCHING_PATTERN));
+    }
+
+    /**
+     * @param routeAttributes request attributes that may hold the route template, tried in order
+     */
+    public UsageTrackingFilter(UsageTracker tracker, TrustedProxies trustedProxies, List<String> routeAttributes) {
+        this.tracker = Objects.requireNonNull(tracker, "tracker");
+        this.trustedProxies = Objects.requireNonNull(trustedProxies, "trustedProxies");
+        this.routeAttributes = List.copyOf(routeAttributes);
+    }
+
+    @Override
+    public void init(FilterConfig filterConfig) throws ServletException {
+        if (tracker != null) return;
+        String baseUrl = filterConfig.getInitParameter("baseUrl");
+        String apiKey = filterConfig.getInitParameter("apiKey");
+        String apiKeyEnv = filterConfig.getInitParameter("apiKeyEnv");
+        if (apiKey == null && apiKeyEnv != null) apiKey = System.getenv(apiKeyEnv);
+        if (baseUrl == null || apiKey == null || apiKey.isBlank()) {
+            throw new ServletException("UsageTrackingFilter needs the init parameters baseUrl and apiKey (or apiKeyEnv)");
+        }
+        try {
+            UsageTracker.Builder b = UsageTracker.builder(URI.create(baseUrl), apiKey);
+            String flush = filterConfig.getInitParameter("flushIntervalMillis");
+            if (flush != null) b.flushInterval(Duration.ofMillis(Long.parseLong(flush.trim())));
+            trustedProxies = TrustedProxies.parse(filterConfig.getInitParameter("trustedProxies"));
+            String attrs = filterConfig.getInitParameter("routeAttributes");
+            routeAttributes = attrs == null ? List.of(SPRING_BEST_MATCHING_PATTERN)
+                    : List.of(attrs.trim().isEmpty() ? new String[0] : attrs.trim().split("\\s*,\\s*"));
+            tracker = b.build();
+            ownsTracker = true;
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("UsageTrackingFilter: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+        if (!(request instanceof HttpServletRequest http)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        Instant at = Instant.now();
+        try {
+            chain.doFilter(request, response);
+        } finally {
+            try {
+                tracker.record(clientAddress(http), endpoint(http), at);
+            } catch (RuntimeException ignored) {
+                // the tracker never throws; a broken request object must not fail the response either
+            }
+        }
+    }
+
+    /** The route template, else the path (without the query string). */
+    protected String endpoint(HttpServletRequest request) {
+        for (String name : routeAttributes) {
+            Object v = request.getAttribute(name);
+            if (v != null) {
+                String s = v.toString();
+                if (s.startsWith("/")) return s;
+            }
+        }
+        String uri = request.getRequestURI();
+        return uri == null || uri.isEmpty() ? "/" : uri;
+    }
+
+    /** The socket peer, or the rightmost untrusted hop of X-Forwarded-For when the peer is a trusted proxy. */
+    protected String clientAddress(HttpServletRequest request) {
+        String remote = request.getRemoteAddr();
+        if (!trustedProxies.trusts(remote)) return remote;
+        List<String> values = new ArrayList<>();
+        var headers = request.getHeaders("X-Forwarded-For");
+        if (headers != null) values.addAll(Collections.list(headers));
+        return trustedProxies.clientAddress(remote, values);
+    }
+
+    @Override
+    public void destroy() {
+        if (ownsTracker && tracker != null) tracker.close();
+    }
+}
