@@ -105,6 +105,8 @@ public final class App {
     private final Lazy<ResponseCache> responseCache;
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cachedUsage;
+    private final Lazy<dev.usagetracker.webhooks.WebhookSettings> webhookSettings;
+    private final Lazy<dev.usagetracker.alerts.ThresholdDetector> thresholds;
 
     public App(Config config, Clock clock) {
         this.config = config;
@@ -169,9 +171,22 @@ public final class App {
                         usage.get(), clock, retention));
             }
         });
+        webhookSettings = new Lazy<>(() -> dev.usagetracker.webhooks.WebhookSettings.from(LambdaEnvironment.get()));
+        thresholds = new Lazy<>(() -> new dev.usagetracker.alerts.ThresholdDetector(
+                new dev.usagetracker.alerts.EnvironmentAlertPolicy(LambdaEnvironment.get()),
+                new dev.usagetracker.store.DynamoMonthlyUsage(dynamo.get(), config.usageTable(), clock),
+                new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()),
+                new dev.usagetracker.webhooks.WebhookAlertSink(webhookQueue(), redis.get().map(UsageEvents::new)), clock));
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
                 config.retryBackoff().base(), config.retryBackoff().max()),
-                parts -> counters.get().ifPresent(c -> c.committed(parts))));
+                parts -> {
+                    try {
+                        counters.get().ifPresent(c -> c.committed(parts));
+                    } finally {
+                        // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
+                        thresholds.get().committed(parts);
+                    }
+                }));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {
@@ -363,6 +378,35 @@ public final class App {
                 }
             };
         };
+    }
+
+    /** The webhook queue (WEBHOOK_QUEUE_URL) and its dead-letter queue (WEBHOOK_DLQ_URL). */
+    public dev.usagetracker.webhooks.WebhookQueue webhookQueue() {
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.queue.SqsWebhookQueue(sqs.get(), settings.queueUrl(), settings.deadLetterUrl());
+    }
+
+    public dev.usagetracker.webhooks.WebhookUrlPolicy webhookUrlPolicy() {
+        return new dev.usagetracker.webhooks.WebhookUrlPolicy(webhookSettings.get().allowPrivate());
+    }
+
+    /** PUT/GET/DELETE /api/clients/me/webhook and its test event. */
+    public dev.usagetracker.webhooks.WebhookService webhooks() {
+        return new dev.usagetracker.webhooks.WebhookService(new dev.usagetracker.store.DynamoWebhookStore(dynamo.get(),
+                config.clientsTable()), cipher.get(), webhookUrlPolicy(), webhookQueue(), clock);
+    }
+
+    /** The webhook queue's consumer: signs, checks the receiver's address again, posts, retries. */
+    public dev.usagetracker.webhooks.WebhookDelivery webhookDelivery() {
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.webhooks.WebhookDelivery(new dev.usagetracker.store.DynamoWebhookStore(dynamo.get(),
+                config.clientsTable()), cipher.get(), webhookUrlPolicy(),
+                new dev.usagetracker.webhooks.WebhookSender(settings.timeout()), webhookQueue(), settings.schedule(), clock);
+    }
+
+    /** Quota threshold detection after each consumer commit (docs/alerts.md). */
+    public dev.usagetracker.alerts.ThresholdDetector thresholdDetector() {
+        return thresholds.get();
     }
 
     public AdminBootstrap adminBootstrap() {
