@@ -23,6 +23,8 @@ public record UsageUpdate(String eventId, String clientId, String date, String h
         return new UsageUpdate("", alert.clientId(), "", "", 0, 0, 0, alert);
     }
 
+    /** Not a JSON property: readers of older announcements would refuse an unknown field. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isThreshold() {
         return alert != null;
     }
