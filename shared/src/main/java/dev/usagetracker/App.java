@@ -109,6 +109,8 @@ public final class App {
     private final Lazy<ResponseCache> responseCache;
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cachedUsage;
+    private final Lazy<dev.usagetracker.webhooks.WebhookSettings> webhookSettings;
+    private final Lazy<dev.usagetracker.alerts.ThresholdDetector> thresholds;
     private final Lazy<Optional<dev.usagetracker.analytics.EndpointMirror>> endpointMirror;
     private final Lazy<CachedAnalytics> cachedAnalytics;
     private final Lazy<CredentialChanges> credentialChanges;
@@ -191,12 +193,23 @@ public final class App {
                         usage.get(), clock, retention));
             }
         });
+        webhookSettings = new Lazy<>(() -> dev.usagetracker.webhooks.WebhookSettings.from(LambdaEnvironment.get()));
+        thresholds = new Lazy<>(() -> new dev.usagetracker.alerts.ThresholdDetector(
+                new dev.usagetracker.plans.PlanAlertPolicy(clientStore.get(), planCatalog.get(), Duration.ofSeconds(60)),
+                new dev.usagetracker.store.DynamoMonthlyUsage(dynamo.get(), config.usageTable(), clock),
+                new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()),
+                new dev.usagetracker.webhooks.WebhookAlertSink(webhookQueue(), redis.get().map(UsageEvents::new)), clock));
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
                 config.retryBackoff().base(), config.retryBackoff().max()),
                 parts -> {
-                    // endpoints first: the counters then bump the cache versions of what changed
-                    endpointMirror().ifPresent(m -> m.committed(parts));
-                    counters.get().ifPresent(c -> c.committed(parts));
+                    try {
+                        // endpoints first: the counters then bump the cache versions of what changed
+                        endpointMirror().ifPresent(m -> m.committed(parts));
+                        counters.get().ifPresent(c -> c.committed(parts));
+                    } finally {
+                        // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
+                        thresholds.get().committed(parts);
+                    }
                 }));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
@@ -471,6 +484,35 @@ public final class App {
     /** GET /api/clients: paged through the by_entity index, cursors sealed by the KMS MAC key. */
     public dev.usagetracker.clients.ClientListService clientList() {
         return new dev.usagetracker.clients.ClientListService((dev.usagetracker.store.DynamoClientStore) clientStore.get(), hasher.get());
+    }
+
+    /** The webhook queue (WEBHOOK_QUEUE_URL) and its dead-letter queue (WEBHOOK_DLQ_URL). */
+    public dev.usagetracker.webhooks.WebhookQueue webhookQueue() {
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.queue.SqsWebhookQueue(sqs.get(), settings.queueUrl(), settings.deadLetterUrl());
+    }
+
+    public dev.usagetracker.webhooks.WebhookUrlPolicy webhookUrlPolicy() {
+        return new dev.usagetracker.webhooks.WebhookUrlPolicy(webhookSettings.get().allowPrivate());
+    }
+
+    /** PUT/GET/DELETE /api/clients/me/webhook and its test event. */
+    public dev.usagetracker.webhooks.WebhookService webhooks() {
+        return new dev.usagetracker.webhooks.WebhookService(new dev.usagetracker.store.DynamoWebhookStore(dynamo.get(),
+                config.clientsTable()), cipher.get(), webhookUrlPolicy(), webhookQueue(), clock);
+    }
+
+    /** The webhook queue's consumer: signs, checks the receiver's address again, posts, retries. */
+    public dev.usagetracker.webhooks.WebhookDelivery webhookDelivery() {
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.webhooks.WebhookDelivery(new dev.usagetracker.store.DynamoWebhookStore(dynamo.get(),
+                config.clientsTable()), cipher.get(), webhookUrlPolicy(),
+                new dev.usagetracker.webhooks.WebhookSender(settings.timeout()), webhookQueue(), settings.schedule(), clock);
+    }
+
+    /** Quota threshold detection after each consumer commit (docs/alerts.md). */
+    public dev.usagetracker.alerts.ThresholdDetector thresholdDetector() {
+        return thresholds.get();
     }
 
     public AdminBootstrap adminBootstrap() {

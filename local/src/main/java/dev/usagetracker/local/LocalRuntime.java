@@ -138,6 +138,11 @@ public final class LocalRuntime implements AutoCloseable {
             templateEnv.keySet().forEach(k -> {
                 if (options.environment().containsKey(k)) env.put(k, options.environment().get(k));
             });
+            // Locally, webhook receivers may be http and on loopback/private addresses (tests, demos); the
+            // template's "false" is the AWS configuration. WEBHOOK_ALLOW_PRIVATE=false runs it as on AWS.
+            if (templateEnv.containsKey("WEBHOOK_ALLOW_PRIVATE") && !options.environment().containsKey("WEBHOOK_ALLOW_PRIVATE")) {
+                env.put("WEBHOOK_ALLOW_PRIVATE", "true");
+            }
             if (env.containsKey("WEBSOCKET_CALLBACK_URL") && !options.environment().containsKey("WEBSOCKET_CALLBACK_URL")) {
                 env.put("WEBSOCKET_CALLBACK_URL", webSockets.callbackUrl());
                 // What the emulated @connections requires instead of SigV4: only functions this runtime runs know it.
@@ -388,7 +393,8 @@ public final class LocalRuntime implements AutoCloseable {
                     .append(", e.g. curl --cacert)").append('\n');
         }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   HitsQueue → ").append(m.functionName()).append(" (event source mapping)\n"));
+        mappings.forEach(m -> sb.append("  consumer   ").append("WebhookDeliveryFunction".equals(m.functionName()) ? "WebhookQueue" : "HitsQueue")
+                .append(" → ").append(m.functionName()).append(" (event source mapping)\n"));
         sb.append("  live       ").append(baseUrl()).append(UsageStreamEndpoint.PATH).append("  (SSE; ticket: POST /api/usage/stream/ticket)\n");
         sb.append("  websocket  ").append(webSocketUrl()).append("?token=…  ($connect/$disconnect → StreamFunction; @connections at ")
                 .append(webSockets.callbackUrl()).append(")\n");

@@ -278,7 +278,7 @@ public final class LocalWebSocketApi implements AutoCloseable {
         }
 
         private void push(UsageUpdate update) {
-            send(UsageMessage.of(update).frame(update.eventId()), null);
+            send(update.isThreshold() ? update.thresholdFrame() : UsageMessage.of(update).frame(update.eventId()), null);
         }
 
         /** Asynchronous; a failed send closes the socket (it fell behind or is gone). */

@@ -63,6 +63,13 @@ public final class Responses {
                 List.of(), Map.of()), requestId);
     }
 
+    /** 204: the security headers, no body and no Content-Type. */
+    public static APIGatewayV2HTTPResponse noContent() {
+        Map<String, String> headers = baseHeaders("");
+        headers.remove("Content-Type");
+        return response(204, headers, new byte[0]);
+    }
+
     private static Map<String, String> baseHeaders(String contentType) {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", contentType);

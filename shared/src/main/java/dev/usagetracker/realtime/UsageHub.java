@@ -136,10 +136,12 @@ public final class UsageHub implements AutoCloseable {
     synchronized void dispatch(UsageUpdate update) {
         if (seen.put(update.eventId(), Boolean.TRUE) != null) return;
         if (lastId == null || UsageFeed.compareIds(update.eventId(), lastId) > 0) lastId = update.eventId();
-        String day = update.clientId() + "|" + update.date();
-        Long known = latest.get(day);
-        if (known != null && update.count() <= known) return;
-        latest.put(day, update.count());
+        if (!update.isThreshold()) {
+            String day = update.clientId() + "|" + update.date();
+            Long known = latest.get(day);
+            if (known != null && update.count() <= known) return;
+            latest.put(day, update.count());
+        }
         for (Registration r : subscribers) {
             try {
                 if (r.filter().test(update)) r.sink().accept(update);

@@ -219,6 +219,9 @@ public final class UsageStream {
 
     /** One SSE event: the stream id, the event name, the message as one line of JSON. */
     public static String event(UsageUpdate update) {
+        if (update.isThreshold()) {
+            return "id: " + update.eventId() + "\nevent: " + UsageUpdate.THRESHOLD_EVENT + "\ndata: " + update.thresholdJson() + "\n\n";
+        }
         return "id: " + update.eventId() + "\nevent: " + UsageMessage.EVENT + "\ndata: " + UsageMessage.of(update).json() + "\n\n";
     }
 }
