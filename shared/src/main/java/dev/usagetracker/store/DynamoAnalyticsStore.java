@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.function.Consumer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 
 /**
@@ -40,23 +39,7 @@ public final class DynamoAnalyticsStore implements AnalyticsStore {
         Map<String, String> byPk = new HashMap<>();
         hours.forEach(h -> byPk.put(UsageKeys.hourlyPk(clientId, h), h));
         Map<String, Long> counts = new HashMap<>();
-        List<String> pks = List.copyOf(byPk.keySet());
-        for (int from = 0; from < pks.size(); from += 100) { // BatchGetItem takes ≤ 100 keys
-            Map<String, KeysAndAttributes> request = Map.of(usageTable, KeysAndAttributes.builder()
-                    .keys(pks.subList(from, Math.min(pks.size(), from + 100)).stream()
-                            .map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList())
-                    .consistentRead(true)
-                    .projectionExpression("pk, #count")
-                    .expressionAttributeNames(Map.of("#count", "count"))
-                    .build());
-            while (request != null && !request.isEmpty()) {
-                Map<String, KeysAndAttributes> current = request;
-                var page = dynamo.batchGetItem(r -> r.requestItems(current));
-                page.responses().getOrDefault(usageTable, List.of()).forEach(item ->
-                        counts.put(byPk.get(item.get("pk").s()), Long.parseLong(item.get("count").n())));
-                request = page.unprocessedKeys();
-            }
-        }
+        AggregateCounts.byPk(dynamo, usageTable, byPk.keySet()).forEach((pk, n) -> counts.put(byPk.get(pk), n));
         return counts;
     }
 

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 
 /**
@@ -32,19 +31,7 @@ public final class DynamoUsageStore implements UsageStore {
         Map<String, LocalDate> byPk = new HashMap<>();
         days.forEach(d -> byPk.put(UsageKeys.dailyPk(clientId, d.toString()), d));
         Map<LocalDate, Long> counts = new HashMap<>();
-        Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder()
-                .keys(byPk.keySet().stream().map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList())
-                .consistentRead(true)
-                .projectionExpression("pk, #count")
-                .expressionAttributeNames(Map.of("#count", "count"))
-                .build());
-        while (request != null && !request.isEmpty()) {
-            Map<String, KeysAndAttributes> current = request;
-            var page = dynamo.batchGetItem(r -> r.requestItems(current));
-            page.responses().getOrDefault(table, List.of()).forEach(item ->
-                    counts.put(byPk.get(item.get("pk").s()), Long.parseLong(item.get("count").n())));
-            request = page.unprocessedKeys();
-        }
+        AggregateCounts.byPk(dynamo, table, byPk.keySet()).forEach((pk, n) -> counts.put(byPk.get(pk), n));
         return counts;
     }
 

@@ -1,0 +1,44 @@
+package dev.usagetracker.store;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+
+/**
+ * The {@code count} of aggregate items read by key: strongly consistent BatchGetItem calls of at most
+ * 100 keys, unprocessed keys asked again, only {@code pk} and {@code count} projected (1 RCU per item
+ * under 4 KB). Absent items are absent from the answer (a count of zero).
+ */
+final class AggregateCounts {
+    private static final int MAX_KEYS = 100;
+
+    private AggregateCounts() {}
+
+    static Map<String, Long> byPk(DynamoDbClient dynamo, String table, Collection<String> pks) {
+        List<String> keys = List.copyOf(pks);
+        Map<String, Long> counts = new HashMap<>();
+        for (int from = 0; from < keys.size(); from += MAX_KEYS) {
+            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder()
+                    .keys(keys.subList(from, Math.min(keys.size(), from + MAX_KEYS)).stream()
+                            .map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList())
+                    .consistentRead(true)
+                    .projectionExpression("pk, #count")
+                    .expressionAttributeNames(Map.of("#count", "count"))
+                    .build());
+            while (request != null && !request.isEmpty()) {
+                Map<String, KeysAndAttributes> current = request;
+                var page = dynamo.batchGetItem(r -> r.requestItems(current));
+                for (Map<String, AttributeValue> item : page.responses().getOrDefault(table, List.of())) {
+                    AttributeValue n = item.get("count");
+                    if (n != null && n.n() != null) counts.put(item.get("pk").s(), Long.parseLong(n.n()));
+                }
+                request = page.unprocessedKeys();
+            }
+        }
+        return counts;
+    }
+}
