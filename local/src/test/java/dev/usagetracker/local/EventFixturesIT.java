@@ -61,7 +61,12 @@ class EventFixturesIT {
             Map.entry("put-plan.json", "PutPlanFunction"),
             Map.entry("list-plans.json", "ListPlansFunction"),
             Map.entry("list-clients.json", "ListClientsFunction"),
-            Map.entry("usage-quota.json", "UsageQuotaFunction"));
+            Map.entry("usage-quota.json", "UsageQuotaFunction"),
+            Map.entry("put-webhook.json", "PutWebhookFunction"),
+            Map.entry("get-webhook.json", "GetWebhookFunction"),
+            Map.entry("delete-webhook.json", "DeleteWebhookFunction"),
+            Map.entry("test-webhook.json", "TestWebhookFunction"),
+            Map.entry("webhook-delivery.json", "WebhookDeliveryFunction"));
     static LocalRuntime runtime;
 
     @BeforeAll
@@ -91,7 +96,8 @@ class EventFixturesIT {
         assertThat(http("register.json", Map.of()).getStatusCode()).isEqualTo(201);
         assertThat(http("register.json", Map.of()).getStatusCode()).as("same email again").isEqualTo(409);
         assertThat(http("jwks.json", Map.of()).getStatusCode()).isEqualTo(200);
-        for (String placeholder : List.of("token.json", "logs.json", "logs-batch.json", "rotate-key.json", "update-client.json")) {
+        for (String placeholder : List.of("token.json", "logs.json", "logs-batch.json", "rotate-key.json", "update-client.json",
+                "put-webhook.json", "get-webhook.json", "delete-webhook.json", "test-webhook.json")) {
             APIGatewayV2HTTPResponse r = http(placeholder, Map.of());
             assertThat(r.getStatusCode()).as(placeholder + " with its placeholder credentials").isEqualTo(401);
         }
@@ -113,6 +119,10 @@ class EventFixturesIT {
         SQSBatchResponse consumed = (SQSBatchResponse) runtime.pools().get("HitConsumerFunction")
                 .invoke(EventLoader.loadSQSEvent(fixture("hit-consumer.json")));
         assertThat(consumed.getBatchItemFailures()).as("both messages recorded").isEmpty();
+        // A test event for a client without a webhook: nobody to deliver to, nothing failed.
+        SQSBatchResponse delivered = (SQSBatchResponse) runtime.pools().get("WebhookDeliveryFunction")
+                .invoke(EventLoader.loadSQSEvent(fixture("webhook-delivery.json")));
+        assertThat(delivered.getBatchItemFailures()).isEmpty();
         SQSEvent again = EventLoader.loadSQSEvent(fixture("hit-consumer.json"));
         assertThat(((SQSBatchResponse) runtime.pools().get("HitConsumerFunction").invoke(again)).getBatchItemFailures())
                 .as("a redelivered fixture is a duplicate, not a failure").isEmpty();

@@ -55,7 +55,7 @@ class RedisOutageIT {
             Reply r;
             while ((r = hit(apis.get("local"), keys.get("local"))).status() == 202) {
                 accepted++;
-                assertThat(r.header("RateLimit-Policy")).isEqualTo("\"ingest-1h\";q=5;w=3600");
+                assertThat(r.header("RateLimit-Policy")).isEqualTo("\"ingest-1h\";q=5;w=3600,\"ingest_hits-1m\";q=30000;w=60");
                 assertThat(accepted).isLessThanOrEqualTo(5);
             }
             assertThat(accepted).isEqualTo(5);
@@ -66,7 +66,7 @@ class RedisOutageIT {
             for (int i = 0; i < 12; i++) {
                 Reply open = hit(apis.get("fail-open"), keys.get("fail-open"));
                 assertThat(open.status()).isEqualTo(202);
-                assertThat(open.header("RateLimit-Policy")).isEqualTo("\"ingest-1h\";q=10;w=3600");
+                assertThat(open.header("RateLimit-Policy")).isEqualTo("\"ingest-1h\";q=10;w=3600,\"ingest_hits-1m\";q=60000;w=60");
                 assertThat(open.header("RateLimit")).isNull();
             }
 

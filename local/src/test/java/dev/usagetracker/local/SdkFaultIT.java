@@ -59,6 +59,7 @@ class SdkFaultIT {
         env.put("WS_PORT", "0");
         // one client sends 100,000 hits in ~30 s: the test is about faults, not quotas (raised as FaultInjectionIT does)
         env.put("RateLimitIngest", "1000000/1m");
+        env.put("RateLimitIngestHits", "100000000/1m"); // ~3,300 hits/s: over the default abuse cap of 60,000/min
         env.put("RateLimitRead", "100000/1m");
         env.put("RateLimitRegister", "100000/1m");
         return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", port, Optional.of(emulators), env,
