@@ -92,18 +92,6 @@ final class HttpJson {
         return send(b.build());
     }
 
-    Reply put(String path, Object json, Map<String, String> headers) {
-        try {
-            String body = MAPPER.writeValueAsString(json);
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30))
-                    .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
-            headers.forEach(b::header);
-            return send(b.build(), body);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     Reply delete(String path, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30)).DELETE();
         headers.forEach(b::header);

@@ -203,6 +203,48 @@ class WebSocketIT {
     }
 
     @Test
+    void theFanoutFunctionPushesAThresholdClaimToTheClientsOwnConnectionsOnly() throws Exception {
+        LiveClient a = register("wsalert");
+        LiveClient other = register("wsalertother");
+        java.time.YearMonth month = java.time.YearMonth.now(java.time.ZoneOffset.UTC);
+        Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
+        try (WsClient ws = WsClient.connect(url(a.token())); WsClient bystander = WsClient.connect(url(other.token()))) {
+            Await.until(WAIT, "both rows", () -> rowsOf(a.id()).size() == 1 && rowsOf(other.id()).size() == 1);
+            // the claim item exactly as the consumer's detector writes it: two claims, 50 then 100 percent
+            var claims = new dev.usagetracker.store.DynamoThresholdClaims(stack.dynamo(), PREFIX + "UsageTable");
+            String pk = dev.usagetracker.store.DynamoThresholdClaims.pk(a.id(), month);
+            assertThat(claims.claim(a.id(), month, 50, 51, 100, Instant.now())).isTrue();
+            Map<String, AttributeValue> first = awaitItem(pk, 0);
+            assertThat(claims.claim(a.id(), month, 100, 100, 100, Instant.now())).isTrue();
+            assertThat(claims.claim(a.id(), month, 100, 100, 100, Instant.now())).isFalse();
+            Map<String, AttributeValue> second = stack.dynamo().getItem(g -> g.tableName(PREFIX + "UsageTable")
+                    .consistentRead(true).key(Map.of("pk", AttributeValue.fromS(pk)))).item();
+            assertThat(second).containsKey("alert_month");
+
+            DynamodbEvent event = new DynamodbEvent();
+            event.setRecords(List.of(
+                    record("INSERT", "4200000000000000000001", first, null),
+                    record("MODIFY", "4200000000000000000002", second, first),
+                    record("MODIFY", "4200000000000000000003", second, second))); // nothing newly reached
+            Object result = runtime.pools().get("StreamFanoutFunction").invoke(event);
+            assertThat(result).isEqualTo(Map.of("delivered", 2, "gone", 0, "failed", 0, "revoked", 0, "unchecked", 0));
+
+            for (String[] expected : List.of(new String[] {"4200000000000000000001", "50", "51"},
+                    new String[] {"4200000000000000000002", "100", "100"})) {
+                String frame = ws.next(WAIT, m -> m.contains("\"id\":\"" + expected[0] + "\""));
+                assertThat(JSON.readTree(frame)).isEqualTo(JSON.readTree("{\"event\":\"threshold\",\"id\":\"" + expected[0]
+                        + "\",\"data\":{\"client_id\":\"" + a.id() + "\",\"period\":\"" + month + "\",\"threshold\":"
+                        + expected[1] + ",\"monthly_quota\":100,\"used\":" + expected[2] + "}}"));
+            }
+            // the other client's socket got nothing of it (a frame of its own comes through: it is open)
+            UsageUpdate own = publish(other.id(), 1);
+            assertThat(bystander.next(WAIT, m -> m.contains(own.eventId()))).contains(other.id());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> bystander.next(Duration.ofSeconds(1), m -> m.contains("threshold")))
+                    .isInstanceOf(AssertionError.class);
+        }
+    }
+
+    @Test
     void anAllowlistChangeClosesTheExcludedConnectionWithinFiveSecondsWhileAnotherClientsKeepsReceiving() throws Exception {
         LiveClient fenced = register("wsfenced");
         LiveClient bystander = register("wsbystander");
