@@ -335,13 +335,23 @@ public final class App {
     }
 
     public ClientSettingsService clientSettings() {
-        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock, credentialChanges.get());
+        return new ClientSettingsService(clientStore.get(), hasher.get(), cipher.get(), clock, credentialChangesClosingConnections());
+    }
+
+    /**
+     * The revocation signal for the services that change credentials (rotation, allowlist, the admin's
+     * PATCH): after the signal, the client's WebSocket connection rows are deleted (rows only: these
+     * functions do not reach @connections; a failure is logged, never the change's).
+     */
+    private CredentialChanges credentialChangesClosingConnections() {
+        return new dev.usagetracker.realtime.ConnectionsOnCredentialChange(credentialChanges.get(), clientId ->
+                new StreamConnections(null, null, null, connectionStore.get(), Optional.empty(), clock).closeAllFor(clientId));
     }
 
     /** GET /api/clients/me|{id} and the admin's PATCH; a plan named there must exist in the plan catalog. */
     public dev.usagetracker.clients.ClientAdministration clientAdministration() {
         return new dev.usagetracker.clients.ClientAdministration(clientStore.get(), cipher.get(),
-                planCatalog.get()::exists, credentialChanges.get(), clock);
+                planCatalog.get()::exists, credentialChangesClosingConnections(), clock);
     }
 
     /** Announces a credential change of a client to every container (after the row was written). */

@@ -141,6 +141,11 @@ class WebSocketIT {
         LiveClient other = register("other");
         String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
         // admin connections would get these changes too: let another test's close first
+        // the allowlist change comes first: it deletes every connection row of the client (issue 19)
+        Reply narrowed = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.1/32\"]}"))
+                .header("Content-Type", "application/json").header("X-API-Key", a.key()).build());
+        assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
         Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
         try (WsClient ws = WsClient.connect(url(a.token()))) {
             String live = rowsOf(a.id()).getFirst();
@@ -161,10 +166,6 @@ class WebSocketIT {
             String moved = "moved" + UUID.randomUUID().toString().substring(0, 8);
             connections.put(LiveConnection.of(moved, new StreamCredential(principal, Instant.now().plusSeconds(600)),
                     "10.1.2.3", Instant.now().minusSeconds(60)));
-            Reply narrowed = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
-                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"127.0.0.1/32\"]}"))
-                    .header("Content-Type", "application/json").header("X-API-Key", a.key()).build());
-            assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
 
             // real aggregates: two hits through the API, the consumer, the Usage table
             for (int i = 0; i < 2; i++) {
@@ -199,6 +200,48 @@ class WebSocketIT {
             // locally the same hits also arrive the emulation's way: the consumer's announcement on Redis
             String announced = ws.next(WAIT, m -> m.matches(".*\"id\":\"\\d+-\\d+\".*") && m.contains("\"count\":2"));
             assertThat(JSON.readTree(announced).get("data")).isEqualTo(JSON.readTree(frame).get("data"));
+        }
+    }
+
+    @Test
+    void theFanoutFunctionPushesAThresholdClaimToTheClientsOwnConnectionsOnly() throws Exception {
+        LiveClient a = register("wsalert");
+        LiveClient other = register("wsalertother");
+        java.time.YearMonth month = java.time.YearMonth.now(java.time.ZoneOffset.UTC);
+        Await.until(WAIT, "no admin connection open", () -> rowsOf(LiveConnection.EVERYONE).isEmpty());
+        try (WsClient ws = WsClient.connect(url(a.token())); WsClient bystander = WsClient.connect(url(other.token()))) {
+            Await.until(WAIT, "both rows", () -> rowsOf(a.id()).size() == 1 && rowsOf(other.id()).size() == 1);
+            // the claim item exactly as the consumer's detector writes it: two claims, 50 then 100 percent
+            var claims = new dev.usagetracker.store.DynamoThresholdClaims(stack.dynamo(), PREFIX + "UsageTable");
+            String pk = dev.usagetracker.store.DynamoThresholdClaims.pk(a.id(), month);
+            assertThat(claims.claim(a.id(), month, 50, 51, 100, Instant.now())).isTrue();
+            Map<String, AttributeValue> first = awaitItem(pk, 0);
+            assertThat(claims.claim(a.id(), month, 100, 100, 100, Instant.now())).isTrue();
+            assertThat(claims.claim(a.id(), month, 100, 100, 100, Instant.now())).isFalse();
+            Map<String, AttributeValue> second = stack.dynamo().getItem(g -> g.tableName(PREFIX + "UsageTable")
+                    .consistentRead(true).key(Map.of("pk", AttributeValue.fromS(pk)))).item();
+            assertThat(second).containsKey("alert_month");
+
+            DynamodbEvent event = new DynamodbEvent();
+            event.setRecords(List.of(
+                    record("INSERT", "4200000000000000000001", first, null),
+                    record("MODIFY", "4200000000000000000002", second, first),
+                    record("MODIFY", "4200000000000000000003", second, second))); // nothing newly reached
+            Object result = runtime.pools().get("StreamFanoutFunction").invoke(event);
+            assertThat(result).isEqualTo(Map.of("delivered", 2, "gone", 0, "failed", 0, "revoked", 0, "unchecked", 0));
+
+            for (String[] expected : List.of(new String[] {"4200000000000000000001", "50", "51"},
+                    new String[] {"4200000000000000000002", "100", "100"})) {
+                String frame = ws.next(WAIT, m -> m.contains("\"id\":\"" + expected[0] + "\""));
+                assertThat(JSON.readTree(frame)).isEqualTo(JSON.readTree("{\"event\":\"threshold\",\"id\":\"" + expected[0]
+                        + "\",\"data\":{\"client_id\":\"" + a.id() + "\",\"period\":\"" + month + "\",\"threshold\":"
+                        + expected[1] + ",\"monthly_quota\":100,\"used\":" + expected[2] + "}}"));
+            }
+            // the other client's socket got nothing of it (a frame of its own comes through: it is open)
+            UsageUpdate own = publish(other.id(), 1);
+            assertThat(bystander.next(WAIT, m -> m.contains(own.eventId()))).contains(other.id());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> bystander.next(Duration.ofSeconds(1), m -> m.contains("threshold")))
+                    .isInstanceOf(AssertionError.class);
         }
     }
 
@@ -303,6 +346,45 @@ class WebSocketIT {
         return elsewhere.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(runtime.baseUrl() + "/api/clients/me"))
                 .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"allowed_ips\":[\"" + cidr + "\"]}"))
                 .header("Content-Type", "application/json").header("X-API-Key", c.key()).build());
+    }
+
+    @Test
+    void aCredentialChangeRemovesTheClientsConnectionRowsAndLeavesOtherClientsRows() throws Exception {
+        LiveClient rotated = register("wsrowsrot");
+        LiveClient fenced = register("wsrowsip");
+        LiveClient bystander = register("wsrowsby");
+        try (WsClient r = WsClient.connect(url(rotated.token())); WsClient f = WsClient.connect(url(fenced.token()));
+             WsClient other = WsClient.connect(url(bystander.token()))) {
+            Await.until(WAIT, "three rows", () -> rowsOf(rotated.id()).size() == 1 && rowsOf(fenced.id()).size() == 1
+                    && rowsOf(bystander.id()).size() == 1);
+            // a row whose socket the emulation does not hold (as on AWS, where only the fan-out and the
+            // credential change see rows): it must go with the change, not wait for a re-check
+            Principal principal = new Principal(rotated.id(), Role.CLIENT, Principal.scopesFor(Role.CLIENT));
+            String detached = "detached" + UUID.randomUUID().toString().substring(0, 8);
+            connections.put(LiveConnection.of(detached, new StreamCredential(principal, Instant.now().plusSeconds(600)),
+                    "127.0.0.1", Instant.now()));
+            Principal fencedPrincipal = new Principal(fenced.id(), Role.CLIENT, Principal.scopesFor(Role.CLIENT));
+            String detachedFenced = "detached" + UUID.randomUUID().toString().substring(0, 8);
+            connections.put(LiveConnection.of(detachedFenced, new StreamCredential(fencedPrincipal, Instant.now().plusSeconds(600)),
+                    "127.0.0.1", Instant.now()));
+            String otherRow = rowsOf(bystander.id()).getFirst();
+
+            Reply rotation = api.post("/api/keys/rotate", Map.of("grace_seconds", 0), Map.of("X-API-Key", rotated.key()));
+            assertThat(rotation.status()).as(rotation.body()).isEqualTo(200);
+            // the rows are gone when the rotation has answered: the change deleted them itself
+            assertThat(rowsOf(rotated.id())).isEmpty();
+            assertThat(connections.find(detached)).isEmpty();
+
+            Reply narrowed = narrow(fenced, "127.0.0.2");
+            assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
+            assertThat(rowsOf(fenced.id())).isEmpty();
+            assertThat(connections.find(detachedFenced)).isEmpty();
+
+            // the other client's row stays, and its socket keeps receiving
+            assertThat(rowsOf(bystander.id())).containsExactly(otherRow);
+            UsageUpdate still = publish(bystander.id(), 1);
+            assertThat(other.next(WAIT, m -> m.contains(still.eventId()))).contains(bystander.id());
+        }
     }
 
     @Test

@@ -10,4 +10,9 @@ import java.time.YearMonth;
 public interface ThresholdClaims {
     /** True if this call claimed it; false if it was claimed before. */
     boolean claim(String clientId, YearMonth month, int percent, long used, Instant at);
+
+    /** The same, recording the monthly quota the threshold was reached against (for the AWS WebSocket fan-out). */
+    default boolean claim(String clientId, YearMonth month, int percent, long used, long monthlyQuota, Instant at) {
+        return claim(clientId, month, percent, used, at);
+    }
 }

@@ -92,7 +92,7 @@ public final class ThresholdDetector {
         Instant now = clock.instant();
         for (int percent : quota.thresholds()) {
             if (known.contains(percent) || after < quota.usageFor(percent)) continue;
-            if (claims.claim(clientId, month, percent, after, now)) {
+            if (claims.claim(clientId, month, percent, after, quota.monthlyQuota(), now)) {
                 raised.add(percent);
                 String eventId = AlertEvents.eventId(clientId, month, percent);
                 sink.raised(eventId, new ThresholdAlert(clientId, month.toString(), percent, quota.monthlyQuota(), after), now);

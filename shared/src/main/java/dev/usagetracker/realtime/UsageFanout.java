@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pushes each daily aggregate change to the WebSocket connections that may see it: the client's own and
- * every admin's. Before the first push of a batch to a connection, the connection is re-checked: past
+ * Pushes each daily aggregate change, and each quota threshold claimed, to the WebSocket connections that
+ * may see it: the client's own and every admin's. Before the first push of a batch to a connection, the connection is re-checked: past
  * its token's {@code exp}, or refused by the Authenticator (client gone or disabled, key rotated away,
  * address no longer allowed — the one revocation mechanism), its row is deleted and the socket closed,
  * and it gets nothing. A connection API Gateway reports gone (it closed without a {@code $disconnect}
@@ -64,7 +64,7 @@ public final class UsageFanout {
         Set<String> dropped = new HashSet<>();
         for (UsageChange change : changes) {
             List<LiveConnection> own = audiences.computeIfAbsent(change.clientId(), store::audience);
-            String frame = change.message().frame(change.id());
+            String frame = change.frame();
             for (List<LiveConnection> targets : List.of(own, admins)) {
                 for (LiveConnection target : targets) {
                     String connectionId = target.connectionId();

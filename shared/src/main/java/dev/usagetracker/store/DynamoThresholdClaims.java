@@ -14,7 +14,9 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
  * attributes per threshold claimed: {@code reached_at_<percent>} (ISO-8601 UTC) and {@code used_at_<percent>}.
  * A claim is an UpdateItem conditional on {@code attribute_not_exists(reached_at_<percent>)}. The item has
  * no {@code day_bucket}/{@code hour_bucket}, so no index and no aggregate reader sees it; it expires
- * (TTL {@code expires_at}) 400 days after its month ends.
+ * (TTL {@code expires_at}) 400 days after its month ends. Each claim also sets {@code alert_month}
+ * ({@code yyyy-mm}) and {@code quota_at_<percent>}: the marker the StreamFanoutFunction's filter passes, and
+ * what it needs to push the same threshold message as the local WebSocket ({@code UsageStreamRecords}).
  */
 public final class DynamoThresholdClaims implements dev.usagetracker.alerts.ThresholdClaims,
         dev.usagetracker.plans.ThresholdClaims {
@@ -31,17 +33,30 @@ public final class DynamoThresholdClaims implements dev.usagetracker.alerts.Thre
         return clientId + "#alert#" + month;
     }
 
+    /** The marker attribute of a claim item: its month, {@code yyyy-mm}. */
+    public static final String ALERT_MONTH = "alert_month";
+    /** {@code quota_at_<percent>}: the monthly quota the threshold was reached against. */
+    public static final String QUOTA_AT = "quota_at_";
+
     @Override
     public boolean claim(String clientId, YearMonth month, int percent, long used, Instant at) {
+        return claim(clientId, month, percent, used, 0, at);
+    }
+
+    @Override
+    public boolean claim(String clientId, YearMonth month, int percent, long used, long monthlyQuota, Instant at) {
         long expires = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).plusSeconds(400L * 86_400).getEpochSecond();
         try {
             dynamo.updateItem(r -> r.tableName(table)
                     .key(Map.of("pk", AttributeValue.fromS(pk(clientId, month))))
                     .conditionExpression("attribute_not_exists(#r)")
-                    .updateExpression("SET #r = :at, #u = :used, client_id = :c, expires_at = :e")
-                    .expressionAttributeNames(Map.of("#r", REACHED_AT + percent, "#u", "used_at_" + percent))
+                    .updateExpression("SET #r = :at, #u = :used, #q = :quota, client_id = :c, expires_at = :e, #m = :m")
+                    .expressionAttributeNames(Map.of("#r", REACHED_AT + percent, "#u", "used_at_" + percent,
+                            "#q", QUOTA_AT + percent, "#m", ALERT_MONTH))
                     .expressionAttributeValues(Map.of(":at", AttributeValue.fromS(at.toString()),
                             ":used", AttributeValue.fromN(Long.toString(used)),
+                            ":quota", AttributeValue.fromN(Long.toString(monthlyQuota)),
+                            ":m", AttributeValue.fromS(month.toString()),
                             ":c", AttributeValue.fromS(clientId),
                             ":e", AttributeValue.fromN(Long.toString(expires)))));
             return true;

@@ -160,6 +160,28 @@ class UsageFanoutTest {
     }
 
     @Test
+    void aThresholdGoesToItsClientsConnectionsAndAdminsOnlyAfterTheSameRecheck() {
+        connect("a1", "acme", Role.CLIENT);
+        connect("a2", "acme", Role.CLIENT);
+        connect("g1", "globex", Role.CLIENT);
+        connect("root", "admin", Role.ADMIN);
+        verdicts.put("admin", AccessVerdict.unauthenticated("The access token's client no longer exists."));
+        var alert = new dev.usagetracker.alerts.ThresholdAlert("acme", "2026-11", 80, 1000, 801);
+        UsageFanout.Result r = fanout.push(List.of(UsageChange.threshold("21", alert)));
+        assertThat(r).isEqualTo(new UsageFanout.Result(2, 0, 0, 1, 0));
+        String expected = "{\"event\":\"threshold\",\"id\":\"21\",\"data\":{\"client_id\":\"acme\",\"period\":\"2026-11\","
+                + "\"threshold\":80,\"monthly_quota\":1000,\"used\":801}}";
+        assertThat(sent).containsOnlyKeys("a1", "a2");
+        assertThat(sent.get("a1")).containsExactly(expected);
+        assertThat(sent.get("a2")).containsExactly(expected);
+        // the same frame the local WebSocket emulation sends for the same alert
+        assertThat(expected).isEqualTo(UsageUpdate.threshold(alert).withEventId("21").thresholdFrame());
+        assertThat(closed).containsExactly("root");
+        assertThat(rows).containsOnlyKeys("a1", "a2", "g1");
+        assertThat(queries).containsExactlyInAnyOrder(LiveConnection.EVERYONE, "acme");
+    }
+
+    @Test
     void nothingToPushQueriesNothing() {
         assertThat(fanout.push(List.of())).isEqualTo(new UsageFanout.Result(0, 0, 0));
         assertThat(queries).isEmpty();

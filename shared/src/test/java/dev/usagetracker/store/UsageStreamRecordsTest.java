@@ -29,6 +29,41 @@ class UsageStreamRecordsTest {
         assertThat(UsageStreamRecords.changes(new DynamodbEvent())).isEmpty();
     }
 
+    @Test
+    void aThresholdClaimBecomesOneThresholdChangePerNewlyReachedPercent() {
+        Map<String, AttributeValue> first = claim("acme#alert#2026-11", "2026-11", Map.of(50, 51L));
+        Map<String, AttributeValue> second = claim("acme#alert#2026-11", "2026-11", Map.of(50, 51L, 100, 100L));
+        Map<String, AttributeValue> legacy = claim("acme#alert#2026-10", "2026-10", Map.of(80, 80L));
+        legacy.remove("alert_month");
+        DynamodbEvent event = new DynamodbEvent();
+        event.setRecords(List.of(
+                record("INSERT", "7", first, null),
+                record("MODIFY", "8", second, first),
+                record("MODIFY", "9", second, second), // a TTL rewrite, say: nothing newly reached
+                record("INSERT", "10", legacy, null), // no marker: not a claim the fan-out knows
+                record("REMOVE", "11", null, second)));
+        assertThat(UsageStreamRecords.changes(event)).containsExactly(
+                UsageChange.threshold("7", new dev.usagetracker.alerts.ThresholdAlert("acme", "2026-11", 50, 100, 51)),
+                UsageChange.threshold("8", new dev.usagetracker.alerts.ThresholdAlert("acme", "2026-11", 100, 100, 100)));
+        assertThat(UsageChange.threshold("8", new dev.usagetracker.alerts.ThresholdAlert("acme", "2026-11", 100, 100, 100)).frame())
+                .isEqualTo("{\"event\":\"threshold\",\"id\":\"8\",\"data\":{\"client_id\":\"acme\",\"period\":\"2026-11\","
+                        + "\"threshold\":100,\"monthly_quota\":100,\"used\":100}}");
+    }
+
+    private static Map<String, AttributeValue> claim(String pk, String month, Map<Integer, Long> reached) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put("pk", new AttributeValue().withS(pk));
+        m.put("client_id", new AttributeValue().withS("acme"));
+        m.put("alert_month", new AttributeValue().withS(month));
+        m.put("expires_at", new AttributeValue().withN("1800000000"));
+        reached.forEach((percent, used) -> {
+            m.put("reached_at_" + percent, new AttributeValue().withS("2026-11-26T07:00:00Z"));
+            m.put("used_at_" + percent, new AttributeValue().withN(Long.toString(used)));
+            m.put("quota_at_" + percent, new AttributeValue().withN("100"));
+        });
+        return m;
+    }
+
     private static DynamodbEvent.DynamodbStreamRecord record(String name, String seq, Map<String, AttributeValue> now,
                                                             Map<String, AttributeValue> before) {
         StreamRecord s = new StreamRecord();
