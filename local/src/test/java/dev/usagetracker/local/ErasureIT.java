@@ -76,7 +76,11 @@ class ErasureIT {
         post(b.get("api_key").asText(), 7);
         post(b.get("api_key").asText(), 7);
         // the victim's traffic is counted and mirrored before it leaves (so there is data to erase)
-        post(key, 25);
+        post(key, 24);
+        // a back-dated hit: its hourly aggregate is older than the hourly TTL window
+        Reply backdated = api.post("/api/logs", Map.of("ip", "192.0.2.77", "endpoint", "/erasure/old",
+                "timestamp", java.time.Instant.now().minus(Duration.ofDays(5)).toString()), Map.of("X-API-Key", key));
+        assertThat(backdated.status()).as(backdated.body()).isEqualTo(202);
         Await.until(Duration.ofSeconds(30), "the victim's hits counted", () -> dailyTotal(admin, id) == 25);
         assertThat(api.get("/api/usage/endpoints?client_id=" + id, bearer(admin)).status()).isEqualTo(200);
         assertThat(api.get("/api/usage/top", bearer(admin)).status()).isEqualTo(200);

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * (guards, idempotency, webhook), Redis again (a mirror written by a batch that committed just before
  * the mark), and the row last: a failure at any step leaves the row {@code erasing}, the message is
  * delivered again and every step is repeated harmlessly. An absent row means a repeated delivery of a
- * finished erasure: the sweep runs again and finds nothing.
+ * finished erasure: nothing is done (the id may already belong to a new registration).
  */
 public final class ClientEraser {
     private static final Logger AUDIT = LoggerFactory.getLogger("audit");
@@ -34,7 +34,13 @@ public final class ClientEraser {
 
     public Result erase(String clientId) {
         Optional<Client> row = clients.find(clientId);
-        if (row.isPresent() && !row.get().credentials().erasing()) {
+        if (row.isEmpty()) {
+            // The row goes last, so its absence means a finished erasure: a repeated message must not sweep
+            // again, or it could delete the items of a client that registered the id since.
+            LOG.info("erasure of client {} already complete", clientId);
+            return new Result(clientId, false, 0, 0);
+        }
+        if (!row.get().credentials().erasing()) {
             // Only a row marked by DELETE /api/clients/... is erased; anything else is a forged or stale message.
             AUDIT.warn("erasure of client {} skipped: its row is not marked erasing", clientId);
             return new Result(clientId, false, 0, 0);

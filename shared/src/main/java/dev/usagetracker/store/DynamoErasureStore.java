@@ -7,7 +7,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -20,9 +22,9 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 /**
  * Deletes what DynamoDB holds of a client (docs/database.md, "Erasure"). Raw hits: one Query per
- * {@code client_id#day} partition over the retention window (plus a day either side), keys only.
- * Aggregates: the daily keys of the retention window and the hourly keys of their 3-day TTL, deleted by
- * key (a delete of an absent key costs 1 WRU and changes nothing). Owned items of the Clients table (guards,
+ * {@code client_id#day} partition over the retention window (plus a day either side). Aggregates: the
+ * daily keys of the retention window, the hourly keys of their 3-day TTL and every day and hour a raw
+ * hit was counted under, deleted by key (a delete of an absent key costs 1 WRU and changes nothing). Owned items of the Clients table (guards,
  * idempotency items, {@code <client_id>#…} items such as a webhook) have no index by owner: one filtered,
  * paginated Scan finds them — erasures are rare, and the table holds small items (≈ 1 RRU per 8 KB scanned
  * with eventually consistent reads). The Connections table (open WebSockets) is scanned the same way.
@@ -55,34 +57,58 @@ public final class DynamoErasureStore implements ErasureStore {
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
         LocalDate first = today.minusDays(retention.toDays() + 1);
         long deleted = 0;
-        List<Map<String, AttributeValue>> aggregates = new ArrayList<>();
-        for (LocalDate day = first; !day.isAfter(today.plusDays(1)); day = day.plusDays(1)) {
-            deleted += deleteRawHits(clientId + "#" + day);
-            aggregates.add(Map.of("pk", AttributeValue.fromS(UsageKeys.dailyPk(clientId, day.toString()))));
-        }
+        // Hours of the last 4 days (the hourly items' TTL is 3 days), plus every hour a raw hit names: a
+        // back-dated hit makes an hourly item whose TTL has passed but which TTL has not yet deleted.
+        Set<String> hours = new LinkedHashSet<>();
         Instant hour = now.plus(Duration.ofHours(1));
-        for (Instant h = now.minus(HOURLY_WINDOW); !h.isAfter(hour); h = h.plus(Duration.ofHours(1))) {
-            aggregates.add(Map.of("pk", AttributeValue.fromS(UsageKeys.hourlyPk(clientId, UsageKeys.hour(h)))));
+        for (Instant h = now.minus(HOURLY_WINDOW); !h.isAfter(hour); h = h.plus(Duration.ofHours(1))) hours.add(UsageKeys.hour(h));
+        Set<String> days = new LinkedHashSet<>();
+        for (LocalDate day = first; !day.isAfter(today.plusDays(1)); day = day.plusDays(1)) {
+            days.add(day.toString());
+            deleted += deleteRawHits(clientId + "#" + day, days, hours);
         }
+        List<Map<String, AttributeValue>> aggregates = new ArrayList<>();
+        days.forEach(d -> aggregates.add(Map.of("pk", AttributeValue.fromS(UsageKeys.dailyPk(clientId, d)))));
+        hours.forEach(h -> aggregates.add(Map.of("pk", AttributeValue.fromS(UsageKeys.hourlyPk(clientId, h)))));
         batchDelete(usageTable, aggregates);
         return deleted + aggregates.size();
     }
 
-    private long deleteRawHits(String pk) {
+    /** Deletes one raw-hit partition, noting the days and hours its hits were counted under. */
+    private long deleteRawHits(String pk, Set<String> days, Set<String> hours) {
         long deleted = 0;
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> from = start;
             QueryResponse page = dynamo.query(QueryRequest.builder().tableName(hitsTable)
-                    .keyConditionExpression("pk = :pk").projectionExpression("pk, sk")
-                    .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk)))
+                    .keyConditionExpression("pk = :pk").projectionExpression("pk, sk, #h")
+                    .expressionAttributeNames(Map.of("#h", "hits")).expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk)))
                     .exclusiveStartKey(from).build());
-            batchDelete(hitsTable, page.items());
+            for (var item : page.items()) {
+                if (item.get("hits") == null || item.get("hits").s() == null) continue;
+                for (var hit : readHits(item.get("hits").s())) {
+                    Instant t = Instant.ofEpochMilli(hit.path("t").asLong());
+                    days.add(UsageKeys.day(t));
+                    hours.add(UsageKeys.hour(t));
+                }
+            }
+            batchDelete(hitsTable, page.items().stream().map(i -> Map.of("pk", i.get("pk"), "sk", i.get("sk"))).toList());
             deleted += page.items().size();
             start = page.lastEvaluatedKey();
         } while (start != null && !start.isEmpty());
         return deleted;
     }
+
+    /** The packed hits of a raw item, {@code [{"t":epoch_ms,...}]} (a plain parse: not a request body). */
+    private static com.fasterxml.jackson.databind.JsonNode readHits(String json) {
+        try {
+            return HITS_READER.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("unreadable raw-hit item", e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper HITS_READER = new com.fasterxml.jackson.databind.ObjectMapper();
 
     @Override
     public long deleteOwnedItems(String clientId) {
