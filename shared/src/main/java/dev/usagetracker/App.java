@@ -175,7 +175,8 @@ public final class App {
         authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
                 config.adminAllowedCidrs(), clock, config.authCacheTtl(), credentialChanges.get()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
-        ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention));
+        ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention,
+                config.clientsTable()));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
                 new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
@@ -527,5 +528,23 @@ public final class App {
 
     public AdminBootstrap adminBootstrap() {
         return new AdminBootstrap(clientStore.get(), registration.get(), hasher.get(), cipher.get(), clock);
+    }
+
+    /** DELETE /api/clients/me|{client_id}: marks the client erasing and queues its erasure. */
+    public dev.usagetracker.clients.ClientErasureService clientErasure() {
+        var settings = dev.usagetracker.erasure.ErasureSettings.from(LambdaEnvironment.get());
+        return new dev.usagetracker.clients.ClientErasureService(clientStore.get(),
+                new dev.usagetracker.queue.SqsErasureQueue(sqs.get(), settings.queueUrl()), credentialChanges.get(), clock,
+                settings.delaySeconds());
+    }
+
+    /** The erasure function's work: every item and Redis key of one client. */
+    public dev.usagetracker.erasure.ClientEraser clientEraser() {
+        var store = new dev.usagetracker.store.DynamoErasureStore(dynamo.get(), config.clientsTable(), config.hitsTable(),
+                config.usageTable(), config.stream().connectionsTable(), Duration.ofDays(config.retentionDays()), clock);
+        dev.usagetracker.erasure.RedisErasure redisErasure = redis.get()
+                .<dev.usagetracker.erasure.RedisErasure>map(dev.usagetracker.erasure.RedisClientErasure::new)
+                .orElse(dev.usagetracker.erasure.RedisErasure.NONE);
+        return new dev.usagetracker.erasure.ClientEraser(clientStore.get(), store, redisErasure);
     }
 }

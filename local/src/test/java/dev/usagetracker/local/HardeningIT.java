@@ -339,17 +339,19 @@ class HardeningIT {
 
     @Test
     void slowBodiesAndSlowHeadersAreCutOffAtTheConfiguredDeadline() throws Exception {
-        // local/pom.xml runs the tests with sun.net.httpserver.maxReqTime=8 (RequestDeadlines; 30 s by default)
-        assertThat(System.getProperty(RequestDeadlines.PROPERTY)).isEqualTo("8");
+        // local/pom.xml runs the tests with sun.net.httpserver.maxReqTime=30, the default (RequestDeadlines): the
+        // JDK's deadline also covers the handler's time until the answer starts, so a shorter one in this JVM
+        // cut legitimate requests of the other tests when the machine is loaded
+        assertThat(System.getProperty(RequestDeadlines.PROPERTY)).isEqualTo("30");
         String key = register("slow").get("api_key").asText();
         // a body declared as 1000 bytes of which 10 arrive
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", runtime.port())) {
             long started = System.nanoTime();
             socket.getOutputStream().write(("POST /api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key
                     + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"ip\":\"1.2").getBytes(StandardCharsets.US_ASCII));
-            socket.setSoTimeout(30_000);
+            socket.setSoTimeout(60_000);
             assertThat(closedByServer(socket)).isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(6), Duration.ofSeconds(20));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(50));
         }
         // headers dripping in a byte at a time, each in time for an idle timeout, never finishing
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", runtime.port())) {
@@ -357,7 +359,7 @@ class HardeningIT {
             var out = socket.getOutputStream();
             out.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
             boolean cut = false;
-            while (!cut && System.nanoTime() - started < Duration.ofSeconds(25).toNanos()) {
+            while (!cut && System.nanoTime() - started < Duration.ofSeconds(55).toNanos()) {
                 try {
                     out.write('a');
                     out.flush();
@@ -373,7 +375,7 @@ class HardeningIT {
                 }
             }
             assertThat(cut).as("the server closed the connection").isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(6), Duration.ofSeconds(20));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(50));
         }
     }
 

@@ -104,4 +104,16 @@ class SamTemplateTest {
                 .getOrDefault("GlobalSecondaryIndexes", List.of());
         return gsis.stream().map(g -> (String) g.get("IndexName")).toList();
     }
+
+    @Test
+    void erasuresRunOneAtATimeWithPartialFailuresAndADeadLetterQueue() {
+        SamTemplate.Function eraser = template.functions().stream()
+                .filter(f -> f.logicalId().equals("ErasureFunction")).findFirst().orElseThrow();
+        SamTemplate.QueueEvent q = eraser.queueEvent().orElseThrow();
+        assertThat(q.queueLogicalId()).isEqualTo("ErasureQueue");
+        assertThat(q.reportsItemFailures()).isTrue();
+        Object visibility = template.resources().get("ErasureQueue").properties().get("VisibilityTimeout");
+        assertThat(SamTemplate.intValue(visibility, 0)).isGreaterThanOrEqualTo(6 * eraser.timeoutSeconds());
+        assertThat(template.resources().get("ErasureQueue").properties()).containsKey("RedrivePolicy");
+    }
 }

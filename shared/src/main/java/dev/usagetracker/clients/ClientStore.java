@@ -60,4 +60,13 @@ public interface ClientStore {
 
     /** The client's email, as stored (envelope-encrypted, bound to the client id). */
     Optional<byte[]> emailCiphertext(String clientId);
+
+    /**
+     * Marks the client {@code status=erasing} in one conditional update that also bumps its {@code
+     * cred_version} and voids every token issued so far; idempotent (an erasing row stays erasing and
+     * is returned). Empty when no such client exists.
+     */
+    default Optional<Client> markErasing(String clientId, java.time.Instant now) {
+        throw new UnsupportedOperationException("erasure is not supported by " + getClass().getSimpleName());
+    }
 }

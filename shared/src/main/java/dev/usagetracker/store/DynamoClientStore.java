@@ -53,6 +53,9 @@ public final class DynamoClientStore implements ClientStore, dev.usagetracker.cl
         row.put("name", s(c.name()));
         row.put("role", s(c.role().wireName()));
         row.put("created_at", s(c.createdAt().toString()));
+        // The hit consumer counts a hit only for the row that existed when it was received (an erased
+        // client id registered again must not inherit the old client's hits still in the queue).
+        row.put("created_ms", AttributeValue.fromN(Long.toString(c.createdAt().toEpochMilli())));
         row.put("email_hash", s(c.emailHash()));
         row.put("email_enc", AttributeValue.fromB(SdkBytes.fromByteArray(c.emailCiphertext())));
         row.put("api_key_hash", s(c.apiKeyHash()));
@@ -293,6 +296,24 @@ public final class DynamoClientStore implements ClientStore, dev.usagetracker.cl
             var item = dynamo.updateItem(r -> r.tableName(table).key(Map.of("client_id", s(clientId)))
                     .conditionExpression("attribute_exists(client_id) AND #k = :client")
                     .updateExpression(expression.strip()).expressionAttributeNames(names).expressionAttributeValues(values)
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW)).attributes();
+            return Optional.of(toClient(item));
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<Client> markErasing(String clientId, Instant now) {
+        try {
+            var item = dynamo.updateItem(r -> r.tableName(table).key(Map.of("client_id", s(clientId)))
+                    .conditionExpression("attribute_exists(client_id) AND #k = :client")
+                    // tokens issued up to this second stay void; the version bump reaches every warm container
+                    .updateExpression("SET #st = :erasing, tokens_valid_after = :tva ADD cred_version :one")
+                    .expressionAttributeNames(Map.of("#k", "kind", "#st", "status"))
+                    .expressionAttributeValues(Map.of(":client", s("client"), ":erasing", s("erasing"),
+                            ":one", AttributeValue.fromN("1"),
+                            ":tva", AttributeValue.fromN(Long.toString(now.getEpochSecond() + 1))))
                     .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW)).attributes();
             return Optional.of(toClient(item));
         } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {

@@ -49,8 +49,28 @@ public final class DynamoHitLedger implements HitLedger {
     private final String usageTable;
     private final UsageKeys keys;
     private final Duration retention;
+    /** Null: no erasure guard (tests of the counting alone). */
+    private final String clientsTable;
+    /**
+     * Clock skew tolerated between the function that registered a client and the one that received its
+     * hits; far below the erasure delay (ERASURE_DELAY_SECONDS), which separates the hits of an erased
+     * client from a new registration of its id.
+     */
+    static final long CREATION_SKEW_MILLIS = 10_000;
 
     public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention) {
+        this(dynamo, hitsTable, usageTable, keys, retention, null);
+    }
+
+    /**
+     * With {@code clientsTable}, every transaction also holds a ConditionCheck on the client's row: it
+     * commits only while the row exists, is not {@code erasing}, and was created before the hits were
+     * received (plus {@link #CREATION_SKEW_MILLIS}). Hits of an erased or erasing client are dropped,
+     * never resurrected, and an erased id registered again does not inherit them (docs/database.md).
+     */
+    public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention,
+                           String clientsTable) {
+        this.clientsTable = clientsTable;
         this.dynamo = dynamo;
         this.hitsTable = hitsTable;
         this.usageTable = usageTable;
@@ -90,7 +110,7 @@ public final class DynamoHitLedger implements HitLedger {
             Set<String> union = new HashSet<>(aggregates);
             union.addAll(touched);
             long size = rawItemBytes(part);
-            if (!current.isEmpty() && (current.size() + 1 + union.size() > MAX_TRANSACTION_ITEMS
+            if (!current.isEmpty() && (current.size() + 1 + union.size() + guardItems() > MAX_TRANSACTION_ITEMS
                     || bytes + size > MAX_TRANSACTION_BYTES)) {
                 chunks.add(current);
                 current = new ArrayList<>();
@@ -105,6 +125,10 @@ public final class DynamoHitLedger implements HitLedger {
         return chunks;
     }
 
+    private int guardItems() {
+        return clientsTable == null ? 0 : 1;
+    }
+
     /** Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. */
     private boolean commit(List<HitBatch> chunk, Outcome outcome) {
         List<HitBatch> pending = new ArrayList<>(chunk);
@@ -116,6 +140,12 @@ public final class DynamoHitLedger implements HitLedger {
                 current.forEach(p -> outcome.committed().add(p.key()));
                 return true;
             } catch (TransactionCanceledException e) {
+                if (clientGone(current, e)) {
+                    // Erased or being erased: its hits are dropped (reported done, so SQS forgets them).
+                    LOG.info("dropped {} part(s) of a client that is erased or being erased", current.size());
+                    current.forEach(p -> outcome.duplicates().add(p.key()));
+                    return true;
+                }
                 List<HitBatch> replayed = replayed(current, e);
                 if (!replayed.isEmpty()) {
                     replayed.forEach(p -> outcome.duplicates().add(p.key()));
@@ -138,6 +168,24 @@ public final class DynamoHitLedger implements HitLedger {
             }
         }
         return true;
+    }
+
+    /** The row check follows the raw-hit items: reason {@code parts.size()} is its. */
+    private boolean clientGone(List<HitBatch> parts, TransactionCanceledException e) {
+        if (clientsTable == null) return false;
+        List<CancellationReason> reasons = e.hasCancellationReasons() ? e.cancellationReasons() : List.of();
+        if (reasons.size() > parts.size()) return "ConditionalCheckFailed".equals(reasons.get(parts.size()).code());
+        // Without reasons (some emulators), read the row.
+        HitBatch first = parts.getFirst();
+        var row = dynamo.getItem(r -> r.tableName(clientsTable).consistentRead(true)
+                .key(Map.of("client_id", AttributeValue.fromS(first.clientId())))).item();
+        if (row == null || row.isEmpty() || !row.containsKey("name")) return true;
+        if (row.containsKey("status") && "erasing".equals(row.get("status").s())) return true;
+        return row.containsKey("created_ms") && Long.parseLong(row.get("created_ms").n()) > oldestReceived(parts) + CREATION_SKEW_MILLIS;
+    }
+
+    private static long oldestReceived(List<HitBatch> parts) {
+        return parts.stream().mapToLong(p -> p.receivedAt().toEpochMilli()).min().orElseThrow();
     }
 
     /** Raw-hit items come first in the transaction, so reason i belongs to part i. */
@@ -170,6 +218,17 @@ public final class DynamoHitLedger implements HitLedger {
                 daily.merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
                 hourly.merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
             }
+        }
+        if (clientsTable != null) {
+            long received = oldestReceived(parts) + CREATION_SKEW_MILLIS;
+            items.add(TransactWriteItem.builder().conditionCheck(c -> c.tableName(clientsTable)
+                    .key(Map.of("client_id", AttributeValue.fromS(clientId)))
+                    .conditionExpression("attribute_exists(#n) AND (attribute_not_exists(#st) OR #st <> :erasing)"
+                            + " AND (attribute_not_exists(created_ms) OR created_ms <= :received)")
+                    .expressionAttributeNames(Map.of("#n", "name", "#st", "status"))
+                    .expressionAttributeValues(Map.of(":erasing", AttributeValue.fromS("erasing"),
+                            ":received", AttributeValue.fromN(Long.toString(received)))))
+                    .build());
         }
         String shard = keys.shardOf(clientId);
         daily.forEach((day, n) -> items.add(aggregate(UsageKeys.dailyPk(clientId, day), clientId, "day_bucket",

@@ -107,6 +107,20 @@ public final class InMemoryClientStore implements ClientStore {
     }
 
     @Override
+    public Optional<Client> markErasing(String clientId, Instant now) {
+        if (!clients.containsKey(clientId)) return Optional.empty();
+        Credentials s = state.getOrDefault(clientId, Credentials.NONE);
+        setState(clientId, s.disabled(), Credentials.ERASING, now.getEpochSecond() + 1);
+        return find(clientId);
+    }
+
+    /** Drops the client entirely, as a finished erasure does. */
+    public void remove(String clientId) {
+        clients.remove(clientId);
+        state.remove(clientId);
+    }
+
+    @Override
     public Optional<Client> administer(String clientId, AdminChange change, Instant now) {
         Client c = clients.get(clientId);
         if (c == null) return Optional.empty();
