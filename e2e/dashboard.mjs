@@ -59,6 +59,10 @@ try {
         && document.querySelector("#endpoints tbody").textContent.includes("/dashboard-e2e");
   }, null, { timeout: wait });
   console.log("analytics-shown");
+  // This month's gauge counts the hit too (no quota on the default plan: the count and the month are shown).
+  await page.waitForFunction(() => Number(document.getElementById("quota-used").textContent) >= 1
+      && document.getElementById("quota-detail").textContent.length > 0, null, { timeout: wait });
+  console.log("quota-shown");
   await page.screenshot({ path: screenshot, fullPage: true });
 
   // The admin sees every client, and the ranking with this client in it.

@@ -1,7 +1,7 @@
 // The live dashboard: plain browser JavaScript, no build step, no third-party code, nothing inline
 // (the page is served with a strict Content-Security-Policy). It uses only the public API:
 // POST /api/token, GET /api/usage/daily, /api/usage/top, /api/usage/hourly and /api/usage/endpoints, for the admin
-// GET /api/clients and /api/usage/quota, POST /api/usage/stream/ticket and the
+// GET /api/clients; for everyone GET /api/usage/quota (the month's gauge), POST /api/usage/stream/ticket and the
 // SSE stream GET /api/usage/stream?ticket=… (EventSource cannot send an Authorization header).
 // A stream ends at the exp of the token behind its ticket (and when access is revoked): the page then
 // mints a fresh token with the API key it holds in memory (never in storage) and reconnects by itself.
@@ -30,6 +30,7 @@
     reopenTimer: null,
     topTimer: null,
     analyticsTimer: null,
+    quotaTimer: null,
     chosen: null,         // the client whose hours and endpoints are shown (admin: picked in the select)
     clientsCursor: null,  // next_cursor of the admin's client list (null: no further page)
     clientsPage: 0,
@@ -80,6 +81,7 @@
       $("top-card").hidden = !state.admin;
       $("clients-card").hidden = !state.admin;
       await loadDaily();
+      await loadQuota();
       if (state.admin) await loadTop();
       if (state.admin) await loadClients(null);
       state.chosen = state.clientId;
@@ -270,6 +272,32 @@
     $("endpoints-other").textContent = String(report.other);
   }
 
+  // The signed-in client's month: hits against its plan's quota, and which alert thresholds it reached.
+  async function loadQuota() {
+    const q = await api("/api/usage/quota");
+    $("quota-used").textContent = String(q.used);
+    $("quota-plan").textContent = "(plan " + q.plan + ")";
+    const percent = q.monthly_quota ? Math.round((100 * q.used) / q.monthly_quota) : 0;
+    $("quota-bar").style.width = Math.min(100, percent) + "%";
+    $("quota-meter").classList.toggle("over", q.monthly_quota !== null && q.used >= q.monthly_quota);
+    $("quota-meter").setAttribute("aria-valuenow", String(Math.min(100, percent)));
+    $("quota-detail").textContent = q.monthly_quota === null
+      ? "no monthly quota; " + q.period.start.slice(0, 7)
+      : percent + " % of " + q.monthly_quota + " (" + q.enforcement + "), " + q.remaining + " left until " + q.period.end.slice(0, 10);
+    const items = q.thresholds.map((t) => {
+      const li = document.createElement("li");
+      li.textContent = t.percent + " %: " + (t.reached_at ? "reached " + t.reached_at.slice(0, 16).replace("T", " ") + " UTC" : "not reached");
+      if (t.reached_at) li.className = "reached";
+      return li;
+    });
+    $("quota-thresholds").replaceChildren(...items);
+  }
+
+  function scheduleQuota() {
+    clearTimeout(state.quotaTimer);
+    state.quotaTimer = setTimeout(() => loadQuota().catch(() => {}), 1000);
+  }
+
   // The admin's client list: one page of GET /api/clients, each row with GET /api/usage/quota for its month.
   async function loadClients(cursor) {
     const page = await api("/api/clients?limit=" + CLIENTS_PAGE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
@@ -390,6 +418,8 @@
       // Counts may have moved while the stream was down: the snapshot is authoritative.
       loadDaily().catch(() => {});
     });
+    // A threshold of the month was crossed (usage.threshold): the gauge shows when.
+    source.addEventListener("threshold", () => loadQuota().catch(() => {}));
     source.addEventListener("usage", (e) => {
       if (e.lastEventId) state.lastEventId = e.lastEventId;
       apply(JSON.parse(e.data));
@@ -446,6 +476,7 @@
     feed.prepend(item);
     while (feed.children.length > 50) feed.lastElementChild.remove();
     if (message.client_id === state.chosen) scheduleAnalytics();
+    if (message.client_id === state.clientId) scheduleQuota();
     if (state.admin) {
       clearTimeout(state.topTimer);
       state.topTimer = setTimeout(() => loadTop().catch(() => {}), 2000);
