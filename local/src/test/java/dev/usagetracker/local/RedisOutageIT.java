@@ -79,7 +79,8 @@ class RedisOutageIT {
             redis = RedisResilienceIT.startRedis(port, logs);
 
             // back to Redis (a fresh, empty one): the shared quota of 10 again
-            Predicate<Reply> shared = x -> x.status() == 202 && "\"ingest-1h\";q=10;w=3600".equals(x.header("RateLimit-Policy"))
+            Predicate<Reply> shared = x -> x.status() == 202
+                    && "\"ingest-1h\";q=10;w=3600,\"ingest_hits-1m\";q=60000;w=60".equals(x.header("RateLimit-Policy"))
                     && x.header("RateLimit") != null;
             for (String mode : runtimes.keySet()) {
                 Reply back = awaitHit(apis.get(mode), keys.get(mode), shared);
