@@ -203,14 +203,19 @@ public final class App {
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
                 config.retryBackoff().base(), config.retryBackoff().max()),
                 parts -> {
-                    try {
-                        // endpoints first: the counters then bump the cache versions of what changed
-                        endpointMirror().ifPresent(m -> m.committed(parts));
-                        counters.get().ifPresent(c -> c.committed(parts));
-                    } finally {
-                        // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
-                        thresholds.get().committed(parts);
-                    }
+                    // Before the transactions: the monthly counter must know what is in flight (MonthlyUsage).
+                    var inFlight = counters.get().isPresent() ? redis.get().map(r -> dev.usagetracker.plans.MonthlyUsage.begin(r, parts))
+                            .orElse(dev.usagetracker.plans.MonthlyUsage.InFlight.NONE) : dev.usagetracker.plans.MonthlyUsage.InFlight.NONE;
+                    return committed -> {
+                        try {
+                            // endpoints first: the counters then bump the cache versions of what changed
+                            endpointMirror().ifPresent(m -> m.committed(committed));
+                            counters.get().ifPresent(c -> c.committed(committed, inFlight));
+                        } finally {
+                            // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
+                            thresholds.get().committed(committed);
+                        }
+                    };
                 }));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override

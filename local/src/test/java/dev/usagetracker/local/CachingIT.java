@@ -222,6 +222,8 @@ class CachingIT {
         private final HttpServer server;
         private final HttpClient client = HttpClient.newHttpClient();
         private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+        /** Runs with the operation's name after DynamoDB answered and before the caller hears it. */
+        volatile java.util.function.Consumer<String> afterForward = op -> { };
 
         CountingProxy(URI target) throws java.io.IOException {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -238,6 +240,7 @@ class CachingIT {
                         }
                     });
                     HttpResponse<byte[]> response = client.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
+                    afterForward.accept(op == null ? "?" : op.substring(op.indexOf('.') + 1));
                     response.headers().map().forEach((name, values) -> {
                         if (!List.of("content-length", "transfer-encoding", "connection", ":status").contains(name.toLowerCase())) {
                             exchange.getResponseHeaders().put(name, values);

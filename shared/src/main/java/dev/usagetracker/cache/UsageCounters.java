@@ -88,7 +88,24 @@ public final class UsageCounters {
 
     /** Applies what a consumer batch committed. Never throws: a lagging mirror is repaired by reconcile. */
     public void committed(List<HitBatch> parts) {
-        if (parts.isEmpty()) return;
+        committed(parts, dev.usagetracker.plans.MonthlyUsage.InFlight.NONE);
+    }
+
+    /**
+     * Applies what a consumer batch committed and ends the monthly counters' in-flight marks the batch set
+     * before its transactions ({@link dev.usagetracker.plans.MonthlyUsage#begin}), even when it committed nothing.
+     */
+    public void committed(List<HitBatch> parts, dev.usagetracker.plans.MonthlyUsage.InFlight inFlight) {
+        if (parts.isEmpty()) {
+            if (!inFlight.epochs().isEmpty()) {
+                try {
+                    dev.usagetracker.plans.MonthlyUsage.committed(redis, Map.of(), inFlight).forEach(redis::await);
+                } catch (Redis.UnavailableException e) {
+                    LOG.warn("monthly in-flight marks not ended, redis unavailable ({}); they expire", e.getMessage());
+                }
+            }
+            return;
+        }
         Map<String, Map<String, Long>> daily = new LinkedHashMap<>();
         Map<String, Map<String, Long>> hourly = new LinkedHashMap<>();
         Map<String, Map<java.time.YearMonth, Long>> monthly = new LinkedHashMap<>();
@@ -120,7 +137,7 @@ public final class UsageCounters {
             daily.keySet().forEach(client -> versions.put(client,
                     redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
             all.add(redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))));
-            all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly));
+            all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly, inFlight));
             CompletableFuture<Long> topVersion = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
             for (CompletableFuture<?> f : all) redis.await(f);
 

@@ -1,32 +1,53 @@
 package dev.usagetracker.plans;
 
+import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.redis.RedisScript;
 import dev.usagetracker.usage.UsageStore;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client's hits this calendar month (UTC), read cheaply. DynamoDB's daily aggregates are the truth;
- * Redis keeps a mirror {@code <prefix>month:<client_id>:<yyyy-mm>} that the consumer increments right
- * after each commit, but only while it exists ({@code incr-if-exists.lua}). A reader that finds it
- * missing sums the month's daily items (one BatchGetItem of ≤ 31 keys) and sets it for
- * {@link #REBUILD_EVERY}: when that expires the next reader rebuilds it, so a commit that raced a
- * rebuild, or lost Redis data, is repaired within that time. Without Redis every read goes to DynamoDB.
+ * Redis keeps a mirror {@code <prefix>month:{<client_id>}:<yyyy-mm>} that a reader who finds it missing
+ * rebuilds from the month's daily items (one BatchGetItem of ≤ 31 keys, strongly consistent) and that the
+ * consumer adds each batch's committed hits to, only while it exists.
+ *
+ * <p>A rebuild must not race a commit: a batch committed before the sum was read but added to the
+ * counter after it was set would be counted twice. So the consumer marks each (client, month) of a batch
+ * in flight in a sync hash {@code <prefix>month-sync:{<client_id>}:<yyyy-mm>} before its transactions
+ * ({@link #begin}) and done after them ({@link #committed}); a reader sets the counter only if no batch
+ * began or was in flight while it summed ({@code rebuild-month.lua}), else it answers with its sum and
+ * sets nothing. The counter still expires every {@link #REBUILD_EVERY}, which repairs what a lost
+ * Redis write or a batch that began while Redis was unreachable left out. Without Redis every read goes
+ * to DynamoDB.
  */
 public final class MonthlyUsage {
-    static final RedisScript INCR_IF_EXISTS = RedisScript.resource(MonthlyUsage.class, "incr-if-exists.lua");
+    private static final Logger LOG = LoggerFactory.getLogger(MonthlyUsage.class);
+    static final RedisScript BEGIN = RedisScript.resource(MonthlyUsage.class, "begin-commit.lua");
+    static final RedisScript END = RedisScript.resource(MonthlyUsage.class, "end-commit.lua");
+    static final RedisScript REBUILD = RedisScript.resource(MonthlyUsage.class, "rebuild-month.lua");
     public static final Duration REBUILD_EVERY = Duration.ofMinutes(10);
+    /**
+     * How long a batch may stay in flight: far above the consumer function's timeout (30 s), so a batch
+     * that died between its marks blocks rebuilds (readers then sum DynamoDB) for at most this long.
+     */
+    static final Duration IN_FLIGHT_TTL = Duration.ofMinutes(5);
 
     private final Optional<Redis> redis;
     private final UsageStore store;
@@ -43,7 +64,11 @@ public final class MonthlyUsage {
     }
 
     static String key(Redis redis, String clientId, YearMonth month) {
-        return redis.key("month", clientId, month.toString());
+        return redis.key("month", "{" + clientId + "}", month.toString());
+    }
+
+    static String syncKey(Redis redis, String clientId, YearMonth month) {
+        return redis.key("month-sync", "{" + clientId + "}", month.toString());
     }
 
     /** Hits of the client counted (committed) in that month. */
@@ -51,12 +76,17 @@ public final class MonthlyUsage {
         if (redis.isPresent()) {
             Redis r = redis.get();
             String key = key(r, clientId, month);
+            String sync = syncKey(r, clientId, month);
             try {
                 String v = r.call(c -> c.get(key));
                 if (v != null) return Long.parseLong(v);
+                List<io.lettuce.core.KeyValue<String, String>> seen = r.call(c -> c.hmget(sync, "epoch", "begun", "done"));
                 long total = fromAggregates(clientId, month);
-                String set = r.call(c -> c.set(key, Long.toString(total), SetArgs.Builder.nx().ex(REBUILD_EVERY)));
-                if (!"OK".equals(set)) {
+                Long set = r.await(REBUILD.<Long>run(r, ScriptOutputType.INTEGER, new String[] {key, sync},
+                        Long.toString(total), Long.toString(REBUILD_EVERY.toSeconds()), syncState(seen)));
+                if (set == 0) {
+                    // Another reader set it first, or a batch is in flight: the stored value (if any) is as
+                    // good as the sum, and nothing partial was written.
                     String now = r.call(c -> c.get(key));
                     if (now != null) return Long.parseLong(now);
                 }
@@ -68,6 +98,13 @@ public final class MonthlyUsage {
         return fromAggregates(clientId, month);
     }
 
+    /** The state rebuild-month.lua compares: "" for no hash, else "epoch:begun:done". */
+    static String syncState(List<io.lettuce.core.KeyValue<String, String>> fields) {
+        if (fields.isEmpty() || !fields.get(0).hasValue()) return "";
+        return fields.get(0).getValue() + ":" + (fields.get(1).hasValue() ? fields.get(1).getValue() : "0") + ":"
+                + (fields.get(2).hasValue() ? fields.get(2).getValue() : "0");
+    }
+
     long fromAggregates(String clientId, YearMonth month) {
         LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
         List<LocalDate> days = new ArrayList<>();
@@ -76,14 +113,54 @@ public final class MonthlyUsage {
         return store.dailyCounts(clientId, days).values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /** The (client, month) pairs of a batch that {@link #begin} marked in flight, each with its epoch. */
+    public record InFlight(Map<String, Map<YearMonth, String>> epochs) {
+        public static final InFlight NONE = new InFlight(Map.of());
+    }
+
     /**
-     * The consumer's after-commit step: adds what was committed per (client, month) to the counters that
-     * exist, in one pipeline with the other mirrors' commands. Returns the futures to await.
+     * The consumer's step before its transactions: marks every (client, month) the parts may commit to
+     * as in flight. Never throws: if Redis cannot be reached nothing is marked, and {@link #committed}
+     * then leaves those counters alone (the next rebuild counts the batch).
      */
-    public static List<CompletableFuture<?>> committed(Redis redis, Map<String, Map<YearMonth, Long>> counts) {
+    public static InFlight begin(Redis redis, List<HitBatch> parts) {
+        Map<String, Set<YearMonth>> months = new LinkedHashMap<>();
+        for (HitBatch part : parts) {
+            for (HitBatch.PackedHit hit : part.hits()) {
+                months.computeIfAbsent(part.clientId(), c -> new LinkedHashSet<>())
+                        .add(YearMonth.from(hit.timestamp().atZone(ZoneOffset.UTC)));
+            }
+        }
+        if (months.isEmpty()) return InFlight.NONE;
+        String epoch = UUID.randomUUID().toString();
+        String ttl = Long.toString(IN_FLIGHT_TTL.toSeconds());
+        Map<String, Map<YearMonth, CompletableFuture<String>>> pending = new LinkedHashMap<>();
+        months.forEach((client, set) -> set.forEach(month -> pending.computeIfAbsent(client, c -> new LinkedHashMap<>())
+                .put(month, BEGIN.run(redis, ScriptOutputType.VALUE, new String[] {syncKey(redis, client, month)}, epoch, ttl))));
+        Map<String, Map<YearMonth, String>> epochs = new LinkedHashMap<>();
+        pending.forEach((client, byMonth) -> byMonth.forEach((month, future) -> {
+            try {
+                epochs.computeIfAbsent(client, c -> new LinkedHashMap<>()).put(month, redis.await(future));
+            } catch (RuntimeException unreachable) {
+                LOG.warn("monthly usage not marked in flight ({}); its counter waits for the next rebuild",
+                        unreachable.getClass().getSimpleName());
+            }
+        }));
+        return new InFlight(epochs);
+    }
+
+    /**
+     * The consumer's step after its transactions, in one pipeline with the other mirrors' commands: for
+     * every (client, month) {@link #begin} marked, adds what was committed (perhaps nothing) to the
+     * counter if it exists and marks the batch done. Returns the futures to await.
+     */
+    public static List<CompletableFuture<?>> committed(Redis redis, Map<String, Map<YearMonth, Long>> counts, InFlight inFlight) {
         List<CompletableFuture<?>> futures = new ArrayList<>();
-        counts.forEach((client, months) -> months.forEach((month, n) -> futures.add(
-                INCR_IF_EXISTS.run(redis, ScriptOutputType.INTEGER, new String[] {key(redis, client, month)}, Long.toString(n)))));
+        inFlight.epochs().forEach((client, months) -> months.forEach((month, epoch) -> {
+            long n = counts.getOrDefault(client, Map.of()).getOrDefault(month, 0L);
+            futures.add(END.run(redis, ScriptOutputType.INTEGER,
+                    new String[] {key(redis, client, month), syncKey(redis, client, month)}, Long.toString(n), epoch));
+        }));
         return futures;
     }
 }
