@@ -300,21 +300,15 @@ class ErasureIT {
     }
 
     static JsonNode register(String prefix, String email) {
-        String s = suffix();
-        Reply r = api.post("/api/register", Map.of("name", prefix, "email", email != null ? email : prefix + "-" + s + "@example.com",
-                "client_id", prefix + "-" + s), Map.of());
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        return r.json();
+        return api.register(prefix, email);
     }
 
     static String token(String key) {
-        Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        return r.json().get("access_token").asText();
+        return api.token(key);
     }
 
     static Map<String, String> bearer(String token) {
-        return Map.of("Authorization", "Bearer " + token);
+        return HttpJson.bearer(token);
     }
 
     static Reply delete(String path, Map<String, String> headers) {

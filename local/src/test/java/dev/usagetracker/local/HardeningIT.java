@@ -475,21 +475,15 @@ class HardeningIT {
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
-        String suffix = UUID.randomUUID().toString().substring(0, 8);
-        Reply r = api.post("/api/register", Map.of("name", prefix, "email", prefix + "-" + suffix + "@example.com",
-                "client_id", prefix + "-" + suffix), Map.of());
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        return r.json();
+        return api.register(prefix);
     }
 
     static String token(String key) {
-        Reply r = api.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        return r.json().get("access_token").asText();
+        return api.token(key);
     }
 
     static Map<String, String> bearer(String token) {
-        return Map.of("Authorization", "Bearer " + token);
+        return HttpJson.bearer(token);
     }
 
     /** Sends raw bytes and reads what comes back until the server closes or {@code wait} passes. */

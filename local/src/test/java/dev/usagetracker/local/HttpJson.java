@@ -58,6 +58,31 @@ final class HttpJson {
         return new HttpJson(baseUrl, false);
     }
 
+    /** Registers {@code <prefix>-<random>} named {@code prefix} with a matching address; asserts 201. */
+    JsonNode register(String prefix) {
+        return register(prefix, null);
+    }
+
+    /** As {@link #register(String)} with the given email (or a generated one when null). */
+    JsonNode register(String prefix, String email) {
+        String suffix = java.util.UUID.randomUUID().toString().substring(0, 8);
+        Reply r = post("/api/register", Map.of("name", prefix, "email", email != null ? email : prefix + "-" + suffix + "@example.com",
+                "client_id", prefix + "-" + suffix), Map.of());
+        org.assertj.core.api.Assertions.assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json();
+    }
+
+    /** A bearer token for the API key; asserts 200. */
+    String token(String apiKey) {
+        Reply r = post("/api/token", "application/json", "", Map.of("X-API-Key", apiKey));
+        org.assertj.core.api.Assertions.assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json().get("access_token").asText();
+    }
+
+    static Map<String, String> bearer(String token) {
+        return Map.of("Authorization", "Bearer " + token);
+    }
+
     Reply post(String path, String contentType, String body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(body));

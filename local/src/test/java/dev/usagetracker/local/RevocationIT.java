@@ -213,21 +213,15 @@ class RevocationIT {
     // --- helpers -------------------------------------------------------------------------------
 
     static JsonNode register(String prefix) {
-        String suffix = UUID.randomUUID().toString().substring(0, 8);
-        Reply r = api.post("/api/register", Map.of("name", prefix, "email", prefix + "-" + suffix + "@example.com",
-                "client_id", prefix + "-" + suffix), Map.of());
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        return r.json();
+        return api.register(prefix);
     }
 
     static String token(HttpJson via, String key) {
-        Reply r = via.post("/api/token", "application/json", "", Map.of("X-API-Key", key));
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        return r.json().get("access_token").asText();
+        return via.token(key);
     }
 
     static Map<String, String> bearer(String token) {
-        return Map.of("Authorization", "Bearer " + token);
+        return HttpJson.bearer(token);
     }
 
     static Reply patch(String path, String body, Map<String, String> headers) {
