@@ -82,7 +82,7 @@ class DashboardE2EIT {
                 + " (scripts/test installs Debian's 'chromium' package; set CHROMIUM to use another)");
         assumeTrue(Files.isDirectory(e2e.resolve("node_modules/playwright-core")),
                 "skipped: e2e/node_modules is missing (scripts/test runs 'npm ci' in e2e/)");
-        assumeTrue(nodeAvailable(), "skipped: Node.js is not installed");
+        assumeTrue(NodeProcess.available(), "skipped: Node.js is not installed");
 
         String id = "dash-" + UUID.randomUUID().toString().substring(0, 8);
         Reply registered = api.post("/api/register", Map.of("name", "Dashboard " + id, "email", id + "@example.com",
@@ -97,7 +97,7 @@ class DashboardE2EIT {
         long started = System.nanoTime();
         Process node = pb.start();
         List<String> output = new CopyOnWriteArrayList<>();
-        Thread reader = Thread.ofVirtual().start(() -> read(node, output));
+        Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
         boolean finished = node.waitFor(150, TimeUnit.SECONDS);
         if (!finished) node.destroyForcibly();
         reader.join(5_000);
@@ -111,26 +111,5 @@ class DashboardE2EIT {
         assertThat(SCREENSHOT.resolveSibling("dashboard-admin.png")).isRegularFile();
         System.out.printf("dashboard in headless Chromium: sign-in, live stream, posted hit shown in %d ms; screenshot %s%n",
                 ms, SCREENSHOT);
-    }
-
-    private static void read(Process node, List<String> output) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) output.add(line);
-        } catch (IOException e) {
-            output.add("(output ended: " + e + ")");
-        }
-    }
-
-    private static boolean nodeAvailable() {
-        try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 }

@@ -33,7 +33,7 @@ class TypeScriptSdkIT {
 
     @Test
     void expressAppReportsEveryServedRequestThroughA503OutageAndARedisRestart() throws Exception {
-        assumeTrue(nodeAvailable(), "skipped: Node.js is not installed (scripts/test installs it)");
+        assumeTrue(NodeProcess.available(), "skipped: Node.js is not installed (scripts/test installs it)");
         assumeTrue(Files.isRegularFile(SDK.resolve("dist/index.js")),
                 "skipped: sdk/typescript/dist is missing (scripts/test runs 'npm ci && npm run build' there)");
         assumeTrue(Files.isDirectory(SDK.resolve("node_modules/express")),
@@ -82,7 +82,7 @@ class TypeScriptSdkIT {
             pb.environment().put("RESULT_FILE", result.toString());
             Process node = pb.start();
             List<String> output = new CopyOnWriteArrayList<>();
-            Thread reader = Thread.ofVirtual().start(() -> read(node, output));
+            Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
             boolean finished = node.waitFor(10, TimeUnit.MINUTES);
             if (!finished) node.destroyForcibly();
             reader.join(5_000);
@@ -107,27 +107,6 @@ class TypeScriptSdkIT {
         } finally {
             control.stop(0);
             stack.close();
-        }
-    }
-
-    private static void read(Process node, List<String> output) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) output.add(line);
-        } catch (IOException e) {
-            output.add("(output ended: " + e + ")");
-        }
-    }
-
-    private static boolean nodeAvailable() {
-        try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 }
