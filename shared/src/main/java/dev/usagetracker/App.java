@@ -489,7 +489,7 @@ public final class App {
 
     /** This month's hits per client: the Redis mirror, rebuilt from the daily aggregates when missing. */
     public dev.usagetracker.plans.MonthlyUsage monthlyUsage() {
-        return new dev.usagetracker.plans.MonthlyUsage(redis.get(), usageStore(), clock);
+        return new dev.usagetracker.plans.MonthlyUsage(redis.get(), new dev.usagetracker.store.DynamoMonthlyUsage(dynamo.get(), config.usageTable(), clock), clock);
     }
 
     public dev.usagetracker.plans.QuotaService quotaService() {

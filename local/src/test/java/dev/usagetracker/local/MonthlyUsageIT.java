@@ -11,7 +11,7 @@ import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitConsumer.QueuedMessage;
 import dev.usagetracker.plans.MonthlyUsage;
 import dev.usagetracker.redis.Redis;
-import dev.usagetracker.usage.UsageStore;
+import dev.usagetracker.store.DynamoMonthlyUsage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -94,25 +94,12 @@ class MonthlyUsageIT {
     @Test
     void aBatchThatCommitsWhileAReaderSumsKeepsThatReaderFromSettingAStaleCounter() {
         String client = newClient();
-        UsageStore truth = app.usageStore();
+        dev.usagetracker.alerts.MonthlyUsage truth = new DynamoMonthlyUsage(stack.dynamo(), stack.config().usageTable(), Clock.systemUTC());
         // This reader's DynamoDB read returns, and then a whole batch commits before it writes the counter.
-        UsageStore slowRead = new UsageStore() {
-            @Override
-            public Map<LocalDate, Long> dailyCounts(String clientId, List<LocalDate> days) {
-                Map<LocalDate, Long> before = truth.dailyCounts(clientId, days);
-                assertThat(app.consumer().process(List.of(message(part(client, 4))))).isEmpty();
-                return before;
-            }
-
-            @Override
-            public Map<String, Map<LocalDate, Long>> dailyCountsAllClients(List<LocalDate> days) {
-                return truth.dailyCountsAllClients(days);
-            }
-
-            @Override
-            public Map<String, Long> hourlyTotals(List<String> hours) {
-                return truth.hourlyTotals(hours);
-            }
+        dev.usagetracker.alerts.MonthlyUsage slowRead = (clientId, month) -> {
+            long before = truth.used(clientId, month);
+            assertThat(app.consumer().process(List.of(message(part(client, 4))))).isEmpty();
+            return before;
         };
         long stale = new MonthlyUsage(app.redis(), slowRead, Clock.systemUTC()).used(client, MONTH);
         assertThat(stale).as("its answer is as of its read").isZero();

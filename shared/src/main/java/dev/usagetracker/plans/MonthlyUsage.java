@@ -3,11 +3,9 @@ package dev.usagetracker.plans;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.redis.RedisScript;
-import dev.usagetracker.usage.UsageStore;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A client's hits this calendar month (UTC), read cheaply. DynamoDB's daily aggregates are the truth;
  * Redis keeps a mirror {@code <prefix>month:{<client_id>}:<yyyy-mm>} that a reader who finds it missing
- * rebuilds from the month's daily items (one BatchGetItem of ≤ 31 keys, strongly consistent) and that the
+ * rebuilds from the month's daily items (one strongly consistent BatchGetItem of ≤ 31 keys) and that the
  * consumer adds each batch's committed hits to, only while it exists.
  *
  * <p>A rebuild must not race a commit: a batch committed before the sum was read but added to the
@@ -50,12 +48,13 @@ public final class MonthlyUsage {
     static final Duration IN_FLIGHT_TTL = Duration.ofMinutes(5);
 
     private final Optional<Redis> redis;
-    private final UsageStore store;
+    private final dev.usagetracker.alerts.MonthlyUsage truth;
     private final Clock clock;
 
-    public MonthlyUsage(Optional<Redis> redis, UsageStore store, Clock clock) {
+    /** {@code truth} sums the month's daily aggregates in DynamoDB with a consistent read. */
+    public MonthlyUsage(Optional<Redis> redis, dev.usagetracker.alerts.MonthlyUsage truth, Clock clock) {
         this.redis = redis;
-        this.store = store;
+        this.truth = truth;
         this.clock = clock;
     }
 
@@ -106,11 +105,7 @@ public final class MonthlyUsage {
     }
 
     long fromAggregates(String clientId, YearMonth month) {
-        LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-        List<LocalDate> days = new ArrayList<>();
-        for (LocalDate d = month.atDay(1); !d.isAfter(month.atEndOfMonth()) && !d.isAfter(today); d = d.plusDays(1)) days.add(d);
-        if (days.isEmpty()) return 0;
-        return store.dailyCounts(clientId, days).values().stream().mapToLong(Long::longValue).sum();
+        return truth.used(clientId, month);
     }
 
     /** The (client, month) pairs of a batch that {@link #begin} marked in flight, each with its epoch. */
