@@ -425,13 +425,15 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /**
-     * Where this runtime's queues and endpoints are, for tools run beside it (scripts/redrive-dlq).
+     * Where this runtime's queues, tables and endpoints are, for tools run beside it (scripts/redrive-dlq,
+     * scripts/backfill-client-index).
      * Local endpoints and the emulators' dummy credentials only; nothing secret.
      */
     void writeConnectionFile(Path file) throws IOException {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("HITS_QUEUE_URL", resource("HitsQueue"));
         values.put("HITS_DLQ_URL", resource("HitsDeadLetterQueue"));
+        values.put("CLIENTS_TABLE", resource("ClientsTable"));
         values.put("AWS_REGION", options.environment().getOrDefault("AWS_REGION", Emulators.REGION));
         if (emulators != null) {
             values.put("AWS_ENDPOINT_URL_SQS", emulators.sqsEndpoint());
@@ -439,7 +441,7 @@ public final class LocalRuntime implements AutoCloseable {
             values.put("AWS_ACCESS_KEY_ID", "local");
             values.put("AWS_SECRET_ACCESS_KEY", "local");
         }
-        StringBuilder sb = new StringBuilder("# written by the local runtime at start; read by scripts/redrive-dlq\n");
+        StringBuilder sb = new StringBuilder("# written by the local runtime at start; read by scripts/redrive-dlq and scripts/backfill-client-index\n");
         values.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         Files.createDirectories(file.getParent());
         Files.writeString(file, sb.toString());
