@@ -2,12 +2,14 @@ package dev.usagetracker.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.usagetracker.App;
+import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.clients.RegisteredClient;
 import dev.usagetracker.clients.Registration;
 import dev.usagetracker.http.Json;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.local.SamTemplate;
+import dev.usagetracker.webhooks.WebhookService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -117,6 +119,9 @@ public final class ColdStartBench {
         if (options.smoke()) variants.removeIf(v -> !v.name().equals("c1") && !v.name().equals("c1+cds+prime"));
 
         List<Result> results = new ArrayList<>();
+        // The webhook functions deliver to this receiver on loopback (allowed as in the local runtime, see env below).
+        com.sun.net.httpserver.HttpServer receiver = webhookReceiver();
+        String webhookUrl = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
         try (BenchStack stack = BenchStack.start("cold-")) {
             List<SamTemplate.Function> functions = stack.template.functions().stream()
                     .filter(f -> options.functions().isEmpty() || options.functions().contains(f.logicalId())).toList();
@@ -125,11 +130,14 @@ public final class ColdStartBench {
             for (Variant v : variants) out.printf("  %-14s %s%n", v.name(), v.description());
             for (SamTemplate.Function f : functions) {
                 // Fresh clients and tokens per function: a full run outlasts an access token's lifetime.
-                Path event = render(work, f, setUp(stack));
+                Map<String, String> placeholders = setUp(stack, webhookUrl);
+                java.util.function.Supplier<Path> events = events(stack, work, f, placeholders);
                 Path jar = root.resolve(f.codeUri());
                 Path plainJar = root.resolve(f.codeUri().replace("/dist/", "/dist-plain/"));
                 Map<String, String> env = new TreeMap<>(stack.functionEnvironment(f));
                 env.remove("JAVA_TOOL_OPTIONS"); // each variant sets its flags itself
+                // As the local runtime does: the template's "false" is the AWS setting; here the receiver is on loopback.
+                if (env.containsKey("WEBHOOK_ALLOW_PRIVATE")) env.put("WEBHOOK_ALLOW_PRIVATE", "true");
                 Map<String, Path> archives = new LinkedHashMap<>();
                 for (Variant v : variants) {
                     if (!v.appCds()) continue;
@@ -137,7 +145,7 @@ public final class ColdStartBench {
                     Files.deleteIfExists(archive);
                     // Training run: the archive holds every class this function loads for init and one invocation.
                     probe(classpath(jarFor(root, f, v), probeJar, serialization), v.jvmFlags(), List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds*=error"),
-                            env, v.priming(), f, event, 0);
+                            env, v.priming(), f, events.get(), 0);
                     archives.put(v.name(), archive);
                 }
                 Map<String, List<Run>> runs = new LinkedHashMap<>();
@@ -149,14 +157,16 @@ public final class ColdStartBench {
                         List<String> extra = v.appCds() ? List.of("-XX:SharedArchiveFile=" + archives.get(v.name()), "-Xshare:auto")
                                 : List.of();
                         runs.get(v.name()).add(probe(classpath(jarFor(root, f, v), probeJar, serialization), v.jvmFlags(), extra,
-                                env, v.priming(), f, event, options.warm()));
+                                env, v.priming(), f, events.get(), options.warm()));
                     }
                 }
-                ClassCount classes = countClasses(classpath(jar, probeJar, serialization), env, f, event, work);
+                ClassCount classes = countClasses(classpath(jar, probeJar, serialization), env, f, events.get(), work);
                 Result r = new Result(f, Files.size(jar), Files.exists(plainJar) ? Files.size(plainJar) : -1, runs, classes);
                 results.add(r);
                 print(out, r, variants);
             }
+        } finally {
+            receiver.stop(0);
         }
         summary(out, results, variants);
         return results;
@@ -167,7 +177,7 @@ public final class ColdStartBench {
     }
 
     /** The admin, a client with an API key and tokens: what the fixture events need to be accepted. */
-    private static Map<String, String> setUp(BenchStack stack) throws IOException {
+    private static Map<String, String> setUp(BenchStack stack, String webhookUrl) throws IOException {
         App app = stack.app();
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String adminKey = "ut_cold_start_admin_" + suffix;
@@ -190,7 +200,91 @@ public final class ColdStartBench {
         HitBatch batch = new HitBatch(1, "{{uuid}}", 0, 0, client.clientId(), now,
                 List.of(new HitBatch.PackedHit(now.toEpochMilli(), "198.51.100.7", "/api/products")));
         p.put("consumer_body", MAPPER.writeValueAsString(new String(Json.write(batch), StandardCharsets.UTF_8)));
+        p.put("webhook_url", webhookUrl);
+        // a Standard Webhooks message id: msg_ and 26 hex characters
+        p.put("webhook_message_id", "msg_" + UUID.randomUUID().toString().replace("-", "").substring(0, 26));
         return p;
+    }
+
+    /** The functions whose fixture needs the client to have a webhook (to the bench's receiver) before each invocation. */
+    static final java.util.Set<String> NEED_WEBHOOK = java.util.Set.of("GetWebhookFunction", "DeleteWebhookFunction",
+            "TestWebhookFunction", "WebhookDeliveryFunction");
+
+    /**
+     * The event of each probe JVM. Most fixtures are rendered once per function; some consume what they act
+     * on, so each probe gets its own: {@code {{fresh_api_key}}} / {@code {{fresh_client_id}}} a newly
+     * registered client (an erasure revokes the key it is asked with), {@code {{fresh_erasing_client_id}}} a
+     * new client already marked erasing (what the erasure queue carries); the webhook functions get the
+     * client's webhook (re)created first (a delete removes it). A probe's warm invocations repeat its event:
+     * for the erasures they measure the repeated request (401 for the revoked key, a no-op for a finished
+     * erasure), not a first one.
+     */
+    private static java.util.function.Supplier<Path> events(BenchStack stack, Path work, SamTemplate.Function f,
+                                                            Map<String, String> placeholders) throws IOException {
+        String text = fixture(f);
+        boolean fresh = text.contains("{{fresh_") || NEED_WEBHOOK.contains(f.logicalId());
+        if (!fresh) {
+            Path once = render(work, f, placeholders);
+            return () -> once;
+        }
+        App webhookApp = NEED_WEBHOOK.contains(f.logicalId()) ? webhookApp(stack) : null;
+        return () -> {
+            try {
+                Map<String, String> p = new TreeMap<>(placeholders);
+                App app = stack.app();
+                if (text.contains("{{fresh_api_key}}") || text.contains("{{fresh_client_id}}")) {
+                    String suffix = UUID.randomUUID().toString().substring(0, 8);
+                    RegisteredClient c = app.registration().register(new Registration("Erased " + suffix,
+                            "erased-" + suffix + "@example.com", "erased-" + suffix, null));
+                    p.put("fresh_api_key", c.apiKey());
+                    p.put("fresh_client_id", c.clientId());
+                }
+                if (text.contains("{{fresh_erasing_client_id}}")) {
+                    String suffix = UUID.randomUUID().toString().substring(0, 8);
+                    RegisteredClient c = app.registration().register(new Registration("Erasing " + suffix,
+                            "erasing-" + suffix + "@example.com", "erasing-" + suffix, null));
+                    app.clientStore().markErasing(c.clientId(), Instant.now()).orElseThrow();
+                    p.put("fresh_erasing_client_id", c.clientId());
+                }
+                if (webhookApp != null) {
+                    String clientId = placeholders.get("client_id");
+                    Instant now = Instant.now();
+                    Principal owner = new Principal(clientId, Role.CLIENT, Principal.scopesFor(Role.CLIENT), Principal.DEFAULT_PLAN,
+                            keyIdOf(app, clientId), now.getEpochSecond(), now.getEpochSecond() + 3600);
+                    webhookApp.webhooks().put(owner, new WebhookService.WebhookRequest(placeholders.get("webhook_url"),
+                            List.of(WebhookService.USAGE_THRESHOLD), null));
+                }
+                return renderText(work, f, text, p);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+    }
+
+    /** The bench's composition root as the webhook functions see it here: receivers on loopback allowed. */
+    private static App webhookApp(BenchStack stack) {
+        // The webhook settings are read from the process-wide LambdaEnvironment, not from Config: this JVM's view
+        // gains the one variable (the probe JVMs get theirs from their own environment).
+        Map<String, String> processEnv = new java.util.HashMap<>(System.getenv());
+        processEnv.put("WEBHOOK_ALLOW_PRIVATE", "true");
+        dev.usagetracker.config.LambdaEnvironment.install(processEnv);
+        Map<String, String> env = new java.util.HashMap<>(stack.functionEnvironment(stack.function("PutWebhookFunction")));
+        env.putAll(BenchStack.emulatorTimeoutsAnd());
+        env.put("WEBHOOK_ALLOW_PRIVATE", "true");
+        return new App(dev.usagetracker.config.Config.from(env), java.time.Clock.systemUTC());
+    }
+
+    /** Answers every delivery 204, as a healthy receiver would. */
+    private static com.sun.net.httpserver.HttpServer webhookReceiver() throws IOException {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                exchange.sendResponseHeaders(204, -1);
+            }
+        });
+        server.start();
+        return server;
     }
 
     private static String keyIdOf(App app, String clientId) {
@@ -198,12 +292,19 @@ public final class ColdStartBench {
     }
 
     private static Path render(Path work, SamTemplate.Function f, Map<String, String> placeholders) throws IOException {
+        return renderText(work, f, fixture(f), placeholders);
+    }
+
+    /** The fixture event of a function: bench/src/main/resources/events/&lt;logical id&gt;.json. */
+    static String fixture(SamTemplate.Function f) throws IOException {
         String name = "/events/" + f.logicalId() + ".json";
-        String text;
         try (InputStream in = ColdStartBench.class.getResourceAsStream(name)) {
             if (in == null) throw new IllegalStateException("no fixture event " + name + " for " + f.logicalId());
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+    }
+
+    private static Path renderText(Path work, SamTemplate.Function f, String text, Map<String, String> placeholders) throws IOException {
         for (Map.Entry<String, String> e : placeholders.entrySet()) text = text.replace("{{" + e.getKey() + "}}", e.getValue());
         Path file = work.resolve(f.logicalId() + ".event.json");
         Files.writeString(file, text);
@@ -213,9 +314,10 @@ public final class ColdStartBench {
     static String expectedStatus(SamTemplate.Function f) {
         return switch (f.logicalId()) {
             case "RegisterFunction" -> "201";
-            case "IngestFunction" -> "202";
+            case "IngestFunction", "TestWebhookFunction", "EraseOwnClientFunction", "AdminEraseClientFunction" -> "202";
+            case "DeleteWebhookFunction" -> "204";
             case "AuthorizerFunction" -> "true";
-            case "HitConsumerFunction", "PrefetchFunction", "StreamFanoutFunction" -> "ok";
+            case "HitConsumerFunction", "PrefetchFunction", "StreamFanoutFunction", "ErasureFunction", "WebhookDeliveryFunction" -> "ok";
             default -> "200";
         };
     }

@@ -93,8 +93,9 @@ public final class ColdStartProbe {
         return (PojoSerializer<Object>) JacksonFactory.getInstance().getSerializer(type);
     }
 
-    /** statusCode of an HTTP answer, isAuthorized of an authorizer's, "ok" otherwise. */
+    /** statusCode of an HTTP answer, isAuthorized of an authorizer's, "failed" for a queue batch with failed messages, "ok" otherwise. */
     private static String status(String answer) {
+        if (java.util.regex.Pattern.compile("\"batchItemFailures\"\\s*:\\s*\\[\\s*\\{").matcher(answer).find()) return "failed";
         var m = java.util.regex.Pattern.compile("\"(statusCode|isAuthorized)\"\\s*:\\s*\"?([0-9a-z]+)").matcher(answer);
         return m.find() ? m.group(2) : "ok";
     }
