@@ -128,7 +128,7 @@ final class JettyExchange extends HttpExchange {
         if (length > 0) {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
         } else if (length < 0) {
-            if (!"HEAD".equals(request.getMethod())) response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+            // no body: Jetty completes it with Content-Length: 0 (none on a 204 or 304) when the exchange closes
         } else {
             // streamed until closed (SSE): the heartbeats keep it busy, a longer idle allowance than a request's
             EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();

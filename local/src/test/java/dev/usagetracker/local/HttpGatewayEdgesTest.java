@@ -73,6 +73,9 @@ class HttpGatewayEdgesTest {
         // headers larger than the gateway takes
         assertProblem("large headers", HardeningIT.rawExchange(gateway.port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
                 + "a".repeat(HttpApiGateway.MAX_REQUEST_HEADER_BYTES + 10) + "\r\n\r\n", Duration.ofSeconds(10)), 431);
+        // ambiguous paths reach the routes as they are (404 here), as with API Gateway
+        assertThat(HardeningIT.rawExchange(gateway.port(), "GET /docs/..%2Fpom.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                Duration.ofSeconds(10))).startsWith("HTTP/1.1 404");
         // and the server still answers
         String ok = HardeningIT.rawExchange(gateway.port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                 Duration.ofSeconds(10));
