@@ -25,9 +25,10 @@ import org.eclipse.jetty.util.Callback;
  * and the SSE endpoint are written against, with the JDK server's meaning of
  * {@link #sendResponseHeaders}: a length of -1 is "no body", 0 is "streamed until closed".
  *
- * <p>Jetty's own {@code jetty-http-spi} bridge was not used: it splits every request header value at its
- * commas ({@code If-Modified-Since: Wed, 21 Oct 2015 …} reaches the function as {@code Wed,21 Oct 2015 …})
- * and keeps only the last value of a response header set more than once.
+ * <p>Jetty's own {@code jetty-http-spi} bridge (12.1.14) was not used: apart from a few single-value headers
+ * it splits each request header value at its commas and unquotes the parts, so the function would not see
+ * what the client sent ({@code If-None-Match: "v1"} arrives as {@code v1}, {@code Accept: a, b} as
+ * {@code a,b}); API Gateway passes header values as they are.
  */
 final class JettyExchange extends HttpExchange {
     /** How long a streamed answer (SSE) may go without a byte either way; its heartbeats come far more often. */

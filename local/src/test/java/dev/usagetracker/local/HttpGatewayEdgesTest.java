@@ -35,6 +35,9 @@ class HttpGatewayEdgesTest {
             return APIGatewayV2HTTPResponse.builder().withStatusCode(200).withHeaders(Map.of("Content-Type", "application/json"))
                     .withBody("{\"length\":" + body.length + "}").build();
         });
+        // the header values the route's event got
+        gateway.addStreamingRoute("GET", "/headers", (event, exchange) -> APIGatewayV2HTTPResponse.builder().withStatusCode(200)
+                .withHeaders(Map.of("Content-Type", "application/json")).withBody(JSON.writeValueAsString(event.getHeaders())).build());
         gateway.addStreamingRoute("GET", "/stream", (event, exchange) -> {
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
             exchange.sendResponseHeaders(200, 0);
@@ -109,6 +112,18 @@ class HttpGatewayEdgesTest {
                 Duration.ofSeconds(10));
         assertThat(stream).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: text/event-stream")
                 .contains("data: 0").contains("data: 2");
+    }
+
+    @Test
+    void headerValuesReachTheRouteAsTheClientSentThem() throws Exception {
+        String answer = HardeningIT.rawExchange(gateway.port(), "GET /headers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "If-None-Match: \"v1\", \"v2\"\r\nAccept: application/json, text/plain\r\nX-Twice: a\r\nX-Twice: b, c\r\n"
+                + "Connection: close\r\n\r\n", Duration.ofSeconds(10));
+        JsonNode headers = JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+        assertThat(headers.get("if-none-match").asText()).isEqualTo("\"v1\", \"v2\"");
+        assertThat(headers.get("accept").asText()).isEqualTo("application/json, text/plain");
+        // a repeated header is joined with commas, as API Gateway does
+        assertThat(headers.get("x-twice").asText()).isEqualTo("a,b, c");
     }
 
     @Test
