@@ -5,18 +5,13 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsParameters;
-import com.sun.net.httpserver.HttpsServer;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.Responses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -28,15 +23,31 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
+import java.time.Duration;
 import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An API Gateway HTTP API (payload format 2.0) in front of the function pools: it turns each request
  * into the event API Gateway would send (request context, source IP from the socket peer, headers,
- * query string) and the function's response back into HTTP.
+ * query string) and the function's response back into HTTP. HTTP itself is Jetty's (one server, a plain
+ * and an HTTPS connector): what Jetty refuses before a request exists is answered problem+json by
+ * {@link ProblemErrorHandler}, slow clients are cut off by {@link RequestDeadlines}, and the handler code
+ * sees each request as an {@link HttpExchange} ({@link JettyExchange}).
  */
 public final class HttpApiGateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiGateway.class);
@@ -62,12 +73,31 @@ public final class HttpApiGateway implements AutoCloseable {
     private final Map<String, StreamingRoute> streamingRoutes = new LinkedHashMap<>();
     private final RuntimeMetrics metrics = new RuntimeMetrics();
     private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
-    private final HttpServer server;
-    private HttpsServer httpsServer;
-    private final ExecutorService executor;
+    /** How long a keep-alive connection may sit idle, or a request or answer stall, before Jetty closes it. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Request headers over this are 431 (the JDK server took far more; the tests send a 20 KB bearer token). */
+    static final int MAX_REQUEST_HEADER_BYTES = 64 * 1024;
+    /**
+     * Jetty's default URI rules, except that ambiguous paths ({@code ..%2F}, {@code %2e%2e}, {@code //},
+     * {@code ;}) reach the routes as they are, as with API Gateway: none matches a route, so they are 404.
+     */
+    static final UriCompliance URI_COMPLIANCE = UriCompliance.DEFAULT.with("API_GATEWAY",
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEGMENT, UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT,
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR, UriCompliance.Violation.AMBIGUOUS_PATH_PARAMETER,
+            UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING);
+
+    private final Server jetty;
+    private final RequestDeadlines deadlines;
+    private ServerConnector server;
+    private ServerConnector httpsServer;
 
     /** {@code port} &lt; 0 means no plain-HTTP listener (HTTPS only). */
     public HttpApiGateway(String host, int port, List<FunctionPool> pools) throws IOException {
+        this(host, port, pools, Duration.ofSeconds(RequestDeadlines.DEFAULT_SECONDS));
+    }
+
+    /** {@code requestTimeout}: how long a client may take to send a whole request (line, headers, body). */
+    public HttpApiGateway(String host, int port, List<FunctionPool> pools, Duration requestTimeout) throws IOException {
         Map<String, FunctionPool> byId = new LinkedHashMap<>();
         pools.forEach(p -> byId.put(p.function().logicalId(), p));
         for (FunctionPool pool : pools) {
@@ -77,43 +107,101 @@ public final class HttpApiGateway implements AutoCloseable {
                         java.util.Objects.requireNonNull(byId.get(a), "authorizer function " + a)));
             }
         }
-        executor = Executors.newVirtualThreadPerTaskExecutor();
-        server = port < 0 ? null : HttpServer.create(new InetSocketAddress(host, port), 512);
-        if (server != null) {
-            server.setExecutor(executor);
-            server.createContext("/", this::handle);
-        }
+        QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+        threads.setName("local-gateway");
+        threads.setDaemon(true);
+        // a request (and an SSE stream) blocks its thread: a virtual one, as with the JDK server before
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        jetty = new Server(threads);
+        jetty.setErrorHandler(new ProblemErrorHandler());
+        deadlines = new RequestDeadlines(requestTimeout, IDLE_TIMEOUT, jetty.getScheduler());
+        jetty.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                return serve(request, response, callback);
+            }
+        });
+        if (port >= 0) server = connector(host, port, null);
     }
 
     /** Also serve HTTPS (TLS 1.2+ only) on {@code port}. */
     public HttpApiGateway withHttps(String host, int port, SSLContext tls) throws IOException {
-        httpsServer = HttpsServer.create(new InetSocketAddress(host, port), 512);
-        httpsServer.setHttpsConfigurator(new HttpsConfigurator(tls) {
-            @Override
-            public void configure(HttpsParameters params) {
-                SSLParameters p = tls.getDefaultSSLParameters();
-                p.setProtocols(LocalTls.PROTOCOLS);
-                p.setCipherSuites(LocalTls.cipherSuites(p.getCipherSuites()));
-                params.setSSLParameters(p);
-            }
-        });
-        httpsServer.setExecutor(executor);
-        httpsServer.createContext("/", this::handle);
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setSslContext(tls);
+        ssl.setIncludeProtocols(LocalTls.PROTOCOLS);
+        ssl.setIncludeCipherSuites(LocalTls.cipherSuites(tls.getDefaultSSLParameters().getCipherSuites()));
+        httpsServer = connector(host, port, ssl);
         return this;
     }
 
+    /** Binds {@code port} now (as the JDK server did), serving once {@link #start} runs. */
+    private ServerConnector connector(String host, int port, SslContextFactory.Server ssl) throws IOException {
+        HttpConfiguration http = new HttpConfiguration();
+        // no "Server: Jetty(…)" banner, no X-Powered-By
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        http.setRequestHeaderSize(MAX_REQUEST_HEADER_BYTES);
+        http.setUriCompliance(URI_COMPLIANCE);
+        ServerConnector connector;
+        if (ssl == null) {
+            connector = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
+        } else {
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            secure.setSniHostCheck(false); // a self-signed localhost certificate, reached as 127.0.0.1 too
+            http.addCustomizer(secure);
+            HttpConnectionFactory http11 = new HttpConnectionFactory(http);
+            connector = new ServerConnector(jetty, 1, 1, new SslConnectionFactory(ssl, http11.getProtocol()), http11);
+        }
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setAcceptQueueSize(512);
+        connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        connector.addEventListener(deadlines);
+        jetty.addConnector(connector);
+        connector.open();
+        return connector;
+    }
+
     public void start() {
-        if (server != null) server.start();
-        if (httpsServer != null) httpsServer.start();
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("the HTTP gateway did not start", e);
+        }
     }
 
     /** The plain-HTTP port, or -1 in HTTPS-only mode. */
     public int port() {
-        return server == null ? -1 : server.getAddress().getPort();
+        return server == null ? -1 : server.getLocalPort();
     }
 
     public int httpsPort() {
-        return httpsServer == null ? -1 : httpsServer.getAddress().getPort();
+        return httpsServer == null ? -1 : httpsServer.getLocalPort();
+    }
+
+    /** How long a client may take to send a whole request. */
+    public Duration requestTimeout() {
+        return deadlines.deadline();
+    }
+
+    /** Jetty's side of one request: the request as an {@link HttpExchange} for {@link #handle}. */
+    private boolean serve(Request request, Response response, Callback callback) {
+        URI uri;
+        try {
+            uri = URI.create(request.getHttpURI().getPathQuery());
+        } catch (RuntimeException e) {
+            // a target Jetty parsed but java.net.URI cannot hold
+            Response.writeError(request, response, callback, 400, "Invalid request target");
+            return true;
+        }
+        JettyExchange exchange = new JettyExchange(request, response, uri, deadlines.clockOf(request));
+        try {
+            handle(exchange);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("request ended early", e);
+        }
+        exchange.complete(callback);
+        return true;
     }
 
     public Map<String, FunctionPool> routes() {
@@ -491,8 +579,13 @@ public final class HttpApiGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null) server.stop(0);
-        if (httpsServer != null) httpsServer.stop(0);
-        executor.shutdownNow();
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            LOG.debug("stopping the HTTP gateway", e);
+        }
+        // bound but never started: stop() leaves them open
+        if (server != null) server.close();
+        if (httpsServer != null) httpsServer.close();
     }
 }

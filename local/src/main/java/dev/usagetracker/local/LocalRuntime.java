@@ -80,7 +80,6 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     private void boot() throws Exception {
-        RequestDeadlines.apply(options.environment()); // before the first HTTP server of this JVM starts
         Map<String, String> base = new HashMap<>(options.environment());
         boolean external = base.keySet().stream().anyMatch(k -> k.startsWith("AWS_ENDPOINT_URL"))
                 || "aws".equalsIgnoreCase(base.get("LOCAL_TARGET"));
@@ -163,7 +162,8 @@ public final class LocalRuntime implements AutoCloseable {
 
         if (options.prewarm()) prewarm();
 
-        gateway = new HttpApiGateway(options.host(), options.httpsOnly() ? -1 : options.port(), List.copyOf(pools.values()));
+        gateway = new HttpApiGateway(options.host(), options.httpsOnly() ? -1 : options.port(), List.copyOf(pools.values()),
+                RequestDeadlines.from(options.environment()));
         if (options.httpsPort() >= 0) {
             tls = LocalTls.loadOrCreate(options.projectRoot().resolve(".local/tls"));
             gateway.withHttps(options.host(), options.httpsPort(), tls.context());
@@ -320,6 +320,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     public int port() {
         return gateway.port();
+    }
+
+    /** How long a client may take to send a whole request before its connection is closed. */
+    public java.time.Duration requestTimeout() {
+        return gateway.requestTimeout();
     }
 
     public String adminApiKey() {
