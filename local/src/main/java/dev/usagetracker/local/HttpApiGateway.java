@@ -75,6 +75,8 @@ public final class HttpApiGateway implements AutoCloseable {
     private final Map<String, FunctionPool> authorizers = new LinkedHashMap<>();
     /** How long a keep-alive connection may sit idle, or a request or answer stall, before Jetty closes it. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a surplus platform thread of the gateway's pool idles before it ends. */
+    static final int POOL_IDLE_MILLIS = 2_000;
     /** Request headers over this are 431 (the JDK server took far more; the tests send a 20 KB bearer token). */
     static final int MAX_REQUEST_HEADER_BYTES = 64 * 1024;
     /**
@@ -107,7 +109,10 @@ public final class HttpApiGateway implements AutoCloseable {
                         java.util.Objects.requireNonNull(byId.get(a), "authorizer function " + a)));
             }
         }
-        QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+        // Platform threads only for Jetty's acceptors and selectors (requests run on virtual threads below):
+        // no reserved threads parked for a minute, and what a burst added leaves within seconds of idling.
+        QueuedThreadPool threads = new QueuedThreadPool(64, 2, POOL_IDLE_MILLIS, 0, null, null);
+        threads.setMaxEvictCount(64);
         threads.setName("local-gateway");
         threads.setDaemon(true);
         // a request (and an SSE stream) blocks its thread: a virtual one, as with the JDK server before
