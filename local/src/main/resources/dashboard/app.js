@@ -157,27 +157,36 @@
     return dates;
   }
 
-  async function loadTop() {
-    const top = await api("/api/usage/top?limit=10");
-    const rows = top.top.map((t, i) => {
-      const tr = document.createElement("tr");
-      for (const [text, cls] of [[String(i + 1)], [t.client_id], [t.name], [String(t.count), "num"]]) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.append(td);
-      }
-      return tr;
-    });
-    if (rows.length === 0) {
+  // A table row of [text, class?] cells; text goes in as text, never as markup.
+  function tableRow(cells) {
+    const tr = document.createElement("tr");
+    for (const [text, cls] of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  // Replaces a table's body with the rows, or with one row saying emptyText across every column.
+  function fillTable(id, rows, emptyText) {
+    const table = $(id);
+    if (rows.length === 0 && emptyText) {
       const tr = document.createElement("tr");
       const td = document.createElement("td");
-      td.colSpan = 4;
-      td.textContent = "No hits in the last 24 hours.";
+      td.colSpan = table.tHead.rows[0].cells.length;
+      td.textContent = emptyText;
       tr.append(td);
-      rows.push(tr);
+      rows = [tr];
     }
-    $("top").tBodies[0].replaceChildren(...rows);
+    table.tBodies[0].replaceChildren(...rows);
+  }
+
+  async function loadTop() {
+    const top = await api("/api/usage/top?limit=10");
+    fillTable("top", top.top.map((t, i) => tableRow([[String(i + 1)], [t.client_id], [t.name], [String(t.count), "num"]])),
+      "No hits in the last 24 hours.");
   }
 
   // ---- analytics: the chosen client's last 24 hours and its top endpoints ----
@@ -250,25 +259,8 @@
   }
 
   function drawEndpoints(report) {
-    const rows = report.endpoints.map((e) => {
-      const tr = document.createElement("tr");
-      for (const [text, cls] of [[e.endpoint], [String(e.count), "num"]]) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.append(td);
-      }
-      return tr;
-    });
-    if (rows.length === 0) {
-      const tr = document.createElement("tr");
-      const td = document.createElement("td");
-      td.colSpan = 2;
-      td.textContent = "No hits in the last 7 days.";
-      tr.append(td);
-      rows.push(tr);
-    }
-    $("endpoints").tBodies[0].replaceChildren(...rows);
+    fillTable("endpoints", report.endpoints.map((e) => tableRow([[e.endpoint], [String(e.count), "num"]])),
+      "No hits in the last 7 days.");
     $("endpoints-other").textContent = String(report.other);
   }
 
@@ -307,19 +299,12 @@
       api("/api/usage/quota?client_id=" + encodeURIComponent(c.client_id)).catch(() => null)));
     const rows = page.clients.map((c, i) => {
       const q = quotas[i];
-      const tr = document.createElement("tr");
+      const tr = tableRow([[c.client_id], [c.name], [c.plan], [c.disabled ? "disabled" : "active", c.disabled ? "disabled" : ""],
+        [q ? String(q.used) : "?", "num"], [q && q.monthly_quota !== null ? String(q.monthly_quota) : "none", "num"]]);
       tr.dataset.clientId = c.client_id;
-      const cells = [[c.client_id], [c.name], [c.plan], [c.disabled ? "disabled" : "active", c.disabled ? "disabled" : ""],
-        [q ? String(q.used) : "?", "num"], [q && q.monthly_quota !== null ? String(q.monthly_quota) : "none", "num"]];
-      for (const [text, cls] of cells) {
-        const td = document.createElement("td");
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.append(td);
-      }
       return tr;
     });
-    $("clients").tBodies[0].replaceChildren(...rows);
+    fillTable("clients", rows, null);
     $("clients-next").disabled = !state.clientsCursor;
     $("clients-first").disabled = state.clientsPage <= 1;
     $("clients-status").textContent = "page " + state.clientsPage + (state.clientsCursor ? "" : " (last)");
