@@ -86,14 +86,10 @@ public final class UsageCounters {
         }
     }
 
-    /** Applies what a consumer batch committed. Never throws: a lagging mirror is repaired by reconcile. */
-    public void committed(List<HitBatch> parts) {
-        committed(parts, dev.usagetracker.plans.MonthlyUsage.InFlight.NONE);
-    }
-
     /**
-     * Applies what a consumer batch committed and ends the monthly counters' in-flight marks the batch set
-     * before its transactions ({@link dev.usagetracker.plans.MonthlyUsage#begin}), even when it committed nothing.
+     * Applies what a consumer batch committed (never throws: a lagging mirror is repaired by reconcile) and
+     * ends the monthly counters' in-flight marks the batch set before its transactions
+     * ({@link dev.usagetracker.plans.MonthlyUsage#begin}), even when it committed nothing.
      */
     public void committed(List<HitBatch> parts, dev.usagetracker.plans.MonthlyUsage.InFlight inFlight) {
         if (parts.isEmpty()) {
