@@ -24,9 +24,9 @@ public final class Emulators implements AutoCloseable {
     public static final String ACCOUNT = "000000000000";
 
     private final Path logDir;
-    private final int sqsPort;
-    private final int motoPort;
-    private final int redisPort;
+    private int sqsPort;
+    private int motoPort;
+    private int redisPort;
     private SQSRestServer sqs;
     private ManagedProcess moto;
     private ManagedProcess redis;
@@ -38,20 +38,40 @@ public final class Emulators implements AutoCloseable {
         this.redisPort = redisPort;
     }
 
-    /** Starts all three; ports of 0 are chosen free. */
+    /**
+     * Starts all three; ports of 0 are chosen free, each just before its server starts, and chosen anew
+     * when the server cannot have it: a port found free may be taken before the server binds it (CI saw
+     * redis-server exit with 1 at start), most often as the ephemeral port of an outgoing loopback connection.
+     */
     public static Emulators start(Path logDir, int sqsPort, int motoPort, int redisPort) {
-        Emulators e = new Emulators(logDir,
-                sqsPort == 0 ? ManagedProcess.freePort() : sqsPort,
-                motoPort == 0 ? ManagedProcess.freePort() : motoPort,
-                redisPort == 0 ? ManagedProcess.freePort() : redisPort);
+        Emulators e = new Emulators(logDir, sqsPort, motoPort, redisPort);
         try {
-            e.startSqs();
-            e.startMoto();
-            e.startRedis();
+            e.sqsPort = onFreePort(sqsPort, port -> { e.sqsPort = port; e.startSqs(); });
+            e.motoPort = onFreePort(motoPort, port -> { e.motoPort = port; e.startMoto(); });
+            e.redisPort = onFreePort(redisPort, port -> { e.redisPort = port; e.startRedis(); });
             return e;
         } catch (RuntimeException failure) {
             e.close();
             throw failure;
+        }
+    }
+
+    private static final int PORT_ATTEMPTS = 3;
+
+    /** Runs {@code start} on the requested port, or on up to three free ones in turn when none was requested. */
+    private static int onFreePort(int requested, java.util.function.IntConsumer start) {
+        if (requested != 0) {
+            start.accept(requested);
+            return requested;
+        }
+        for (int attempt = 1; ; attempt++) {
+            int port = ManagedProcess.freePort();
+            try {
+                start.accept(port);
+                return port;
+            } catch (RuntimeException e) {
+                if (attempt >= PORT_ATTEMPTS) throw e;
+            }
         }
     }
 
@@ -97,10 +117,21 @@ public final class Emulators implements AutoCloseable {
         return moto;
     }
 
+    /** Starts redis-server on this stack's port, again after a crash or a kill: the runtime keeps its URL. */
     public void startRedis() {
-        redis = new ManagedProcess("redis-server", List.of("redis-server", "--port", Integer.toString(redisPort),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"),
-                logDir.resolve("redis.log"), () -> redisPing(redisPort)).start(Duration.ofSeconds(20));
+        redis = redisServer(redisPort, logDir.resolve("redis.log"));
+    }
+
+    /**
+     * A real redis-server on a loopback port, without persistence. A port just released by a killed
+     * server, or held for a moment by an outgoing connection, makes redis exit at once with "Address
+     * already in use": such a start is retried on the same port for about five seconds.
+     */
+    public static ManagedProcess redisServer(int port, Path log) {
+        return ManagedProcess.startRetrying(10, Duration.ofMillis(500), () -> new ManagedProcess("redis-server",
+                List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no", "--protected-mode", "yes"),
+                log, () -> redisPing(port)).start(Duration.ofSeconds(20)));
     }
 
     public ManagedProcess redis() {

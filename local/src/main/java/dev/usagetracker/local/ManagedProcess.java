@@ -39,7 +39,7 @@ public final class ManagedProcess implements AutoCloseable {
         Instant deadline = Instant.now().plus(timeout);
         while (!ready.getAsBoolean()) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+                throw new ExitedAtStart(name + " exited with " + process.exitValue() + lastLogLine() + "; see " + log);
             }
             if (Instant.now().isAfter(deadline)) {
                 close();
@@ -48,6 +48,43 @@ public final class ManagedProcess implements AutoCloseable {
             sleep(50);
         }
         return this;
+    }
+
+    /** The log's last two lines, which say why a process stopped (redis: "bind: Address already in use", "aborting"). */
+    private String lastLogLine() {
+        try {
+            List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.UTF_8).stream()
+                    .map(String::strip).filter(line -> !line.isEmpty()).toList();
+            if (lines.isEmpty()) return "";
+            String tail = String.join(" / ", lines.subList(Math.max(0, lines.size() - 2), lines.size()));
+            return " (" + (tail.length() > 400 ? tail.substring(tail.length() - 400) : tail) + ")";
+        } catch (IOException | RuntimeException e) {
+            return ""; // the log is a courtesy here; the exit code is reported anyway
+        }
+    }
+
+    /** The process ended before it was ready: for a server, most often because its port was taken meanwhile. */
+    public static final class ExitedAtStart extends IllegalStateException {
+        ExitedAtStart(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Starts a server, again on the same port when it exits at once, up to {@code attempts} times
+     * {@code pause} apart: a port found free can be taken before the server binds it — by another
+     * process, or as the ephemeral local port of an outgoing connection (a readiness probe's, a client
+     * pool's), which on loopback is drawn from the same range — and such a holder lets go within seconds.
+     */
+    public static ManagedProcess startRetrying(int attempts, Duration pause, java.util.function.Supplier<ManagedProcess> start) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start.get();
+            } catch (ExitedAtStart e) {
+                if (attempt >= attempts) throw e;
+                sleep(pause.toMillis());
+            }
+        }
     }
 
     public synchronized boolean isAlive() {

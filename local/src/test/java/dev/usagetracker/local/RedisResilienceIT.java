@@ -40,9 +40,7 @@ class RedisResilienceIT {
     }
 
     static ManagedProcess startRedis(int port, Path logs) {
-        return new ManagedProcess("redis-server", List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
-                logs.resolve("redis-" + port + ".log"), () -> Emulators.redisPing(port)).start(Duration.ofSeconds(20));
+        return Emulators.redisServer(port, logs.resolve("redis-" + port + ".log"));
     }
 
     @Test
