@@ -204,8 +204,7 @@ public final class App {
                 config.retryBackoff().base(), config.retryBackoff().max()),
                 parts -> {
                     // Before the transactions: the monthly counter must know what is in flight (MonthlyUsage).
-                    var inFlight = counters.get().isPresent() ? redis.get().map(r -> dev.usagetracker.plans.MonthlyUsage.begin(r, parts))
-                            .orElse(dev.usagetracker.plans.MonthlyUsage.InFlight.NONE) : dev.usagetracker.plans.MonthlyUsage.InFlight.NONE;
+                    var inFlight = counters.get().map(c -> c.begin(parts)).orElse(dev.usagetracker.plans.MonthlyUsage.InFlight.NONE);
                     return committed -> {
                         try {
                             // endpoints first: the counters then bump the cache versions of what changed

@@ -87,6 +87,15 @@ public final class UsageCounters {
     }
 
     /**
+     * The consumer's step before its transactions: marks the monthly counters the parts may commit to as
+     * in flight ({@link dev.usagetracker.plans.MonthlyUsage#begin}); never throws. Hand the result to
+     * {@link #committed} after the transactions.
+     */
+    public dev.usagetracker.plans.MonthlyUsage.InFlight begin(List<HitBatch> parts) {
+        return dev.usagetracker.plans.MonthlyUsage.begin(redis, parts);
+    }
+
+    /**
      * Applies what a consumer batch committed (never throws: a lagging mirror is repaired by reconcile) and
      * ends the monthly counters' in-flight marks the batch set before its transactions
      * ({@link dev.usagetracker.plans.MonthlyUsage#begin}), even when it committed nothing.
@@ -204,8 +213,9 @@ public final class UsageCounters {
 
     /**
      * Rebuilds the counters of today and of the last 25 hours from the aggregates table, then marks
-     * them ready. Runs from the scheduled prefetch and at start; increments that land while it runs
-     * may be overwritten and are restored by the next run (DynamoDB is the truth).
+     * them ready. Runs from the scheduled prefetch and at start; a batch applied while it runs may be
+     * overwritten, and one committed before its read but applied after its writes counted twice, until
+     * the next run (docs/caching.md: the ranking and live counts only, never /daily or quotas).
      */
     public int reconcile(UsageStore store) {
         LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
