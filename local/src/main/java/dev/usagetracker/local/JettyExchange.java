@@ -11,6 +11,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -39,7 +43,7 @@ final class JettyExchange extends HttpExchange {
     private final URI uri;
     private final RequestDeadlines.Clock clock;
     private final Headers requestHeaders = new Headers();
-    private final Headers responseHeaders = new Headers();
+    private final SpelledHeaders responseHeaders = new SpelledHeaders();
     private InputStream in;
     private OutputStream out;
     private int responseCode = -1;
@@ -125,7 +129,7 @@ final class JettyExchange extends HttpExchange {
         responseCode = status;
         // the answer has started: whatever of the body the handler did not read, the deadline no longer applies
         clock.received();
-        responseHeaders.forEach((name, values) -> values.forEach(v -> response.getHeaders().add(name, v)));
+        responseHeaders.forEach((name, values) -> values.forEach(v -> response.getHeaders().add(responseHeaders.spelling(name), v)));
         if (length > 0) {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
         } else if (length < 0) {
@@ -207,5 +211,46 @@ final class JettyExchange extends HttpExchange {
     @Override
     public HttpPrincipal getPrincipal() {
         return null;
+    }
+
+    /**
+     * The JDK's {@link Headers} store names as {@code X-frame-options}; this keeps the spelling the function
+     * (or the gateway) last used for each name, so the answer carries {@code X-Frame-Options} and
+     * {@code RateLimit-Policy} byte for byte as the Lambda response had them, as API Gateway passes them on.
+     */
+    static final class SpelledHeaders extends Headers {
+        private final Map<String, String> spelled = new HashMap<>();
+
+        @Override
+        public void add(String key, String value) {
+            remember(key);
+            super.add(key, value);
+        }
+
+        @Override
+        public void set(String key, String value) {
+            remember(key);
+            super.set(key, value);
+        }
+
+        @Override
+        public List<String> put(String key, List<String> value) {
+            remember(key);
+            return super.put(key, value);
+        }
+
+        @Override
+        public void putAll(Map<? extends String, ? extends List<String>> headers) {
+            headers.forEach(this::put);
+        }
+
+        private void remember(String key) {
+            if (key != null) spelled.put(key.toLowerCase(Locale.ROOT), key);
+        }
+
+        /** The name as it was last given, for a name as {@link Headers} stores it. */
+        String spelling(String stored) {
+            return spelled.getOrDefault(stored.toLowerCase(Locale.ROOT), stored);
+        }
     }
 }

@@ -38,6 +38,10 @@ class HttpGatewayEdgesTest {
         // the header values the route's event got
         gateway.addStreamingRoute("GET", "/headers", (event, exchange) -> APIGatewayV2HTTPResponse.builder().withStatusCode(200)
                 .withHeaders(Map.of("Content-Type", "application/json")).withBody(JSON.writeValueAsString(event.getHeaders())).build());
+        // header names spelled as a function spells them (RateLimit-*, Idempotent-Replayed, a lower-case one)
+        gateway.addStreamingRoute("GET", "/spelled", (event, exchange) -> APIGatewayV2HTTPResponse.builder().withStatusCode(200)
+                .withHeaders(Map.of("Content-Type", "application/json", "RateLimit-Policy", "\"ingest\";q=500;w=60",
+                        "Idempotent-Replayed", "true", "x-cache", "MISS")).withBody("{}").build());
         gateway.addStreamingRoute("GET", "/stream", (event, exchange) -> {
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
             exchange.sendResponseHeaders(200, 0);
@@ -98,6 +102,17 @@ class HttpGatewayEdgesTest {
         assertThat(problem.get("type").asText()).as(what).startsWith("https://");
         assertThat(problem.hasNonNull("title") && problem.hasNonNull("detail")).as(what).isTrue();
         assertThat(answer).as(what).doesNotContainIgnoringCase("jetty").doesNotContain("<html").doesNotContain("at org.");
+    }
+
+    @Test
+    void headerNamesLeaveSpelledAsTheFunctionAndTheGatewaySpelledThem() throws Exception {
+        String answer = HardeningIT.rawExchange(gateway.port(), "GET /spelled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", Duration.ofSeconds(10));
+        String head = answer.substring(0, answer.indexOf("\r\n\r\n") + 2);
+        // HTTP names are case-insensitive, but API Gateway passes a function's spelling on as it is
+        assertThat(head).startsWith("HTTP/1.1 200").contains("\r\nContent-Type: application/json\r\n")
+                .contains("\r\nRateLimit-Policy: \"ingest\";q=500;w=60\r\n").contains("\r\nIdempotent-Replayed: true\r\n")
+                .contains("\r\nx-cache: MISS\r\n").contains("\r\nX-Frame-Options: DENY\r\n")
+                .contains("\r\nX-Content-Type-Options: nosniff\r\n").contains("\r\nStrict-Transport-Security: ");
     }
 
     @Test
