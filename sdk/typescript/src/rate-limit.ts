@@ -33,17 +33,21 @@ export function parseRateLimit(field: string | null | undefined): RateLimitState
 }
 
 /**
- * How long to leave between requests so that the remaining quota lasts until units come back: `t / r`
- * of the tightest policy (all of `t` when nothing is left). While the tracker waits, hits keep arriving,
- * so the next batches grow: fewer, larger requests as the quota shrinks.
+ * What the fields ask of the next requests: `blockMs`, all of `t` of a policy with nothing left (no
+ * request before then), and `spacingMs`, `t / r` of the tightest other policy, the gap to leave before a
+ * batch that only the flush interval made due — so the remaining quota lasts until units come back, and
+ * while the tracker waits hits keep arriving: fewer, larger requests as the quota shrinks. Full batches
+ * and flushes are not held back by the spacing. `t` counts at most a day.
  */
-export function pacingDelayMs(states: readonly RateLimitState[]): number {
-  let delay = 0;
+export function pacing(states: readonly RateLimitState[]): { blockMs: number; spacingMs: number } {
+  let blockMs = 0;
+  let spacingMs = 0;
   for (const s of states) {
-    const spacing = s.remaining <= 0 ? s.resetSeconds * 1000 : (s.resetSeconds * 1000) / s.remaining;
-    if (spacing > delay) delay = spacing;
+    const windowMs = Math.min(s.resetSeconds, 86_400) * 1000;
+    if (s.remaining <= 0) blockMs = Math.max(blockMs, windowMs);
+    else spacingMs = Math.max(spacingMs, windowMs / s.remaining);
   }
-  return Math.ceil(delay);
+  return { blockMs: Math.ceil(blockMs), spacingMs: Math.ceil(spacingMs) };
 }
 
 /** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in milliseconds from `nowMs`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fullJitterDelay } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { namedHits, parseProblem, type FieldError, type Problem } from './problem.js';
-import { pacingDelayMs, parseRateLimit, parseRetryAfter } from './rate-limit.js';
+import { pacing, parseRateLimit, parseRetryAfter } from './rate-limit.js';
 
 /** The service's limits for one `POST /api/logs` (DESIGN.md §2). */
 export const MAX_BATCH_SIZE = 500;
@@ -11,6 +11,10 @@ const MAX_ENDPOINT_LENGTH = 2048;
 const MAX_IP_LENGTH = 100;
 const ENVELOPE_BYTES = '{"hits":[]}'.length;
 const VERSION = '1.0.0';
+/** The range of a JavaScript Date (ECMA-262 §21.4.1.1): a time outside it has no ISO form to send. */
+const MAX_TIME_MS = 8.64e15;
+/** The longest wait the service can ask for that the tracker honours in one go; it asks again after. */
+const MAX_WAIT_MS = 3_600_000;
 
 export interface HitInput {
   /** The caller's address, IPv4 or IPv6. */
@@ -140,7 +144,12 @@ export class UsageTracker {
   #flushTimer: TimerHandle | undefined;
   /** Buffered hits with a sequence number up to this are sent now, full batch or not. */
   #dueUpTo = 0;
+  /** ... of which these were asked for by flush() or close(): they are not held back by pacing. */
+  #flushedUpTo = 0;
+  /** No request before this (Retry-After, backoff, a policy with nothing left). */
   #notBefore = 0;
+  /** No batch the flush interval alone made due before this (the RateLimit pacing); full or flushed ones go. */
+  #paceUntil = 0;
   #failures = 0;
   #halted = false;
   #dropping = false;
@@ -148,7 +157,8 @@ export class UsageTracker {
   #pumpScheduled = false;
   #closing: Promise<void> | undefined;
   #stopped = false;
-  #sleep: { handle: TimerHandle; wake: () => void } | undefined;
+  /** The pump's current wait; `paced` when only the pacing holds it (a full batch or a flush ends it). */
+  #sleep: { handle: TimerHandle; wake: () => void; paced: boolean } | undefined;
   #inFlight: AbortController | undefined;
   #current: Batch | undefined;
   readonly #waiters: FlushWaiter[] = [];
@@ -189,9 +199,9 @@ export class UsageTracker {
       const ip = hit?.ip;
       const endpoint = hit?.endpoint;
       if (typeof ip !== 'string' || ip.length === 0 || ip.length > MAX_IP_LENGTH || typeof endpoint !== 'string'
-          || endpoint.length === 0 || endpoint.length > MAX_ENDPOINT_LENGTH || Number.isNaN(at)) {
+          || endpoint.length === 0 || endpoint.length > MAX_ENDPOINT_LENGTH || !(Math.abs(at) <= MAX_TIME_MS)) {
         this.#rejected++;
-        this.#report({ kind: 'invalid-hit', hits: 1, message: 'record: ip and endpoint (1..2048 chars) must be strings and timestamp a valid time' });
+        this.#reportLater({ kind: 'invalid-hit', hits: 1, message: 'record: ip and endpoint (1..2048 chars) must be strings and timestamp a valid time' });
         return false;
       }
       if (this.#closing !== undefined) {
@@ -202,7 +212,7 @@ export class UsageTracker {
         this.#dropped++;
         if (!this.#dropping) {
           this.#dropping = true;
-          this.#report({ kind: 'buffer-full', maxBufferedHits: this.#maxBufferedHits,
+          this.#reportLater({ kind: 'buffer-full', maxBufferedHits: this.#maxBufferedHits,
             message: `buffer full (${this.#maxBufferedHits} hits): new hits are dropped until it drains` });
         }
         return false;
@@ -211,7 +221,10 @@ export class UsageTracker {
       const buffered = this.#buffer.length - this.#head;
       this.#buffer.push({ seq: ++this.#seq, ip, endpoint, at });
       if (buffered === 0) this.#armFlushTimer();
-      if (buffered + 1 >= this.#maxBatchSize) this.#schedulePump();
+      if (buffered + 1 >= this.#maxBatchSize) {
+        this.#wakeIfPaced();
+        this.#schedulePump();
+      }
       return true;
     } catch {
       // A hostile getter or a broken Date: the caller's request must not fail because of metering.
@@ -283,9 +296,12 @@ export class UsageTracker {
   #flushUpTo(upTo: number): Promise<void> {
     if (this.#stopped || this.#halted || this.#oldestPendingSeq() > upTo) return Promise.resolve();
     if (upTo > this.#dueUpTo) this.#dueUpTo = upTo;
+    if (upTo > this.#flushedUpTo) this.#flushedUpTo = upTo;
     const done = new Promise<void>((resolve) => this.#waiters.push({ upTo, resolve }));
-    // someone waits for the sends now: let the current sleep hold the process open
+    // someone waits for the sends now: let the current sleep hold the process open, or end it if it is
+    // only pacing (a flush is not held back by it)
     this.#sleep?.handle.ref?.();
+    this.#wakeIfPaced();
     this.#schedulePump();
     return done;
   }
@@ -317,10 +333,12 @@ export class UsageTracker {
       for (;;) {
         if (this.#halted || this.#stopped) break;
         if (this.#ready.length === 0 && !this.#batchDue()) break;
-        // wait before forming the batch: hits that arrive meanwhile travel in it
-        const wait = this.#notBefore - this.#clock.now();
+        // wait before forming the batch: hits that arrive meanwhile travel in it. Pacing holds back only
+        // what the flush interval alone made due: full batches, retries and flushes go at once (as in Java)
+        const paced = this.#ready.length === 0 && !this.#fullOrFlushed();
+        const wait = Math.max(this.#notBefore, paced ? this.#paceUntil : 0) - this.#clock.now();
         if (wait > 0) {
-          await this.#pause(wait);
+          await this.#pause(wait, paced && this.#paceUntil > this.#notBefore);
           continue;
         }
         const batch = this.#ready.shift() ?? this.#formBatch();
@@ -344,6 +362,11 @@ export class UsageTracker {
       this.#armFlushTimer();
       if (this.#buffer.length - this.#head >= this.#maxBatchSize) this.#schedulePump();
     }
+  }
+
+  #fullOrFlushed(): boolean {
+    const buffered = this.#buffer.length - this.#head;
+    return buffered >= this.#maxBatchSize || (buffered > 0 && this.#buffer[this.#head]!.seq <= this.#flushedUpTo);
   }
 
   #batchDue(): boolean {
@@ -415,8 +438,9 @@ export class UsageTracker {
     if (this.#stopped) return;
 
     const now = this.#clock.now();
-    const pace = pacingDelayMs(parseRateLimit(headers.get('ratelimit')));
-    if (pace > 0) this.#notBefore = Math.max(this.#notBefore, now + pace);
+    const pace = pacing(parseRateLimit(headers.get('ratelimit')));
+    if (pace.blockMs > 0) this.#notBefore = Math.max(this.#notBefore, now + Math.min(pace.blockMs, MAX_WAIT_MS));
+    this.#paceUntil = now + Math.min(pace.spacingMs, MAX_WAIT_MS);
 
     if (status >= 200 && status < 300) {
       this.#failures = 0;
@@ -426,8 +450,9 @@ export class UsageTracker {
     }
     const problem = parseProblem(body);
     if (status === 429) {
-      const delay = parseRetryAfter(headers.get('retry-after'), now)
-        ?? fullJitterDelay(++this.#failures, this.#backoffBaseMs, this.#backoffCapMs, this.#clock.random);
+      // a monthly quota's Retry-After may name the 1st of next month: ask again within the hour
+      const delay = Math.min(MAX_WAIT_MS, parseRetryAfter(headers.get('retry-after'), now)
+        ?? fullJitterDelay(++this.#failures, this.#backoffBaseMs, this.#backoffCapMs, this.#clock.random));
       this.#notBefore = Math.max(this.#notBefore, now + delay);
       this.#ready.unshift(batch);
       this.#report({ kind: 'rate-limited', status, delayMs: delay, ...(problem ? { problem } : {}),
@@ -490,15 +515,22 @@ export class UsageTracker {
     this.#inBatches -= hits;
   }
 
-  #pause(ms: number): Promise<void> {
+  #wakeIfPaced(): void {
+    if (!this.#sleep?.paced) return;
+    this.#clock.clearTimeout(this.#sleep.handle);
+    this.#sleep.wake();
+  }
+
+  #pause(ms: number, paced = false): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         if (this.#sleep?.wake === wake) this.#sleep = undefined;
         resolve();
       };
-      const handle = this.#clock.setTimeout(wake, ms);
+      // Node cannot time more than 2^31-1 ms (it would fire at once); the pump looks again on waking
+      const handle = this.#clock.setTimeout(wake, Math.min(ms, MAX_WAIT_MS));
       if (this.#waiters.length === 0) handle.unref?.();
-      this.#sleep = { handle, wake };
+      this.#sleep = { handle, wake, paced };
     });
   }
 
@@ -542,6 +574,12 @@ export class UsageTracker {
         message: `close: ${left} hit(s) not sent ${this.#halted ? '(sending halted by a 401/403)' : `within ${this.#closeTimeoutMs} ms`}` });
     }
     this.#settleWaiters();
+  }
+
+  /** From record(): the listener runs after the caller's code, never inside its request. */
+  #reportLater(event: UsageTrackerEvent): void {
+    if (!this.#onError) return;
+    setImmediate(() => this.#report(event));
   }
 
   #report(event: UsageTrackerEvent): void {

@@ -317,3 +317,80 @@ test('background timers are unref\'d, a flush keeps the backoff timer alive', as
   await clock.advance(1000);
   await flushed;
 });
+
+test('a timestamp outside the range of a Date is refused at record and does not jam the hits after it', async () => {
+  const clock = new FakeClock();
+  const { fetch, calls } = fakeFetch(undefined, clock);
+  const events = [];
+  const t = tracker(clock, fetch, { onError: (e) => events.push(e) });
+  recordN(t, 3);
+  assert.equal(t.record({ ip: '192.0.2.1', endpoint: '/x', timestamp: 1e17 }), false);
+  assert.equal(t.record({ ip: '192.0.2.1', endpoint: '/x', timestamp: -8.7e15 }), false);
+  recordN(t, 4);
+  assert.deepEqual(events, [], 'the listener runs after record returns, not inside the caller\'s request');
+  await t.flush();
+  await settle();
+  assert.equal(calls.reduce((n, c) => n + c.body.hits.length, 0), 7);
+  assert.deepEqual(assertBooks(t), { recorded: 9, acknowledged: 7, dropped: 0, rejected: 2, retried: 0, pending: 0 });
+  assert.deepEqual(events.map((e) => e.kind), ['invalid-hit', 'invalid-hit']);
+});
+
+test('a Retry-After beyond an hour (a monthly quota) is waited an hour at a time, without a busy timer', async () => {
+  const clock = new FakeClock();
+  const { fetch, calls } = fakeFetch((c, i) => i < 2
+    ? { ...problem(429, 'Monthly quota exhausted'), headers: { 'Retry-After': '2600000' } }
+    : { status: 202 }, clock);
+  const events = [];
+  const t = tracker(clock, fetch, { onError: (e) => events.push(e) });
+  recordN(t, 2);
+  await clock.advance(1000);
+  assert.equal(calls.length, 1);
+  assert.equal(events[0].kind, 'rate-limited');
+  assert.equal(events[0].delayMs, 3_600_000);
+  for (const h of clock.timers.values()) assert.ok(h.at - clock.now() <= 3_600_000, `a timer ${h.at - clock.now()} ms away`);
+  await clock.advance(3_599_999);
+  assert.equal(calls.length, 1, 'no request within the hour');
+  await clock.advance(1);
+  assert.equal(calls.length, 2, 'asks again after an hour');
+  await clock.advance(3_600_000);
+  assert.equal(calls.length, 3);
+  assert.equal(new Set(calls.map((c) => c.headers['idempotency-key'])).size, 1);
+  assert.deepEqual(assertBooks(t), { recorded: 2, acknowledged: 2, dropped: 0, rejected: 0, retried: 2, pending: 0 });
+});
+
+test('pacing holds back only what the flush interval made due: flush and close go at once', async () => {
+  const clock = new FakeClock();
+  // 50 requests left in 1800 s: one every 36 s for batches the interval makes due
+  const { fetch, calls } = fakeFetch(() => ({ status: 202, headers: { RateLimit: '"ingest-1h";r=50;t=1800' } }), clock);
+  const t = tracker(clock, fetch, { closeTimeoutMs: 1000 });
+  recordN(t, 1);
+  await t.flush();
+  assert.equal(calls.length, 1);
+  recordN(t, 2);
+  await clock.advance(5_000);
+  assert.equal(calls.length, 1, 'the interval alone waits for the pacing');
+  await t.flush();
+  assert.equal(calls.length, 2, 'a flush is not held back');
+  assert.equal(calls[1].at - calls[0].at, 5_000);
+  recordN(t, 3);
+  await t.close();
+  assert.equal(calls.length, 3, 'neither is close');
+  assert.deepEqual(assertBooks(t), { recorded: 6, acknowledged: 6, dropped: 0, rejected: 0, retried: 0, pending: 0 });
+});
+
+test('a batch that fills up while the tracker paces goes at once', async () => {
+  const clock = new FakeClock();
+  const { fetch, calls } = fakeFetch(() => ({ status: 202, headers: { RateLimit: '"ingest-1m";r=4;t=20' } }), clock);
+  const t = tracker(clock, fetch, { maxBatchSize: 50 });
+  recordN(t, 50);
+  await settle();
+  assert.equal(calls.length, 1);
+  recordN(t, 10);
+  await clock.advance(1_000);
+  assert.equal(calls.length, 1, 'the interval made 10 hits due: they wait for the 5 s spacing');
+  recordN(t, 40);
+  await settle();
+  assert.equal(calls.length, 2, 'now a full batch: not held back');
+  assert.equal(calls[1].body.hits.length, 50);
+  assert.deepEqual(assertBooks(t), { recorded: 100, acknowledged: 100, dropped: 0, rejected: 0, retried: 0, pending: 0 });
+});
