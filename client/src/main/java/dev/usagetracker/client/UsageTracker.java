@@ -48,6 +48,8 @@ public final class UsageTracker implements AutoCloseable {
     public static final int MAX_BATCH_BYTES = 256 * 1024;
     /** The server's limit of an endpoint's length. */
     public static final int MAX_ENDPOINT_LENGTH = 2048;
+    /** After {@code closeTimeout}, how long close() gives the interrupted sender to count what it held. */
+    private static final long ABANDON_MILLIS = 1_000;
 
     final Config config;
     private final ConcurrentLinkedQueue<Hit> queue = new ConcurrentLinkedQueue<>();
@@ -103,6 +105,7 @@ public final class UsageTracker implements AutoCloseable {
     public boolean record(String ip, String endpoint, Instant timestamp) {
         try {
             recorded.increment();
+            ip = withoutZone(ip);
             if (!plausibleIp(ip) || !plausibleEndpoint(endpoint)) {
                 rejected.increment();
                 return false;
@@ -142,28 +145,36 @@ public final class UsageTracker implements AutoCloseable {
         }
         sender.requestFlush(f);
         config.ticker.wake();
+        // The sender may have ended between the check above and the request (close, or a failure): it
+        // drains flush requests as it ends, but one that came after that would wait for ever.
+        if (terminated && !f.isDone()) {
+            if (held.get() == 0) f.complete(null);
+            else f.completeExceptionally(new UsageTrackerException("the tracker is closed"));
+        }
         return f;
     }
 
     /**
-     * Sends what is buffered and stops the sender, waiting at most {@link Builder#closeTimeout}; hits
+     * Sends what is buffered and stops the sender, waiting at most {@link Builder#closeTimeout} (plus up to
+     * a second to stop a sender that is still busy then); hits
      * that could not be sent by then are counted as dropped (and reported to the listener), so that
      * afterwards {@code pending == 0}. Idempotent; {@link #record} after close drops.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
-            joinQuietly(config.closeTimeout.toMillis() + 5_000);
+            joinQuietly(config.closeTimeout.toMillis() + ABANDON_MILLIS);
             return;
         }
         sender.closing = true;
         config.ticker.wake();
         joinQuietly(Math.max(1, config.closeTimeout.toMillis()));
         if (thread.isAlive()) {
+            // an interrupted request or park ends at once; the bound is for a listener that takes its time
             sender.abandon = true;
             thread.interrupt();
             config.ticker.wake();
-            joinQuietly(5_000);
+            joinQuietly(ABANDON_MILLIS);
         }
         dropQueued();
         config.http.shutdownNow();
@@ -213,6 +224,12 @@ public final class UsageTracker implements AutoCloseable {
         Hit h = queue.poll();
         if (h != null) queued.decrementAndGet();
         return h;
+    }
+
+    /** {@code fe80::1%eth0} (a link-local peer as a servlet container may give it) → {@code fe80::1}. */
+    static String withoutZone(String ip) {
+        int zone = ip == null ? -1 : ip.indexOf('%');
+        return zone > 0 ? ip.substring(0, zone) : ip;
     }
 
     static boolean plausibleIp(String ip) {

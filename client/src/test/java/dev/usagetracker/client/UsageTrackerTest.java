@@ -101,6 +101,22 @@ class UsageTrackerTest {
     }
 
     @Test
+    void anIpv6ZoneIsLeftOutAndAFlushAfterCloseNeverHangs() throws Exception {
+        tracker = builder().build();
+        ticker.awaitIdle();
+        // a link-local peer as a servlet container gives it: the zone names an interface of this host
+        assertThat(tracker.record("fe80::1%eth0", "/z")).isTrue();
+        assertThat(tracker.record("%eth0", "/z")).as("a zone alone is no address").isFalse();
+        CompletableFuture<Void> flushed = tracker.flush();
+        assertThat(ingest.next().body()).contains("\"ip\":\"fe80::1\"");
+        flushed.get(5, TimeUnit.SECONDS);
+        tracker.close();
+        // after close, every flush completes at once: nothing is left, so successfully
+        for (int i = 0; i < 100; i++) tracker.flush().get(1, TimeUnit.SECONDS);
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(2, 1, 0, 1, 0, 0));
+    }
+
+    @Test
     void aPartialBatchWaitsForTheFlushIntervalThenGoesAsOneRequest() throws Exception {
         Instant at = Instant.parse("2026-11-26T07:00:00.123456Z");
         tracker = builder().flushInterval(Duration.ofMillis(1_500)).build();

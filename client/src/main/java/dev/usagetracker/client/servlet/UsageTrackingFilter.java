@@ -108,7 +108,10 @@ public class UsageTrackingFilter implements Filter {
         }
     }
 
-    /** The route template, else the path (without the query string). */
+    /**
+     * The route template, else the path without the query string and without path parameters: a
+     * {@code ;jsessionid=…} in the URI is a session credential, and must not be metered.
+     */
     protected String endpoint(HttpServletRequest request) {
         for (String name : routeAttributes) {
             Object v = request.getAttribute(name);
@@ -118,7 +121,21 @@ public class UsageTrackingFilter implements Filter {
             }
         }
         String uri = request.getRequestURI();
-        return uri == null || uri.isEmpty() ? "/" : uri;
+        return uri == null || uri.isEmpty() ? "/" : withoutPathParameters(uri);
+    }
+
+    /** {@code /a;jsessionid=X/b;v=1} → {@code /a/b} (RFC 3986 §3.3: a segment's parameters follow {@code ;}). */
+    static String withoutPathParameters(String path) {
+        if (path.indexOf(';') < 0) return path;
+        StringBuilder out = new StringBuilder(path.length());
+        boolean inParameters = false;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '/') inParameters = false;
+            else if (c == ';') inParameters = true;
+            if (!inParameters) out.append(c);
+        }
+        return out.isEmpty() ? "/" : out.toString();
     }
 
     /** The socket peer, or the rightmost untrusted hop of X-Forwarded-For when the peer is a trusted proxy. */
