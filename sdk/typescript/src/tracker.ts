@@ -77,7 +77,7 @@ export interface UsageTrackerOptions {
   backoffBaseMs?: number;
   /** Largest backoff. Default 30,000. */
   backoffCapMs?: number;
-  /** Told about every failure: `halted` (401/403), `rejected`, `retrying`, `rate-limited`, ... */
+  /** Told about every failure: `halted` (401/403/404/405), `rejected`, `retrying`, `rate-limited`, ... */
   onError?: (event: UsageTrackerEvent) => void;
   /** Default: the global `fetch`. */
   fetch?: FetchLike;
@@ -235,7 +235,7 @@ export class UsageTracker {
 
   /**
    * Sends everything recorded so far, full batches or not; resolves once those hits are acknowledged,
-   * rejected or dropped — or at once while the tracker is halted by a 401/403 (they stay pending).
+   * rejected or dropped — or at once while the tracker is halted by a 401/403/404/405 (they stay pending).
    */
   flush(): Promise<void> {
     return this.#flushUpTo(this.#seq);
@@ -272,7 +272,10 @@ export class UsageTracker {
     };
   }
 
-  /** True after a 401/403 until {@link setApiKey}: nothing is sent, hits are buffered until the buffer is full. */
+  /**
+   * True after a 401/403 (or a 404/405: a wrong base URL) until {@link setApiKey}: nothing is sent, hits are
+   * buffered until the buffer is full.
+   */
   get halted(): boolean {
     return this.#halted;
   }
@@ -459,11 +462,12 @@ export class UsageTracker {
         message: `429 ${problem?.title ?? 'Too Many Requests'}: retrying in ${delay} ms` });
       return;
     }
-    if (status >= 500 || status === 408) {
+    if (status >= 500 || status === 408 || status === 425) {
       this.#retryLater(batch, status, undefined, problem);
       return;
     }
-    if (status === 401 || status === 403) {
+    // 404/405: a wrong base URL. Like a bad key it is fixed by configuration, and no hit is to blame: keep them
+    if (status === 401 || status === 403 || status === 404 || status === 405) {
       this.#halted = true;
       this.#ready.unshift(batch);
       this.#report({ kind: 'halted', status, ...(problem ? { problem } : {}),

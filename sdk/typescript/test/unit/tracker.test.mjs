@@ -226,8 +226,8 @@ test('400 that names no hit rejects the whole batch', async () => {
   assert.deepEqual(assertBooks(t), { recorded: 4, acknowledged: 0, dropped: 0, rejected: 4, retried: 0, pending: 0 });
 });
 
-test('401/403 stop sending and report; hits are buffered until full; setApiKey resumes', async () => {
-  for (const status of [401, 403]) {
+test('401/403 (and 404/405, a wrong base URL) stop sending and report; hits are buffered until full; setApiKey resumes', async () => {
+  for (const status of [401, 403, 404, 405]) {
     const clock = new FakeClock();
     let key = 'ut_key_1';
     const { fetch, calls } = fakeFetch((c) => c.headers['x-api-key'] === key ? problem(status, 'Unauthorized') : { status: 202 }, clock);
@@ -393,4 +393,17 @@ test('a batch that fills up while the tracker paces goes at once', async () => {
   assert.equal(calls.length, 2, 'now a full batch: not held back');
   assert.equal(calls[1].body.hits.length, 50);
   assert.deepEqual(assertBooks(t), { recorded: 100, acknowledged: 100, dropped: 0, rejected: 0, retried: 0, pending: 0 });
+});
+
+test('425 Too Early is retried under the same key, like a 503', async () => {
+  const clock = new FakeClock();
+  const { fetch, calls } = fakeFetch((c, i) => i === 0 ? problem(425, 'Too Early') : { status: 202 }, clock);
+  const t = tracker(clock, fetch);
+  recordN(t, 3);
+  await clock.advance(1000);
+  assert.equal(calls.length, 1);
+  await clock.advance(1000);
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1].headers['idempotency-key'], calls[0].headers['idempotency-key']);
+  assert.deepEqual(assertBooks(t), { recorded: 3, acknowledged: 3, dropped: 0, rejected: 0, retried: 1, pending: 0 });
 });
