@@ -15,12 +15,15 @@ import org.slf4j.event.Level;
 
 /**
  * Where and how much to log, from the function's environment: {@code LOG_LEVEL} (default INFO) for the
- * service's own loggers, {@code LOG_LEVEL_LIBRARIES} (default WARN) for everything else, and
+ * service's own loggers, {@code LOG_LEVEL_LIBRARIES} (default WARN) for everything else but the
+ * {@code audit} logger (INFO at least), and
  * {@code LOG_OUTPUT} = {@code stderr} (default), {@code stdout} or {@code file:PATH} (appended; tests
  * read it back).
  */
 record LogSettings(Level serviceLevel, Level libraryLevel, PrintStream out, String function) {
     static final String SERVICE_PACKAGE = "dev.usagetracker.";
+    /** Who did what to which client (admin reads and changes, erasures): kept at INFO whatever LOG_LEVEL says. */
+    static final String AUDIT_LOGGER = "audit";
 
     static LogSettings fromEnvironment() {
         return from(LambdaEnvironment.get());
@@ -32,6 +35,8 @@ record LogSettings(Level serviceLevel, Level libraryLevel, PrintStream out, Stri
     }
 
     Level levelFor(String logger) {
+        // "audit" is not under the service's package: as a library logger its INFO lines were dropped
+        if (logger.equals(AUDIT_LOGGER)) return serviceLevel.toInt() < Level.INFO.toInt() ? serviceLevel : Level.INFO;
         return logger.startsWith(SERVICE_PACKAGE) ? serviceLevel : libraryLevel;
     }
 
