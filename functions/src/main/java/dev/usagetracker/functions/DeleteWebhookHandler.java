@@ -34,7 +34,7 @@ public final class DeleteWebhookHandler implements RequestHandler<APIGatewayV2HT
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
+            Principal caller = authenticator.currentKeyHolder(authenticator.apiKeyOrBearer(request, Optional.empty()), "Removing the webhook");
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
                 webhooks.delete(caller);
                 return Responses.noContent();

@@ -14,7 +14,6 @@ import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
 import dev.usagetracker.webhooks.WebhookService;
 import dev.usagetracker.webhooks.WebhookService.WebhookRequest;
-import java.util.Optional;
 
 /** PUT /api/clients/me/webhook: saves the caller's webhook and returns its signing secret, once. */
 public final class PutWebhookHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -37,8 +36,9 @@ public final class PutWebhookHandler implements RequestHandler<APIGatewayV2HTTPE
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             WebhookRequest body = Json.bind(request.jsonBody().node(), WebhookRequest.class);
-            // Setting a webhook secret needs the API key itself: a bearer token cannot mint a permanent credential.
-            Principal caller = authenticator.apiKey(request, Optional.empty());
+            // Setting a webhook secret needs the current API key itself: a bearer token cannot mint a permanent
+            // credential (403), nor can a key rotated away redirect the alerts.
+            Principal caller = authenticator.apiKeyItself(request, "Setting the webhook");
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, webhooks.put(caller, body)));
         });
     }

@@ -37,7 +37,7 @@ public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTT
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             SettingsRequest body = Json.bind(request.jsonBody().node(), SettingsRequest.class);
-            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
+            Principal caller = authenticator.currentKeyHolder(authenticator.apiKeyOrBearer(request, Optional.empty()), "Changing the IP allowlist");
             return rateLimits.forClient(caller, RouteClass.READ, 1,
                     () -> Responses.json(200, settings.update(caller, body, request.sourceIp())));
         });

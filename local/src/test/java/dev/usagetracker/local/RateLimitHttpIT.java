@@ -87,7 +87,7 @@ class RateLimitHttpIT {
         Reply refused = api.post("/api/logs", hit(6), auth);
         assertThat(refused.status()).isEqualTo(429);
         assertThat(refused.header("Content-Type")).isEqualTo("application/problem+json");
-        assertThat(refused.json().get("type").asText()).endsWith("/quota-exceeded");
+        assertThat(refused.json().get("type").asText()).endsWith("/rate-limited");
         assertThat(refused.json().get("detail").asText()).contains("ingest-1m");
         long retryAfter = Long.parseLong(refused.header("Retry-After"));
         assertThat(retryAfter).isBetween(1L, 60L);

@@ -112,6 +112,57 @@ class RevocationIT {
     }
 
     @Test
+    void aKeyRotatedAwayServesUsageCallsDuringItsGraceButNeverControlsTheAccount() throws Exception {
+        JsonNode client = register("leaked");
+        String k0 = client.get("api_key").asText();
+        // the owner rotates because K0 leaked, with a grace period for its deployments
+        Reply rotated = api.post("/api/keys/rotate", Map.of("grace_seconds", 3600), Map.of("X-API-Key", k0));
+        assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+        String k1 = rotated.json().get("api_key").asText();
+
+        // usage calls with K0 and its tokens go on during the grace period
+        String t0 = token(api, k0);
+        assertThat(api.post("/api/logs", hit(), Map.of("X-API-Key", k0)).status()).isEqualTo(202);
+        assertThat(api.get("/api/usage/daily", bearer(t0)).status()).isEqualTo(200);
+
+        // the thief holding K0 tries every account control, with the key and with a token it minted
+        Reply reRotate = api.post("/api/keys/rotate", Map.of("grace_seconds", 0), Map.of("X-API-Key", k0));
+        assertProblem(reRotate, 403);
+        assertThat(reRotate.body()).contains("current API key");
+        assertProblem(api.delete("/api/clients/me", Map.of("X-API-Key", k0)), 403);
+        assertProblem(api.put("/api/clients/me/webhook", Map.of("url", "https://hooks.example.com/steal",
+                "events", List.of("usage.threshold")), Map.of("X-API-Key", k0)), 403);
+        assertProblem(api.delete("/api/clients/me/webhook", bearer(t0)), 403);
+        assertProblem(patch("/api/clients/me", "{\"allowed_ips\":[\"127.0.0.1/32\"]}", Map.of("X-API-Key", k0)), 403);
+        assertProblem(patch("/api/clients/me", "{\"allowed_ips\":[\"127.0.0.1/32\"]}", bearer(t0)), 403);
+
+        // nothing changed: the owner's K1 works, the client is not erasing, no allowlist was set
+        String t1 = token(api, k1);
+        JsonNode me = api.get("/api/clients/me", bearer(t1)).json();
+        assertThat(me.get("allowed_ips")).isEmpty();
+        assertThat(elsewhere.post("/api/logs", hit(), Map.of("X-API-Key", k1)).status()).isEqualTo(202);
+
+        // four rotations at once with K1: one wins; none replaces the key another one just issued
+        List<Reply> answers = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<Thread> racers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            racers.add(Thread.ofPlatform().start(() -> answers.add(
+                    api.post("/api/keys/rotate", Map.of("grace_seconds", 3600), Map.of("X-API-Key", k1)))));
+        }
+        for (Thread t : racers) t.join(30_000);
+        List<Reply> won = answers.stream().filter(r -> r.status() == 200).toList();
+        assertThat(won).as(answers.stream().map(Reply::body).toList().toString()).hasSize(1);
+        // the losers hear 409 (another rotation finished first) or, once K1 is the previous key, 403
+        assertThat(answers.stream().filter(r -> r.status() != 200).map(Reply::status)).allMatch(st -> st == 409 || st == 403);
+        String k2 = won.getFirst().json().get("api_key").asText();
+        assertThat(api.get("/api/usage/daily", bearer(token(api, k2))).status()).isEqualTo(200);
+        // K1 is now the previous key: usage yes, control no; K0's grace ended with the second rotation
+        assertThat(api.post("/api/logs", hit(), Map.of("X-API-Key", k1)).status()).isEqualTo(202);
+        assertProblem(api.post("/api/keys/rotate", Map.of("grace_seconds", 0), Map.of("X-API-Key", k1)), 403);
+        assertProblem(api.post("/api/logs", hit(), Map.of("X-API-Key", k0)), 401);
+    }
+
+    @Test
     void anAllowlistChangeBindsTokensAndKeysFromTheExcludedAddressAtOnce() {
         JsonNode client = register("fenced");
         String key = client.get("api_key").asText();

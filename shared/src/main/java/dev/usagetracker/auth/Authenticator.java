@@ -88,15 +88,34 @@ public final class Authenticator {
 
     /**
      * For the routes that mint or destroy a lasting credential (key rotation, erasure, webhook secrets):
-     * only the API key itself will do. An access token — possibly stolen, and short-lived on purpose —
-     * must never be turned into a permanent credential: a request carrying one gets 403.
+     * only the current API key itself will do. An access token — possibly stolen, and short-lived on
+     * purpose — must never be turned into a permanent credential: a request carrying one gets 403. So
+     * does a key rotated away ({@link #currentKeyHolder}).
      */
     public Principal apiKeyItself(HttpRequest request, String action) {
         if (request.header(API_KEY_HEADER).isEmpty() && request.header("Authorization").isPresent()) {
             throw ApiException.forbidden(action + " requires the API key itself in the X-API-Key header; "
                     + "an access token is not enough.");
         }
-        return apiKey(request, Optional.empty());
+        return currentKeyHolder(apiKey(request, Optional.empty()), action);
+    }
+
+    /**
+     * For the routes that control the account (key rotation, erasure, the webhook, the IP allowlist): the
+     * caller's credential must be the current API key or a token it minted. A key rotated away keeps
+     * working for usage calls until its grace period ends, so that deployments can switch; but a leaked
+     * old key is the usual reason to rotate, and it must not rotate again (killing the new key), erase
+     * the client, redirect its alerts or lock its owner out with an allowlist.
+     */
+    public Principal currentKeyHolder(Principal caller, String action) {
+        // the row authentication just read (cached, and fresh after every credential change)
+        Client client = clientById(caller.clientId())
+                .orElseThrow(() -> ApiException.unauthorized("The client no longer exists."));
+        if (caller.akh() == null || !caller.akh().equals(client.credentials().currentKeyId())) {
+            throw ApiException.forbidden(action + " requires the current API key (or a token it minted): this one was "
+                    + "replaced by a key rotation and is accepted for usage calls only, until its grace period ends.");
+        }
+        return caller;
     }
 
     /** For routes that take either credential (POST /api/logs): API key first, then bearer token. */

@@ -59,6 +59,11 @@ public final class ClientSettingsService {
         }
         String currentHash = store.currentApiKeyHash(caller.clientId())
                 .orElseThrow(() -> ApiException.unauthorized("The client no longer exists."));
+        // The rotation replaces the key the caller presented, never one another rotation just issued: of
+        // concurrent rotations with one key, one wins and the others are told so (the row is read fresh).
+        if (caller.akh() == null || !caller.akh().equals(Credentials.keyId(currentHash))) {
+            throw ApiException.conflict("Another key rotation for this client finished first; use the key it returned.");
+        }
         String apiKey = ApiKeys.generate();
         Instant until = clock.instant().truncatedTo(ChronoUnit.SECONDS).plusSeconds(grace);
         try {

@@ -76,11 +76,15 @@ public class ApiException extends RuntimeException {
                 Map.of("Accept", "application/json"));
     }
 
-    /** 429: over a quota; {@code headers} carry the rate-limit fields, Retry-After is at least 1 s. */
+    /**
+     * 429: over a rate limit; {@code headers} carry the rate-limit fields, Retry-After is at least 1 s. Its
+     * type is {@code rate-limited}: {@code quota-exceeded} is the monthly quota's (DESIGN.md §2a), whose
+     * Retry-After runs to the month's end, and a client must be able to tell the two apart.
+     */
     public static ApiException tooManyRequests(String detail, long retryAfterSeconds, Map<String, String> headers) {
         Map<String, String> all = new java.util.LinkedHashMap<>(headers);
         all.put("Retry-After", Long.toString(Math.max(1, retryAfterSeconds)));
-        return new ApiException(429, "quota-exceeded", "Too many requests", detail, List.of(), all);
+        return new ApiException(429, "rate-limited", "Too many requests", detail, List.of(), all);
     }
 
     /** The same problem with more response headers; headers it already has win. */

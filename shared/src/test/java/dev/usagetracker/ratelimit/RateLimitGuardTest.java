@@ -71,7 +71,7 @@ class RateLimitGuardTest {
         assertThat(r.getHeaders()).containsEntry("Content-Type", "application/problem+json")
                 .containsEntry("Retry-After", "48") // 47.7 s until the first slot leaves, rounded up
                 .containsEntry("RateLimit", "\"ingest-1m\";r=0;t=48,\"ingest-1h\";r=7;t=3588,\"ingest_hits-1m\";r=2;t=48");
-        assertThat(r.getBody()).contains("\"status\":429").contains("quota-exceeded").contains("ingest-1m")
+        assertThat(r.getBody()).contains("\"status\":429").contains("/rate-limited").contains("ingest-1m")
                 .contains("urn:request:r-1");
     }
 
