@@ -10,6 +10,7 @@ import dev.usagetracker.auth.Principal;
 import dev.usagetracker.cache.CachedAnalytics;
 import dev.usagetracker.cache.ResponseCache;
 import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.HttpRequest;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
@@ -36,9 +37,9 @@ public final class EndpointUsageHandler implements RequestHandler<APIGatewayV2HT
         return ApiGateway.serve(event, request -> {
             Principal caller = authenticator.bearer(request);
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
-                int days = request.intParam("days", 7, 1, 31);
-                int limit = request.intParam("limit", 10, 1, 100);
-                ResponseCache.Answer answer = analytics.endpoints(caller, request.queryParam("client_id"), days, limit);
+                int[] daysAndLimit = request.intParams(new HttpRequest.IntParam("days", 7, 1, 31),
+                        new HttpRequest.IntParam("limit", 10, 1, 100));
+                ResponseCache.Answer answer = analytics.endpoints(caller, request.queryParam("client_id"), daysAndLimit[0], daysAndLimit[1]);
                 return Responses.rawJson(200, answer.json(), answer.headers());
             });
         });

@@ -8,6 +8,7 @@ import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.Authenticator;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.HttpRequest;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
@@ -36,9 +37,9 @@ public final class TopUsageHandler implements RequestHandler<APIGatewayV2HTTPEve
         return ApiGateway.serve(event, request -> {
             Principal caller = authenticator.bearer(request);
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
-                int limit = request.intParam("limit", 3, 1, 10);
-                int hours = request.intParam("hours", 24, 1, 24);
-                ResponseCache.Answer answer = usage.top(caller, limit, hours);
+                int[] limitAndHours = request.intParams(new HttpRequest.IntParam("limit", 3, 1, 10),
+                        new HttpRequest.IntParam("hours", 24, 1, 24));
+                ResponseCache.Answer answer = usage.top(caller, limitAndHours[0], limitAndHours[1]);
                 return Responses.rawJson(200, answer.json(), answer.headers());
             });
         });

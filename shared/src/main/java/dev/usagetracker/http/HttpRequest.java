@@ -3,6 +3,7 @@ package dev.usagetracker.http;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -101,5 +102,27 @@ public record HttpRequest(String method, String path, Map<String, String> header
         }
         throw ApiException.validation(java.util.List.of(new ApiException.FieldError(
                 name, "must be an integer from " + min + " to " + max)));
+    }
+
+    /** An integer query parameter: its name, the value when absent and its inclusive bounds. */
+    public record IntParam(String name, int fallback, int min, int max) {}
+
+    /**
+     * Several integer parameters at once, in the given order; a 400 names every invalid one in its
+     * {@code errors[]}, as a body's validation does, so a client fixes them in one round.
+     */
+    public int[] intParams(IntParam... params) {
+        int[] values = new int[params.length];
+        List<ApiException.FieldError> errors = new java.util.ArrayList<>();
+        for (int i = 0; i < params.length; i++) {
+            IntParam p = params[i];
+            try {
+                values[i] = intParam(p.name(), p.fallback(), p.min(), p.max());
+            } catch (ApiException invalid) {
+                errors.addAll(invalid.errors());
+            }
+        }
+        if (!errors.isEmpty()) throw ApiException.validation(errors);
+        return values;
     }
 }

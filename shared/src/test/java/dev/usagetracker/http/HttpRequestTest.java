@@ -171,6 +171,18 @@ public class HttpRequestTest {
         assertThat(e.errors()).containsExactly(new FieldError("days", "must be an integer from 1 to 31"));
     }
 
+    @Test
+    void intParamsNameEveryInvalidParameterInOneAnswer() {
+        HttpRequest request = withQuery(Map.of("limit", "0", "hours", "25"));
+        ApiException e = apiError(() -> request.intParams(new HttpRequest.IntParam("limit", 3, 1, 10),
+                new HttpRequest.IntParam("hours", 24, 1, 24)));
+        assertThat(e.status()).isEqualTo(400);
+        assertThat(e.errors()).containsExactly(new FieldError("limit", "must be an integer from 1 to 10"),
+                new FieldError("hours", "must be an integer from 1 to 24"));
+        assertThat(withQuery(Map.of("hours", "5")).intParams(new HttpRequest.IntParam("limit", 3, 1, 10),
+                new HttpRequest.IntParam("hours", 24, 1, 24))).containsExactly(3, 5);
+    }
+
     // --- helpers --------------------------------------------------------------------------------
 
     private static Map<String, String> jsonType() {
