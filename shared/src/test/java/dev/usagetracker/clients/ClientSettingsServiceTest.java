@@ -22,10 +22,18 @@ class ClientSettingsServiceTest {
     private final RegistrationServiceTest.LocalHmacHasher hasher = new RegistrationServiceTest.LocalHmacHasher();
     private final ClientSettingsService settings = new ClientSettingsService(store, hasher,
             new RegistrationServiceTest.LocalAesGcmCipher(), clock);
-    private final Principal acme = new Principal("acme", Role.CLIENT, Principal.scopesFor(Role.CLIENT));
+    private static final String ORIGINAL = "ut_original_original_original";
+    /** The client, authenticated with its original key. */
+    private final Principal acme = holding(ORIGINAL);
+
+    /** The principal a request with this key of acme's gets ({@code akh}: the key's id). */
+    private Principal holding(String apiKey) {
+        return new Principal("acme", Role.CLIENT, Principal.scopesFor(Role.CLIENT), Principal.DEFAULT_PLAN,
+                Credentials.keyId(hasher.hash(ApiKeys.HASH_PURPOSE, apiKey)), 0, 0);
+    }
 
     ClientSettingsServiceTest() {
-        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, "ut_original_original_original"), new Client("acme", "Acme", Role.CLIENT, List.of(), NOW));
+        store.add(hasher.hash(ApiKeys.HASH_PURPOSE, ORIGINAL), new Client("acme", "Acme", Role.CLIENT, List.of(), NOW));
     }
 
     @Test
@@ -34,16 +42,26 @@ class ClientSettingsServiceTest {
         assertThat(rotated.apiKey()).startsWith("ut_");
         assertThat(rotated.previousKeyExpiresAt()).isEqualTo(NOW.plusSeconds(600).toString());
         assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, rotated.apiKey()))).isPresent();
-        assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, "ut_original_original_original"))).isPresent();
+        assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, ORIGINAL))).isPresent();
 
-        var immediate = settings.rotateKey(acme, new RotationRequest(0L));
+        var immediate = settings.rotateKey(holding(rotated.apiKey()), new RotationRequest(0L));
         assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, rotated.apiKey()))).isEmpty();
         assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, immediate.apiKey()))).isPresent();
     }
 
     @Test
+    void aRotationReplacesTheKeyItWasAskedWithOrNone() {
+        var first = settings.rotateKey(acme, new RotationRequest(600L));
+        // a second request with the same key (concurrent, or a replay) must not replace the key just issued
+        Throwable again = catchThrowable(() -> settings.rotateKey(acme, new RotationRequest(0L)));
+        assertThat(((ApiException) again).status()).isEqualTo(409);
+        assertThat(store.findByApiKeyHash(hasher.hash(ApiKeys.HASH_PURPOSE, first.apiKey()))).isPresent();
+    }
+
+    @Test
     void graceDefaultsToADayAndIsBounded() {
         assertThat(settings.rotateKey(acme, null).previousKeyExpiresAt()).isEqualTo(NOW.plusSeconds(86_400).toString());
+        // the bounds are checked before anything else
         for (long bad : new long[] {-1, 604_801}) {
             Throwable t = catchThrowable(() -> settings.rotateKey(acme, new RotationRequest(bad)));
             assertThat(((ApiException) t).status()).isEqualTo(400);
