@@ -43,6 +43,7 @@ export interface UsageTrackerStats {
 /** What went wrong, reported to `onError`; the tracker itself never throws on the caller's path. */
 export type UsageTrackerEvent =
   | { kind: 'halted'; status: number; problem?: Problem; message: string }
+  | { kind: 'resumed'; message: string }
   | { kind: 'rejected'; status: number; hits: number; errors: FieldError[]; problem?: Problem; message: string }
   | { kind: 'invalid-hit'; hits: number; message: string }
   | { kind: 'retrying'; status?: number; error?: unknown; attempt: number; delayMs: number; message: string }
@@ -77,6 +78,11 @@ export interface UsageTrackerOptions {
   backoffBaseMs?: number;
   /** Largest backoff. Default 30,000. */
   backoffCapMs?: number;
+  /**
+   * After a 401/403 (or 404/405) the held batch is tried again this often, so a client an admin enables
+   * again, or an allowlist fixed, resumes by itself. Default 60,000 (as the Java SDK's `authRetryInterval`).
+   */
+  authRetryIntervalMs?: number;
   /** Told about every failure: `halted` (401/403/404/405), `rejected`, `retrying`, `rate-limited`, ... */
   onError?: (event: UsageTrackerEvent) => void;
   /** Default: the global `fetch`. */
@@ -124,6 +130,7 @@ export class UsageTracker {
   readonly #closeTimeoutMs: number;
   readonly #backoffBaseMs: number;
   readonly #backoffCapMs: number;
+  readonly #authRetryIntervalMs: number;
   readonly #onError: ((event: UsageTrackerEvent) => void) | undefined;
   readonly #fetch: FetchLike;
   readonly #clock: Clock;
@@ -152,6 +159,9 @@ export class UsageTracker {
   #paceUntil = 0;
   #failures = 0;
   #halted = false;
+  /** Set from the first 401/403/404/405 until a request goes through: one `halted` event per episode. */
+  #haltedEpisode = false;
+  #probeTimer: TimerHandle | undefined;
   #dropping = false;
   #pumping = false;
   #pumpScheduled = false;
@@ -181,6 +191,7 @@ export class UsageTracker {
     this.#closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 10_000);
     this.#backoffBaseMs = positive('backoffBaseMs', options.backoffBaseMs, 500);
     this.#backoffCapMs = positive('backoffCapMs', options.backoffCapMs, 30_000);
+    this.#authRetryIntervalMs = positive('authRetryIntervalMs', options.authRetryIntervalMs, 60_000);
     this.#onError = options.onError;
     const f = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
     if (typeof f !== 'function') throw new TypeError('UsageTracker: no fetch (Node >= 18, or pass options.fetch)');
@@ -285,6 +296,7 @@ export class UsageTracker {
     if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError('UsageTracker: apiKey is required');
     this.#apiKey = apiKey;
     if (this.#halted) {
+      this.#clearProbe();
       this.#halted = false;
       this.#schedulePump();
     }
@@ -449,6 +461,10 @@ export class UsageTracker {
       this.#failures = 0;
       this.#settle(batch.parts.length);
       this.#acknowledged += batch.parts.length;
+      if (this.#haltedEpisode) {
+        this.#haltedEpisode = false;
+        this.#report({ kind: 'resumed', message: `${status}: sending resumed` });
+      }
       return;
     }
     const problem = parseProblem(body);
@@ -470,9 +486,13 @@ export class UsageTracker {
     if (status === 401 || status === 403 || status === 404 || status === 405) {
       this.#halted = true;
       this.#ready.unshift(batch);
-      this.#report({ kind: 'halted', status, ...(problem ? { problem } : {}),
-        message: `${status} ${problem?.detail ?? problem?.title ?? ''}`.trim()
-          + ': sending stopped (hits are buffered until the buffer is full); call setApiKey() to resume' });
+      this.#armProbe();
+      if (!this.#haltedEpisode) {
+        this.#haltedEpisode = true;
+        this.#report({ kind: 'halted', status, ...(problem ? { problem } : {}),
+          message: `${status} ${problem?.detail ?? problem?.title ?? ''}`.trim()
+            + `: sending stopped (hits are buffered until the buffer is full); tried again every ${this.#authRetryIntervalMs} ms, setApiKey() resumes at once` });
+      }
       return;
     }
     if (status === 413 && batch.parts.length > 1) {
@@ -557,9 +577,28 @@ export class UsageTracker {
     }
   }
 
+  /** While halted: the held batch goes again after the auth retry interval (a timer that never holds the process). */
+  #armProbe(): void {
+    this.#clearProbe();
+    const handle = this.#clock.setTimeout(() => {
+      this.#probeTimer = undefined;
+      if (!this.#halted || this.#stopped) return;
+      this.#halted = false;
+      this.#schedulePump();
+    }, this.#authRetryIntervalMs);
+    handle.unref?.();
+    this.#probeTimer = handle;
+  }
+
+  #clearProbe(): void {
+    if (this.#probeTimer !== undefined) this.#clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+  }
+
   /** End of close: timers cleared, an unfinished request abandoned, what is left counted as dropped. */
   #stop(): void {
     this.#stopped = true;
+    this.#clearProbe();
     if (this.#flushTimer !== undefined) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#sleep) {

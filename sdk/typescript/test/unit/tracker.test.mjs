@@ -226,7 +226,7 @@ test('400 that names no hit rejects the whole batch', async () => {
   assert.deepEqual(assertBooks(t), { recorded: 4, acknowledged: 0, dropped: 0, rejected: 4, retried: 0, pending: 0 });
 });
 
-test('401/403 (and 404/405, a wrong base URL) stop sending and report; hits are buffered until full; setApiKey resumes', async () => {
+test('401/403 (and 404/405, a wrong base URL) stop sending and report once; the held batch is tried every minute; setApiKey resumes', async () => {
   for (const status of [401, 403, 404, 405]) {
     const clock = new FakeClock();
     let key = 'ut_key_1';
@@ -240,17 +240,43 @@ test('401/403 (and 404/405, a wrong base URL) stop sending and report; hits are 
     assert.equal(events[0].kind, 'halted');
     assert.equal(events[0].status, status);
     for (let i = 0; i < 40; i++) t.record({ ip: '192.0.2.9', endpoint: '/later' });
-    await clock.advance(120_000);
+    await clock.advance(59_999);
     assert.equal(calls.length, 1, 'nothing sent while halted');
+    await clock.advance(1);
+    assert.equal(calls.length, 2, 'the held batch is tried again after authRetryIntervalMs');
+    await clock.advance(60_000);
+    assert.equal(calls.length, 3);
+    assert.equal(new Set(calls.map((c) => c.headers['idempotency-key'])).size, 1, 'the same batch, the same key');
+    assert.equal(events.filter((e) => e.kind === 'halted').length, 1, 'one report per episode');
     await t.flush(); // resolves while halted
-    assert.deepEqual(assertBooks(t), { recorded: 60, acknowledged: 0, dropped: 10, rejected: 0, retried: 0, pending: 50 });
+    assert.deepEqual(assertBooks(t), { recorded: 60, acknowledged: 0, dropped: 10, rejected: 0, retried: 2, pending: 50 });
     key = 'revoked';
     t.setApiKey('ut_key_2');
     await t.flush();
-    assert.equal(calls[1].headers['x-api-key'], 'ut_key_2');
-    assert.equal(calls[1].headers['idempotency-key'], calls[0].headers['idempotency-key'], 'the held batch keeps its key');
-    assert.deepEqual(assertBooks(t), { recorded: 60, acknowledged: 50, dropped: 10, rejected: 0, retried: 1, pending: 0 });
+    assert.equal(calls[3].headers['x-api-key'], 'ut_key_2');
+    assert.equal(calls[3].headers['idempotency-key'], calls[0].headers['idempotency-key'], 'the held batch keeps its key');
+    assert.deepEqual(assertBooks(t), { recorded: 60, acknowledged: 50, dropped: 10, rejected: 0, retried: 3, pending: 0 });
+    assert.equal(events.at(-1).kind, 'resumed');
+    await t.close();
+    assert.equal(clock.timers.size, 0, 'no probe timer left behind');
   }
+});
+
+test('a client enabled again resumes by itself at the next retry, without setApiKey', async () => {
+  const clock = new FakeClock();
+  let disabled = true;
+  const { fetch, calls } = fakeFetch(() => disabled ? problem(403, 'Client disabled') : { status: 202 }, clock);
+  const events = [];
+  const t = tracker(clock, fetch, { authRetryIntervalMs: 30_000, onError: (e) => events.push(e) });
+  recordN(t, 5);
+  await clock.advance(1000);
+  assert.equal(t.halted, true);
+  disabled = false; // an admin enables the client
+  await clock.advance(30_000);
+  assert.equal(calls.length, 2);
+  assert.equal(t.halted, false);
+  assert.deepEqual(events.map((e) => e.kind), ['halted', 'resumed']);
+  assert.deepEqual(assertBooks(t), { recorded: 5, acknowledged: 5, dropped: 0, rejected: 0, retried: 1, pending: 0 });
 });
 
 test('413 from something in between halves the batch', async () => {
