@@ -508,7 +508,8 @@ public final class App {
     }
 
     public dev.usagetracker.webhooks.WebhookUrlPolicy webhookUrlPolicy() {
-        return new dev.usagetracker.webhooks.WebhookUrlPolicy(webhookSettings.get().allowPrivate());
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.webhooks.WebhookUrlPolicy(settings.allowPrivate(), settings.reservedPorts());
     }
 
     /** PUT/GET/DELETE /api/clients/me/webhook and its test event. */
