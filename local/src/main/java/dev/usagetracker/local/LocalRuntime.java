@@ -229,7 +229,7 @@ public final class LocalRuntime implements AutoCloseable {
         usageHub = redis.map(r -> UsageHub.start(new UsageFeed(r), Duration.ofSeconds(2)));
         usageHub.ifPresent(closeables::add);
         usageStreams = usageHub.map(h -> new UsageStream(h, new UsageFeed(redis.get()), app.config().stream(),
-                app.config().tokenTtl()));
+                app.config().tokenTtl(), app.authenticator()::registeredAt));
         gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.authenticator(),
                 app.streamTickets(), app.rateLimits(), usageStreams, app.tokenExpiry()));
         Dashboard.install(gateway);
