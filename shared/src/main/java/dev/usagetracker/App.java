@@ -298,7 +298,8 @@ public final class App {
     public StreamConnections streamConnections() {
         Optional<LiveConnections> sockets = config.stream().callbackUrl().isEmpty() ? Optional.empty()
                 : Optional.of(liveConnections());
-        return new StreamConnections(authenticator.get(), tokenExpiry(), rateLimits.get(), connectionStore.get(), sockets, clock);
+        return new StreamConnections(authenticator.get(), tokenExpiry(), rateLimits.get(), connectionStore.get(), sockets, clock,
+                config.stream().maxStreamsPerClient());
     }
 
     /** Usage changes to WebSocket connections through {@code @connections} (WEBSOCKET_CALLBACK_URL). */
