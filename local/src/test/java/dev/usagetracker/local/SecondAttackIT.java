@@ -202,12 +202,14 @@ class SecondAttackIT {
 
         String newKey = register(id); // the freed id, another person
         String token = LocalRuntimeE2EIT.token(api, newKey);
+        assertThat(api.post("/api/logs", Map.of("ip", "192.0.2.2", "endpoint", "/mine"), Map.of("X-API-Key", newKey)).status())
+                .isEqualTo(202);
+        // the straggler and the new client's own first announcement are both in the stream now
+        Await.until(WAIT, "the new client's announcement", () -> streamEntriesOf(id) == 2);
         try (SseClient sse = SseClient.connect(SseClient.http(), runtime.baseUrl() + "/api/usage/stream",
                 Map.of("Authorization", "Bearer " + token, "Last-Event-ID", "0-0"))) {
             assertThat(sse.status()).isEqualTo(200);
-            assertThat(api.post("/api/logs", Map.of("ip", "192.0.2.2", "endpoint", "/mine"), Map.of("X-API-Key", newKey)).status())
-                    .isEqualTo(202);
-            // replayed events come before live ones: the first event must already be the new client's own hit
+            // the replay from the start of the stream: the first event must be the new client's own hit
             SseClient.Event first = sse.nextEvent(WAIT);
             JsonNode data = Json.readTree(first.data().getBytes(StandardCharsets.UTF_8));
             assertThat(data.get("client_id").asText()).isEqualTo(id);
