@@ -53,6 +53,7 @@ _KEY_MARGIN_MS = 5 * 60_000
 _LOG = logging.getLogger("usage_tracker")
 _IP_CHARS = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$")
+_NEW_FIELD = re.compile(r"^hits\[\d+\]\.(method|status|duration_ms)$")
 _Timestamp = Union[datetime, int, float, str, None]
 
 
@@ -104,7 +105,8 @@ class Event:
 
     kind: ``halted`` (401/403/404/405), ``resumed``, ``rejected``, ``invalid-hit``, ``invalid-field``,
     ``retrying``, ``rate-limited``, ``buffer-full``, ``abandoned`` (close), ``expired`` (a batch older
-    than its Idempotency-Key), ``resized`` (batches cut to the smallest ``ingest_hits`` policy).
+    than its Idempotency-Key), ``resized`` (batches cut to the smallest ``ingest_hits`` policy),
+    ``fields-unsupported`` (a service before contract v1.2 refused method/status/duration_ms: left out).
     """
 
     kind: str
@@ -124,7 +126,7 @@ class _Batch:
     """One request's worth of hits: body and Idempotency-Key fixed when formed, for every retry."""
 
     parts: List[str]
-    seqs: List[int]
+    hits: List["_Hit"]
     formed_wall_ms: int
     formed_mono_ms: int
     key: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -135,6 +137,10 @@ class _Batch:
 
     def __post_init__(self) -> None:
         self.body = ('{"hits":[' + ",".join(self.parts) + "]}").encode("ascii")
+
+    @property
+    def first_seq(self) -> Optional[int]:
+        return self.hits[0][0] if self.hits else None
 
 
 # (seq, ip, endpoint, at_ms, method, status, duration_ms)
@@ -218,6 +224,8 @@ class UsageTracker:
         self._halted_episode = False
         self._probe_at: Optional[int] = None
         self._hits_cap: Optional[int] = None
+        #: the service refused method/status/duration_ms as unknown fields (a server before v1.2): left out
+        self._plain_hits = False
         self._dropping = False
         self._closing = False
         self._stopped = False
@@ -575,18 +583,17 @@ class UsageTracker:
         """Outside the lock (the caller's ``record`` is not held up by it): the hits as JSON, cut at the
         byte bound; the hits that did not fit go back to the front of the buffer."""
         parts: List[str] = []
-        seqs: List[int] = []
         size = _ENVELOPE_BYTES
         cut = len(hits)
+        plain = self._plain_hits
         for i, hit in enumerate(hits):
-            part = _part(hit)
+            part = _part(hit, plain)
             grown = size + len(part) + (1 if parts else 0)
             if grown > self._max_batch_bytes and parts:
                 cut = i
                 break
             size = grown
             parts.append(part)
-            seqs.append(hit[0])
         with self._lock:
             if cut < len(hits):
                 if self._stopped:
@@ -594,7 +601,7 @@ class UsageTracker:
                 else:
                     self._in_batches -= len(hits) - cut
                     self._buffer.extendleft(reversed(hits[cut:]))
-            return _Batch(parts, seqs, self._clock.time_ms(), self._clock.monotonic_ms())
+            return _Batch(parts, hits[:cut], self._clock.time_ms(), self._clock.monotonic_ms())
 
     def _answer(self, batch: _Batch, response: Optional[Response], error: Optional[BaseException], now: int) -> None:
         """Under the lock: what the service's answer (or its absence) means for the batch."""
@@ -670,13 +677,23 @@ class UsageTracker:
             chunks = [self._child(batch, i, min(i + cap, n), False, cap) for i in range(0, n, cap)]
             self._ready.extendleft(reversed(chunks))
             return
+        if status == 400 and not self._plain_hits and problem and problem.errors and all(
+                _NEW_FIELD.match(e.field) for e in problem.errors):
+            # a service before contract v1.2 does not know the fields: the hits go again without them
+            self._plain_hits = True
+            self._ready.appendleft(_Batch([_part(h, True) for h in batch.hits], batch.hits, batch.formed_wall_ms,
+                                          batch.formed_mono_ms))
+            self._events.append(Event("fields-unsupported", f"{status}: the service does not take method, status "
+                                      "and duration_ms (a version before contract v1.2): hits are sent without them",
+                                      status=status, problem=problem))
+            return
         named = named_hits(problem, n) if status == 400 else set()
         if named and len(named) < n:
             # the service names every broken hit: the others are valid and go again, as a new request
             keep = [i for i in range(n) if i not in named]
             self._settle(len(named))
             self._rejected += len(named)
-            self._ready.appendleft(_Batch([batch.parts[i] for i in keep], [batch.seqs[i] for i in keep],
+            self._ready.appendleft(_Batch([batch.parts[i] for i in keep], [batch.hits[i] for i in keep],
                                           batch.formed_wall_ms, batch.formed_mono_ms))
             self._report_rejected(status, len(named), problem, "")
             return
@@ -684,7 +701,7 @@ class UsageTracker:
 
     def _child(self, batch: _Batch, start: int, end: int, _unused: bool, _size: int) -> _Batch:
         # a new body is a new key; the age still runs from the first batch (its hits' first attempt)
-        return _Batch(batch.parts[start:end], batch.seqs[start:end], batch.formed_wall_ms, batch.formed_mono_ms)
+        return _Batch(batch.parts[start:end], batch.hits[start:end], batch.formed_wall_ms, batch.formed_mono_ms)
 
     def _reject(self, batch: _Batch, n: int, status: int, problem: Optional[Problem], why: str) -> None:
         self._settle(n)
@@ -736,11 +753,11 @@ class UsageTracker:
 
     def _oldest_pending(self) -> float:
         oldest: float = math.inf
-        if self._current is not None and self._current.seqs:
-            oldest = self._current.seqs[0]
+        if self._current is not None and self._current.hits:
+            oldest = self._current.hits[0][0]
         for b in self._ready:
-            if b.seqs and b.seqs[0] < oldest:
-                oldest = b.seqs[0]
+            if b.hits and b.hits[0][0] < oldest:
+                oldest = b.hits[0][0]
         if self._buffer:
             oldest = min(oldest, self._buffer[0][0])
         if self._forming is not None:
@@ -874,9 +891,11 @@ def _iso(ms: int) -> str:
     return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, millis)
 
 
-def _part(hit: _Hit) -> str:
+def _part(hit: _Hit, plain: bool = False) -> str:
     _, ip, endpoint, at, method, status, duration = hit
     text = '{"ip":"' + ip + '","endpoint":' + _json_string(endpoint) + ',"timestamp":"' + _iso(at) + '"'
+    if plain:
+        return text + "}"
     if method is not None:
         text += ',"method":"' + method + '"'
     if status is not None:

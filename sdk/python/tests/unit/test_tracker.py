@@ -446,6 +446,29 @@ class Refusals(unittest.TestCase):
         self.assertEqual(books(t), ok(800))
         self.assertIn("resized", [e.kind for e in events])
 
+    def test_a_service_that_does_not_know_method_status_duration_gets_the_hits_without_them(self):
+        clock = FakeClock()
+
+        def older_server(c, i):
+            unknown = [{"field": f"hits[{n}].{k}", "message": "unknown field"}
+                       for n, h in enumerate(c.hits) for k in ("method", "status", "duration_ms") if k in h]
+            return problem(400, "Invalid request", unknown) if unknown else accepted()
+
+        net = FakeTransport(clock, older_server)
+        events = []
+        t = make(clock, net, on_event=events.append)
+        t.record("192.0.2.1", "/a", method="GET", status=200, duration_ms=3)
+        t.record("192.0.2.1", "/b")
+        t.flush()
+        t.record("192.0.2.1", "/c", status=500)
+        t.flush()
+        self.assertEqual(net.sizes(), [2, 2, 1])
+        self.assertEqual([sorted(h) for h in net.calls[1].hits], [["endpoint", "ip", "timestamp"]] * 2)
+        self.assertNotEqual(net.calls[1].key, net.calls[0].key)
+        self.assertEqual(sorted(net.calls[2].hits[0]), ["endpoint", "ip", "timestamp"], "from then on without them")
+        self.assertEqual(books(t), ok(3))
+        self.assertEqual([e.kind for e in events], ["fields-unsupported"])
+
     def test_401_403_404_405_stop_sending_report_once_probe_every_minute_set_api_key_resumes(self):
         for status in (401, 403, 404, 405):
             with self.subTest(status=status):
