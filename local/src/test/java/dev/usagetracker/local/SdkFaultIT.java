@@ -169,6 +169,11 @@ class SdkFaultIT {
 
     /** Waits for the queue to drain (redriving the DLQ if needed) and the count to hold still; returns it. */
     static long settle(HttpJson api, String apiKey, Duration timeout) throws Exception {
+        return settle(runtime, api, apiKey, timeout);
+    }
+
+    /** As above, for any runtime (PythonSdkIT's too). */
+    static long settle(LocalRuntime runtime, HttpJson api, String apiKey, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Long last = null;
         while (System.nanoTime() < deadline) {
