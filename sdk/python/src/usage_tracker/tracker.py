@@ -45,10 +45,11 @@ MAX_DURATION_MS = 3_600_000
 _ENVELOPE_BYTES = len('{"hits":[]}')
 #: The longest wait the service can ask for that the tracker honours in one go; it asks again after.
 _MAX_WAIT_MS = 3_600_000
-#: The server keeps an Idempotency-Key 24 h. A batch older than that (less a margin for the request in
-#: flight) is given up rather than sent under a key the server may have forgotten: that could count it twice.
-KEY_RETENTION_MS = 24 * 3_600_000
-_KEY_MARGIN_MS = 5 * 60_000
+#: The server keeps an Idempotency-Key 24 h from when it first saw it. A batch held longer than that (less
+#: the request timeout and a minute) is given up rather than sent under a key the server may have
+#: forgotten: that could count it twice.
+IDEMPOTENCY_KEY_LIFE_MS = 24 * 3_600_000
+_KEY_LIFE_MARGIN_MS = 60_000
 
 _LOG = logging.getLogger("usage_tracker")
 _IP_CHARS = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
@@ -106,7 +107,8 @@ class Event:
     kind: ``halted`` (401/403/404/405), ``resumed``, ``rejected``, ``invalid-hit``, ``invalid-field``,
     ``retrying``, ``rate-limited``, ``buffer-full``, ``abandoned`` (close), ``expired`` (a batch older
     than its Idempotency-Key), ``resized`` (batches cut to the smallest ``ingest_hits`` policy),
-    ``fields-unsupported`` (a service before contract v1.2 refused method/status/duration_ms: left out).
+    ``fields-unsupported`` (a service before contract v1.2 refused method/status/duration_ms: left out),
+    ``record-failed`` (the clock failed inside ``record``: the hit is dropped).
     """
 
     kind: str
@@ -127,9 +129,10 @@ class _Batch:
 
     parts: List[str]
     hits: List["_Hit"]
-    formed_wall_ms: int
-    formed_mono_ms: int
     key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: when an attempt first got past authentication (the service may have claimed the key); None: never
+    keyed_wall_ms: Optional[int] = None
+    keyed_mono_ms: Optional[int] = None
     sends: int = 0
     #: an attempt ended without a final answer (timeout, network error, 5xx): it may have been counted
     maybe_landed: bool = False
@@ -258,10 +261,17 @@ class UsageTracker:
         (``invalid-field``); the hit itself is kept. ``timestamp``: a ``datetime`` (naive = UTC), epoch
         seconds, or an ISO-8601 string; default: now.
         """
+        clock_error: Optional[BaseException] = None
         try:
             hit_ip = _ip(ip)
             ok = hit_ip is not None and _endpoint(endpoint)
-            at = self._clock.time_ms() if timestamp is None else _time_ms(timestamp)
+            if timestamp is None:
+                try:
+                    at: Optional[int] = self._clock.time_ms()
+                except Exception as e:  # not the hit's fault: dropped, not rejected
+                    clock_error, at = e, None
+            else:
+                at = _time_ms(timestamp)
             ok = ok and at is not None
             bad_fields: List[str] = []
             hit_method: Optional[str] = None
@@ -289,6 +299,12 @@ class UsageTracker:
             bad_fields = []
         with self._lock:
             self._recorded += 1
+            if clock_error is not None:
+                self._dropped += 1
+                self._events.append(Event("record-failed", f"record: the clock failed ({clock_error!r}): hit dropped",
+                                          hits=1, error=clock_error))
+                self._wake()
+                return False
             if not ok:
                 self._rejected += 1
                 self._events.append(Event("invalid-hit", "record: ip must be an IP address, endpoint a path "
@@ -510,8 +526,10 @@ class UsageTracker:
                 self._current = None
                 self._settle(len(batch.parts))
                 self._dropped += len(batch.parts)
-                self._events.append(Event("expired", f"{len(batch.parts)} hit(s) given up: their batch is older "
-                                          "than the 24 h the server keeps its Idempotency-Key", hits=len(batch.parts)))
+                self._failures = 0
+                self._events.append(Event("expired", f"{len(batch.parts)} hit(s) dropped: held longer than the service "
+                                          "keeps their Idempotency-Key (24 h); sent again they could be counted twice",
+                                          hits=len(batch.parts)))
                 self._cond.notify_all()
                 return 0
             self._current = batch
@@ -526,12 +544,15 @@ class UsageTracker:
             }
         response: Optional[Response] = None
         error: Optional[BaseException] = None
+        sent_wall, sent_mono = self._clock.time_ms(), self._clock.monotonic_ms()
         try:
             response = self._transport.post(headers, batch.body, self._request_timeout_ms / 1000)
         except Exception as e:
             error = e
         with self._lock:
             self._current = None
+            if batch.keyed_mono_ms is None and (response is None or response.status not in (401, 403, 404, 405)):
+                batch.keyed_wall_ms, batch.keyed_mono_ms = sent_wall, sent_mono
             if not self._stopped:
                 self._answer(batch, response, error, self._clock.monotonic_ms())
             self._cond.notify_all()
@@ -560,9 +581,10 @@ class UsageTracker:
         paced = not self._ready and not self._full_or_flushed()
         wake = max(self._not_before, self._pace_until if paced else 0)
         if wake > now:
-            if self._ready and self._ready[0].sends > 0:
-                # a batch waiting for its retry is given up when it gets too old, not at its next attempt
-                expires = self._ready[0].formed_mono_ms + KEY_RETENTION_MS - _KEY_MARGIN_MS
+            keyed = self._ready[0].keyed_mono_ms if self._ready else None
+            if keyed is not None:
+                # a batch waiting for its retry is given up when its key runs out, not at its next attempt
+                expires = keyed + self._key_life_ms()
                 if expires <= now or self._too_old(self._ready[0]):
                     return []
                 return min(wake - now, _MAX_WAIT_MS, expires - now)
@@ -601,7 +623,7 @@ class UsageTracker:
                 else:
                     self._in_batches -= len(hits) - cut
                     self._buffer.extendleft(reversed(hits[cut:]))
-            return _Batch(parts, hits[:cut], self._clock.time_ms(), self._clock.monotonic_ms())
+            return _Batch(parts, hits[:cut])
 
     def _answer(self, batch: _Batch, response: Optional[Response], error: Optional[BaseException], now: int) -> None:
         """Under the lock: what the service's answer (or its absence) means for the batch."""
@@ -681,8 +703,7 @@ class UsageTracker:
                 _NEW_FIELD.match(e.field) for e in problem.errors):
             # a service before contract v1.2 does not know the fields: the hits go again without them
             self._plain_hits = True
-            self._ready.appendleft(_Batch([_part(h, True) for h in batch.hits], batch.hits, batch.formed_wall_ms,
-                                          batch.formed_mono_ms))
+            self._ready.appendleft(_Batch([_part(h, True) for h in batch.hits], batch.hits))
             self._events.append(Event("fields-unsupported", f"{status}: the service does not take method, status "
                                       "and duration_ms (a version before contract v1.2): hits are sent without them",
                                       status=status, problem=problem))
@@ -693,15 +714,14 @@ class UsageTracker:
             keep = [i for i in range(n) if i not in named]
             self._settle(len(named))
             self._rejected += len(named)
-            self._ready.appendleft(_Batch([batch.parts[i] for i in keep], [batch.hits[i] for i in keep],
-                                          batch.formed_wall_ms, batch.formed_mono_ms))
+            self._ready.appendleft(_Batch([batch.parts[i] for i in keep], [batch.hits[i] for i in keep]))
             self._report_rejected(status, len(named), problem, "")
             return
         self._reject(batch, n, status, problem, "")
 
     def _child(self, batch: _Batch, start: int, end: int, _unused: bool, _size: int) -> _Batch:
         # a new body is a new key; the age still runs from the first batch (its hits' first attempt)
-        return _Batch(batch.parts[start:end], batch.hits[start:end], batch.formed_wall_ms, batch.formed_mono_ms)
+        return _Batch(batch.parts[start:end], batch.hits[start:end])  # a new body: a new key, never seen
 
     def _reject(self, batch: _Batch, n: int, status: int, problem: Optional[Problem], why: str) -> None:
         self._settle(n)
@@ -728,10 +748,16 @@ class UsageTracker:
         self._events.append(Event("retrying", f"{what}: retrying in {delay} ms with the same Idempotency-Key",
                                   status=status, error=error, attempt=attempt, delay_ms=delay, problem=problem))
 
+    def _key_life_ms(self) -> int:
+        return IDEMPOTENCY_KEY_LIFE_MS - self._request_timeout_ms - _KEY_LIFE_MARGIN_MS
+
     def _too_old(self, batch: _Batch) -> bool:
-        limit = KEY_RETENTION_MS - _KEY_MARGIN_MS
-        return (batch.sends > 0 and (self._clock.monotonic_ms() - batch.formed_mono_ms >= limit
-                                     or self._clock.time_ms() - batch.formed_wall_ms >= limit))
+        if batch.keyed_mono_ms is None or batch.keyed_wall_ms is None:
+            return False  # only ever answered 401/403/404/405 (or never sent): no key was claimed
+        life = self._key_life_ms()
+        # either clock: the monotonic one stops while the host sleeps, the wall clock may be set back
+        return (self._clock.monotonic_ms() - batch.keyed_mono_ms >= life
+                or self._clock.time_ms() - batch.keyed_wall_ms >= life)
 
     def _settle(self, hits: int) -> None:
         self._in_batches -= hits

@@ -101,6 +101,8 @@ class ReadmeExamples(unittest.TestCase):
                         self.assertIsNone(server.poll(), server.stdout.read().decode() if server.poll() is not None else "")
                         self.assertLess(time.time(), deadline, "the example did not start")
                         time.sleep(0.2)
+                # the server takes the hit when it closes the response, just after the client has it
+                time.sleep(1)
             finally:
                 server.send_signal(signal.SIGINT)  # Ctrl-C: the shutdown hook or atexit closes the tracker
                 try:
