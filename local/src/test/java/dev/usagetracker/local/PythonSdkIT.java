@@ -128,7 +128,7 @@ class PythonSdkIT {
         Path results = SDK.resolve("test-results-integration.xml");
         try {
             Files.deleteIfExists(results);
-            ProcessBuilder pb = new ProcessBuilder(PYTHON.toString(), "-m", "pytest", "-v", "-p", "no:cacheprovider",
+            ProcessBuilder pb = new ProcessBuilder(PYTHON.toString(), "-m", "pytest", "-v", "-s", "-p", "no:cacheprovider",
                     "tests/integration", "--junitxml=" + results)
                     .directory(SDK.toFile()).redirectErrorStream(true);
             pb.environment().put("USAGE_TRACKER_BASE_URL", base);
@@ -152,7 +152,7 @@ class PythonSdkIT {
             assertThat(Integer.parseInt(suite.getAttribute("tests"))).as("tests that ran\n" + log).isGreaterThanOrEqualTo(4);
             assertThat(Integer.parseInt(suite.getAttribute("failures")) + Integer.parseInt(suite.getAttribute("errors"))).as(log).isZero();
             assertThat(Integer.parseInt(suite.getAttribute("skipped"))).as("nothing skipped\n" + log).isZero();
-            assertThat(faults).containsExactly("cut", "restore", "restart-redis", "restart-runtime");
+            assertThat(faults).containsExactly("restart-redis", "cut", "restore", "restart-runtime");
         } finally {
             control.stop(0);
         }
