@@ -144,55 +144,50 @@ def flask_app(tracker: UsageTracker) -> Any:
     return app
 
 
-def test_flask_is_counted_exactly_by_url_rule() -> None:
+def run_wsgi(name: str, make_app: Callable[[UsageTracker], Any], kinds: List[Kind]) -> None:
     started = time.time()
-    _, key = live.register("py-flask")
+    _, key = live.register("py-" + name)
     events: List[Any] = []
     tracker = tracker_for(key, events)
-    base, stop = live.serve_wsgi(flask_app(tracker))
-    kinds: List[Kind] = [
-        ("GET", lambda i: f"/users/{i}", "/users/<int:user_id>", 200),
-        ("GET", lambda i: f"/api/items/sku-{i}/reviews", "/api/items/<item_id>/reviews", 200),
-        ("POST", lambda i: "/orders", "/orders", 201),
-        ("GET", lambda i: "/missing/page", "/missing/page", 404),
-    ]
+    base, stop = live.serve_wsgi(make_app(tracker))
     plan, expected, statuses = plan_for(kinds, REQUESTS)
     try:
         answered = live.drive(base, plan)
     finally:
         stop()
     assert Counter(answered) == Counter({200: 2100, 201: 600, 404: 300})
-    check("flask", key, tracker, REQUESTS, expected, statuses, started)
+    check(name, key, tracker, REQUESTS, expected, statuses, started)
 
 
-def test_django_is_counted_exactly_by_resolver_match_route() -> None:
+def test_flask_is_counted_exactly_by_url_rule() -> None:
+    run_wsgi("flask", flask_app, [
+        ("GET", lambda i: f"/users/{i}", "/users/<int:user_id>", 200),
+        ("GET", lambda i: f"/api/items/sku-{i}/reviews", "/api/items/<item_id>/reviews", 200),
+        ("POST", lambda i: "/orders", "/orders", 201),
+        ("GET", lambda i: "/missing/page", "/missing/page", 404),
+    ])
+
+
+def django_app(tracker: UsageTracker) -> Any:
     import django
     from django.conf import settings
 
-    started = time.time()
-    _, key = live.register("py-django")
-    events: List[Any] = []
-    tracker = tracker_for(key, events)
     settings.configure(DEBUG=False, ALLOWED_HOSTS=["*"], ROOT_URLCONF="tests.integration.django_urls", SECRET_KEY="s" * 50,
                        USE_TZ=True, MIDDLEWARE=["usage_tracker.django.UsageTrackingMiddleware"], USAGE_TRACKER=tracker,
                        LOGGING_CONFIG=None)
     django.setup()
     from django.core.wsgi import get_wsgi_application
 
-    base, stop = live.serve_wsgi(get_wsgi_application())
-    kinds: List[Kind] = [
+    return get_wsgi_application()
+
+
+def test_django_is_counted_exactly_by_resolver_match_route() -> None:
+    run_wsgi("django", django_app, [
         ("GET", lambda i: f"/users/{i}/", "/users/<int:user_id>/", 200),
         ("GET", lambda i: f"/api/items/sku-{i}/reviews/", "/api/items/<str:item_id>/reviews/", 200),
         ("POST", lambda i: "/orders/", "/orders/", 201),
         ("GET", lambda i: "/missing/page", "/missing/page", 404),
-    ]
-    plan, expected, statuses = plan_for(kinds, REQUESTS)
-    try:
-        answered = live.drive(base, plan)
-    finally:
-        stop()
-    assert Counter(answered) == Counter({200: 2100, 201: 600, 404: 300})
-    check("django", key, tracker, REQUESTS, expected, statuses, started)
+    ])
 
 
 def test_every_acknowledged_hit_is_counted_once_through_503s_a_redis_restart_and_a_runtime_restart() -> None:

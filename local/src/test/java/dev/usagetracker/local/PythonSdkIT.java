@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -61,20 +60,7 @@ class PythonSdkIT {
 
     /** The same port, emulators, resource prefix and settings every time: a restart of the same deployment. */
     static LocalRuntime startRuntime() throws Exception {
-        Map<String, String> env = new HashMap<>();
-        env.put("AWS_ENDPOINT_URL_SQS", sqsProxy.endpoint());
-        env.put("AWS_ENDPOINT_URL_DYNAMODB", awsProxy.endpoint());
-        env.put("AWS_ENDPOINT_URL_KMS", awsProxy.endpoint());
-        env.put("RETRY_BASE_SECONDS", "1");
-        env.put("RETRY_MAX_SECONDS", "3");
-        env.put("WS_PORT", "0");
-        // the test is about counting and faults, not quotas
-        env.put("RateLimitIngest", "1000000/1m");
-        env.put("RateLimitIngestHits", "100000000/1m");
-        env.put("RateLimitRead", "100000/1m");
-        env.put("RateLimitRegister", "100000/1m");
-        return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", port, Optional.of(emulators), env,
-                Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 4, false, "pysdk-"));
+        return SdkFaultIT.startRuntime(emulators, sqsProxy, awsProxy, port, ADMIN_KEY, "pysdk-");
     }
 
     @AfterAll
