@@ -882,9 +882,12 @@ def _ip(value: Any) -> Optional[str]:
     return value if _IP_CHARS.match(value) else None
 
 
+_NOT_IN_PATH = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def _endpoint(value: Any) -> bool:
     return (isinstance(value, str) and 0 < len(value) <= MAX_ENDPOINT_LENGTH and value.startswith("/")
-            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value))
+            and _NOT_IN_PATH.search(value) is None)
 
 
 _MIN_MS = int(datetime(1, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
