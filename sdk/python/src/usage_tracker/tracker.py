@@ -141,9 +141,10 @@ class _Batch:
     def __post_init__(self) -> None:
         self.body = ('{"hits":[' + ",".join(self.parts) + "]}").encode("ascii")
 
-    @property
-    def first_seq(self) -> Optional[int]:
-        return self.hits[0][0] if self.hits else None
+
+def _part_of(batch: _Batch, start: int, end: int) -> _Batch:
+    """Some of a batch's hits as a batch of their own: a new body, so a new key the service never saw."""
+    return _Batch(batch.parts[start:end], batch.hits[start:end])
 
 
 # (seq, ip, endpoint, at_ms, method, status, duration_ms)
@@ -691,12 +692,12 @@ class UsageTracker:
         if status == 413 and n > 1:
             # cannot happen within our byte bound; if a proxy in between has a lower one, halve and go on
             half = (n + 1) // 2
-            self._ready.extendleft([self._child(batch, 0, half, False, half), self._child(batch, half, n, False, half)][::-1])
+            self._ready.extendleft([_part_of(batch, half, n), _part_of(batch, 0, half)])
             return
         cap = self._hits_cap
         if status == 400 and cap is not None and n > cap:
             # the batch is larger than an ingest_hits policy allows (the 400 names the policy): smaller ones
-            chunks = [self._child(batch, i, min(i + cap, n), False, cap) for i in range(0, n, cap)]
+            chunks = [_part_of(batch, i, min(i + cap, n)) for i in range(0, n, cap)]
             self._ready.extendleft(reversed(chunks))
             return
         if status == 400 and not self._plain_hits and problem and problem.errors and all(
@@ -718,10 +719,6 @@ class UsageTracker:
             self._report_rejected(status, len(named), problem, "")
             return
         self._reject(batch, n, status, problem, "")
-
-    def _child(self, batch: _Batch, start: int, end: int, _unused: bool, _size: int) -> _Batch:
-        # a new body is a new key; the age still runs from the first batch (its hits' first attempt)
-        return _Batch(batch.parts[start:end], batch.hits[start:end])  # a new body: a new key, never seen
 
     def _reject(self, batch: _Batch, n: int, status: int, problem: Optional[Problem], why: str) -> None:
         self._settle(n)
