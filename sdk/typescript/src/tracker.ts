@@ -63,6 +63,7 @@ export type UsageTrackerEvent =
   | { kind: 'invalid-field'; field: 'method' | 'status' | 'duration_ms'; hits: number; message: string }
   | { kind: 'record-failed'; hits: number; error: unknown; message: string }
   | { kind: 'expired'; hits: number; message: string }
+  | { kind: 'fields-unsupported'; status: number; hits: number; message: string }
   | { kind: 'retrying'; status?: number; error?: unknown; attempt: number; delayMs: number; message: string }
   | { kind: 'rate-limited'; status: number; delayMs: number; problem?: Problem; message: string }
   | { kind: 'buffer-full'; maxBufferedHits: number; message: string }
@@ -187,6 +188,8 @@ export class UsageTracker {
   /** Field drops not yet reported, and whether a report is on its way (one per turn, not one per hit). */
   readonly #fieldDrops = { method: 0, status: 0, duration_ms: 0 };
   #fieldReportScheduled = false;
+  /** The service refused method/status/duration_ms as unknown (a version before contract v1.2): left out from then on. */
+  #plainHits = false;
   #halted = false;
   /** Set from the first 401/403/404/405 until a request goes through: one `halted` event per episode. */
   #haltedEpisode = false;
@@ -484,7 +487,7 @@ export class UsageTracker {
     let bytes = ENVELOPE_BYTES;
     while (this.#head < this.#buffer.length && parts.length < this.#batchLimit) {
       const hit = this.#buffer[this.#head]!;
-      const part = hitJson(hit);
+      const part = hitJson(hit, this.#plainHits);
       const size = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
       if (bytes + size > this.#maxBatchBytes && parts.length > 0) break;
       bytes += size;
@@ -606,6 +609,16 @@ export class UsageTracker {
       // cannot happen within our byte bound; if a proxy in between has a lower one, halve and go on
       const half = Math.ceil(batch.parts.length / 2);
       this.#ready.unshift(...split(batch, half));
+      return;
+    }
+    const fieldErrors = problem?.errors ?? [];
+    if (status === 400 && !this.#plainHits && fieldErrors.length > 0 && fieldErrors.every((e) => NEW_FIELD.test(e.field))) {
+      // a service before contract v1.2 does not know the fields (and would name one hit at a time): nothing
+      // landed, so the same hits go again without them, under a new key
+      this.#plainHits = true;
+      this.#ready.unshift(newBatch(batch.parts.map(withoutOutcome), batch.seqs));
+      this.#report({ kind: 'fields-unsupported', status, hits: batch.parts.length,
+        message: `${status}: the service does not take method, status and duration_ms (a version before contract v1.2): hits are sent without them` });
       return;
     }
     const named = status === 400 ? namedHits(problem, batch.parts.length) : new Set<number>();
@@ -774,8 +787,17 @@ const FIELD_RULES = {
   duration_ms: `not a number of milliseconds from 0 to ${MAX_DURATION_MS}`,
 } as const;
 
-function hitJson(hit: BufferedHit): string {
+const NEW_FIELD = /^hits\[\d+\]\.(method|status|duration_ms)$/;
+
+/** A hit's JSON without method, status and duration_ms, for a service before contract v1.2. */
+function withoutOutcome(part: string): string {
+  const { ip, endpoint, timestamp } = JSON.parse(part) as { ip: string; endpoint: string; timestamp: string };
+  return `{"ip":${JSON.stringify(ip)},"endpoint":${JSON.stringify(endpoint)},"timestamp":"${timestamp}"}`;
+}
+
+function hitJson(hit: BufferedHit, plain: boolean): string {
   let part = `{"ip":${JSON.stringify(hit.ip)},"endpoint":${JSON.stringify(hit.endpoint)},"timestamp":"${new Date(hit.at).toISOString()}"`;
+  if (plain) return part + '}';
   // validated at record: a method token needs no escaping
   if (hit.method !== undefined) part += `,"method":"${hit.method}"`;
   if (hit.status !== undefined) part += `,"status":${hit.status}`;

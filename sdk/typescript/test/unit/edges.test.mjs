@@ -150,3 +150,23 @@ test('method, status and durationMs travel with the hit; an invalid one is left 
   assert.deepEqual(fields, { method: 4, status: 4, duration_ms: 4 });
   assert.equal(events.filter((e) => e.kind === 'invalid-field').length, 3, 'one report per field, not one per hit');
 });
+
+test('a service before contract v1.2 refuses the new fields as unknown: the hits go again without them, none lost', async () => {
+  const clock = new FakeClock();
+  // as the old service answered: one unknown field named per request (Jackson stops at the first)
+  const { fetch, calls } = fakeFetch((c) => (c.body.hits.some((h) => 'method' in h || 'status' in h || 'duration_ms' in h)
+    ? problem(400, 'Invalid request', [{ field: 'hits[0].method', message: 'unknown field' }])
+    : { status: 202 }), clock);
+  const events = [];
+  const t = tracker(clock, fetch, { onError: (e) => events.push(e) });
+  for (let i = 0; i < 4; i++) t.record({ ip: '192.0.2.1', endpoint: '/o', method: 'GET', status: 200, durationMs: 3 });
+  await t.flush();
+  t.record({ ip: '192.0.2.1', endpoint: '/o', method: 'GET', status: 200 });
+  await t.flush();
+  assert.deepEqual(calls.map((c) => c.body.hits.length), [4, 4, 1]);
+  assert.notEqual(calls[1].headers['idempotency-key'], calls[0].headers['idempotency-key']);
+  assert.deepEqual(Object.keys(calls[1].body.hits[0]), ['ip', 'endpoint', 'timestamp']);
+  assert.deepEqual(Object.keys(calls[2].body.hits[0]), ['ip', 'endpoint', 'timestamp']);
+  assert.deepEqual(assertBooks(t), { recorded: 5, acknowledged: 5, dropped: 0, rejected: 0, retried: 0, pending: 0 });
+  assert.deepEqual(events.map((e) => e.kind), ['fields-unsupported']);
+});
