@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  */
 final class Sender {
     private static final Pattern HIT_FIELD = Pattern.compile("^hits\\[(\\d+)]");
+    private static final Pattern NEW_FIELD = Pattern.compile("^hits\\[\\d+]\\.(method|status|duration_ms)$");
     private static final Pattern RATE_LIMIT_ITEM = Pattern.compile("\"[^\"]*\"((?:;[a-z]+=-?\\d+)*)");
     private static final Pattern PARAM = Pattern.compile(";([a-z]+)=(-?\\d+)");
     private static final Pattern NAMED_ITEM = Pattern.compile("\"([^\"]*)\"((?:;[a-z]+=-?\\d+)*)");
@@ -56,6 +57,8 @@ final class Sender {
     private long droppedReported;
     private long failuresReported;
     private final long[] fieldsReported = new long[3];
+    /** The service refused method/status/duration_ms as unknown (a version before contract v1.2): left out from then on. */
+    private boolean plainHits;
     /** Hits per batch now: the smallest of maxBatchSize and the {@code ingest_hits} policies last named. */
     private int batchLimit;
 
@@ -182,7 +185,7 @@ final class Sender {
             while (hits.size() < batchLimit) {
                 UsageTracker.Hit h = nextHit();
                 if (h == null) break;
-                String json = hitJson(h);
+                String json = hitJson(h, plainHits);
                 int size = utf8Length(json) + (hits.isEmpty() ? 0 : 1);
                 if (bytes + size > UsageTracker.MAX_BATCH_BYTES) {
                     carry = h;
@@ -202,23 +205,28 @@ final class Sender {
         }
     }
 
-    static Batch batchOf(long seq, List<UsageTracker.Hit> hits) {
+    Batch batchOf(long seq, List<UsageTracker.Hit> hits) {
         StringBuilder body = new StringBuilder(64 + hits.size() * 96).append("{\"hits\":[");
         for (int i = 0; i < hits.size(); i++) {
             if (i > 0) body.append(',');
-            body.append(hitJson(hits.get(i)));
+            body.append(hitJson(hits.get(i), plainHits));
         }
         body.append("]}");
         return new Batch(seq, hits, body.toString().getBytes(StandardCharsets.UTF_8), UUID.randomUUID().toString());
     }
 
     static String hitJson(UsageTracker.Hit h) {
+        return hitJson(h, false);
+    }
+
+    static String hitJson(UsageTracker.Hit h, boolean plain) {
         StringBuilder b = new StringBuilder(96);
         b.append("{\"ip\":");
         Json.writeString(b, h.ip());
         b.append(",\"endpoint\":");
         Json.writeString(b, h.endpoint());
         b.append(",\"timestamp\":\"").append(h.timestamp().truncatedTo(ChronoUnit.MILLIS)).append('"');
+        if (plain) return b.append('}').toString();
         // validated at record: a method token needs no escaping
         if (h.method() != null) b.append(",\"method\":\"").append(h.method()).append('"');
         if (h.status() != null) b.append(",\"status\":").append(h.status().intValue());
@@ -331,6 +339,15 @@ final class Sender {
                     batches.removeFirst();
                     reject(batch.hits().size(), status, "an earlier attempt of this batch may have been counted, so it is"
                             + " not sent again under a new key: " + problem.detail());
+                } else if (status == 400 && !plainHits && problem.onlyNewFields()) {
+                    // a service before contract v1.2 does not know the fields (and would name one hit at a time):
+                    // nothing landed, so the same hits go again without them, under a new key
+                    plainHits = true;
+                    batches.removeFirst();
+                    batches.addFirst(batchOf(batch.seq(), batch.hits()));
+                    int n = batch.hits().size();
+                    safely(() -> listener.onFieldDropped("method, status, duration_ms", n,
+                            "the service does not take them (a version before contract v1.2): hits are sent without them"));
                 } else if (status == 400 && !problem.hitIndexes().isEmpty()) {
                     rejectSome(batch, problem.hitIndexes(), problem.detail());
                 } else if (status == 400 && batch.hits().size() > batchLimit) {
@@ -601,24 +618,26 @@ final class Sender {
     }
 
     /** What we read from a problem+json answer. */
-    record Problem(String type, String title, String detail, BitSet hitIndexes) {
+    record Problem(String type, String title, String detail, BitSet hitIndexes, boolean onlyNewFields) {
         static Problem parse(String body) {
             BitSet indexes = new BitSet();
-            if (body == null || body.isBlank()) return new Problem("", "", "", indexes);
+            if (body == null || body.isBlank()) return new Problem("", "", "", indexes, false);
             try {
                 Object parsed = Json.parse(body);
-                if (!(parsed instanceof Map<?, ?> m)) return new Problem("", "", "", indexes);
+                if (!(parsed instanceof Map<?, ?> m)) return new Problem("", "", "", indexes, false);
+                boolean onlyNew = false;
                 if (m.get("errors") instanceof List<?> errors) {
+                    onlyNew = !errors.isEmpty();
                     for (Object e : errors) {
-                        if (e instanceof Map<?, ?> err && err.get("field") instanceof String field) {
-                            Matcher x = HIT_FIELD.matcher(field);
-                            if (x.find() && x.group(1).length() < 6) indexes.set(Integer.parseInt(x.group(1)));
-                        }
+                        String field = e instanceof Map<?, ?> err && err.get("field") instanceof String f ? f : "";
+                        Matcher x = HIT_FIELD.matcher(field);
+                        if (x.find() && x.group(1).length() < 6) indexes.set(Integer.parseInt(x.group(1)));
+                        if (!NEW_FIELD.matcher(field).matches()) onlyNew = false;
                     }
                 }
-                return new Problem(str(m.get("type")), str(m.get("title")), str(m.get("detail")), indexes);
+                return new Problem(str(m.get("type")), str(m.get("title")), str(m.get("detail")), indexes, onlyNew);
             } catch (IllegalArgumentException e) {
-                return new Problem("", "", "", indexes);
+                return new Problem("", "", "", indexes, false);
             }
         }
 

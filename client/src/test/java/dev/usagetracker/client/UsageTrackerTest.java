@@ -617,4 +617,25 @@ class UsageTrackerTest {
             assertThat(json).as("%s", c.getKey()).endsWith(",\"duration_ms\":" + c.getValue() + "}");
         }
     }
+
+    @Test
+    void aServiceBeforeV12RefusingTheNewFieldsGetsTheHitsWithoutThemNoneLost() throws Exception {
+        // as the old service answered: one unknown field named per request (Jackson stops at the first)
+        ingest.fallback = r -> r.body().contains("\"method\"") || r.body().contains("\"status\"")
+                ? new Reply(400, Map.of(), "{\"status\":400,\"errors\":[{\"field\":\"hits[0].method\",\"message\":\"unknown field\"}]}")
+                : FakeIngest.accepted(r.hits());
+        tracker = builder().maxBatchSize(4).build();
+        for (int i = 0; i < 4; i++) tracker.record(UsageTracker.Hit.of("192.0.2.1", "/o").withMethod("GET").withStatus(200));
+        FakeIngest.Request first = ingest.next();
+        FakeIngest.Request again = ingest.next();
+        assertThat(again.hits()).isEqualTo(4);
+        assertThat(again.idempotencyKey()).isNotEqualTo(first.idempotencyKey());
+        assertThat(again.body()).doesNotContain("method").doesNotContain("status");
+        tracker.flush().get(5, TimeUnit.SECONDS);
+        tracker.record(UsageTracker.Hit.of("192.0.2.1", "/o").withStatus(201));
+        tracker.flush().get(5, TimeUnit.SECONDS);
+        assertThat(ingest.next().body()).doesNotContain("status");
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(5, 5, 0, 0, 0, 0));
+        assertThat(events).containsExactly("field method, status, duration_ms 4");
+    }
 }
