@@ -74,21 +74,9 @@ class TypeScriptSdkIT {
             control.start();
 
             Path result = Files.createTempFile("ts-sdk-e2e", ".json");
-            ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "test/e2e/express-outage.test.mjs")
-                    .directory(SDK.toFile()).redirectErrorStream(true);
-            pb.environment().put("BASE_URL", stack.baseUrl());
-            pb.environment().put("API_KEY", client.apiKey());
-            pb.environment().put("CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort());
-            pb.environment().put("RESULT_FILE", result.toString());
-            Process node = pb.start();
-            List<String> output = new CopyOnWriteArrayList<>();
-            Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
-            boolean finished = node.waitFor(10, TimeUnit.MINUTES);
-            if (!finished) node.destroyForcibly();
-            reader.join(5_000);
-            String log = String.join("\n", output);
-            assertThat(finished).as("the node test finished in time; output:\n" + log).isTrue();
-            assertThat(node.exitValue()).as(log).isZero();
+            List<String> output = runNodeTest("test/e2e/express-outage.test.mjs", Map.of("BASE_URL", stack.baseUrl(),
+                    "API_KEY", client.apiKey(), "CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort(),
+                    "RESULT_FILE", result.toString()), 10);
             assertThat(faults).containsExactly("cut", "restore", "restart-redis");
 
             JsonNode stats = new ObjectMapper().readTree(Files.readString(result));
@@ -126,19 +114,7 @@ class TypeScriptSdkIT {
         try (LocalRuntime runtime = UsageTrackingFilterIT.runtime(stack, "tsst-", Map.of())) {
             HttpJson api = new HttpJson(runtime.baseUrl());
             String[] client = UsageTrackingFilterIT.register(api, "tst-").split(" ");
-            ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "test/e2e/express-statuses.test.mjs")
-                    .directory(SDK.toFile()).redirectErrorStream(true);
-            pb.environment().put("BASE_URL", runtime.baseUrl());
-            pb.environment().put("API_KEY", client[1]);
-            Process node = pb.start();
-            List<String> output = new CopyOnWriteArrayList<>();
-            Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
-            boolean finished = node.waitFor(3, TimeUnit.MINUTES);
-            if (!finished) node.destroyForcibly();
-            reader.join(5_000);
-            String log = String.join("\n", output);
-            assertThat(finished).as("the node test finished in time; output:\n" + log).isTrue();
-            assertThat(node.exitValue()).as(log).isZero();
+            runNodeTest("test/e2e/express-statuses.test.mjs", Map.of("BASE_URL", runtime.baseUrl(), "API_KEY", client[1]), 3);
 
             List<JsonNode> stored = UsageTrackingFilterIT.poll(() -> UsageTrackingFilterIT.rawHitNodes(stack, runtime, client[0]),
                     l -> l.size() >= 4);
@@ -150,5 +126,22 @@ class TypeScriptSdkIT {
             assertThat(stored.stream().filter(h -> h.get("s").asInt() == 200))
                     .allSatisfy(h -> assertThat(h.get("d").asDouble()).as("the route waits 20 ms").isGreaterThanOrEqualTo(19.0));
         }
+    }
+
+    /** Runs one of the SDK's node tests with {@code env}; it must pass within {@code minutes}. Its output lines. */
+    static List<String> runNodeTest(String file, Map<String, String> env, int minutes) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", file)
+                .directory(SDK.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process node = pb.start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
+        boolean finished = node.waitFor(minutes, TimeUnit.MINUTES);
+        if (!finished) node.destroyForcibly();
+        reader.join(5_000);
+        String log = String.join("\n", output);
+        assertThat(finished).as("the node test finished in time; output:\n" + log).isTrue();
+        assertThat(node.exitValue()).as(log).isZero();
+        return output;
     }
 }
