@@ -69,7 +69,7 @@ public final class IngestClient {
             Duration wait;
             String why;
             Duration timeout = min(requestTimeout, Duration.between(clock.instant(), deadline));
-            if (timeout.toMillis() < 100) throw new Incomplete("the invocation's time ran out before batch " + batch.idempotencyKey() + " was sent");
+            if (timeout.toMillis() < 100) throw new Incomplete("batch " + batch.idempotencyKey() + " not accepted before the invocation's deadline (no time left for another attempt)");
             try {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(logsUri)
                         .timeout(timeout)
