@@ -34,7 +34,7 @@ public record IngestRequest(Principal principal, List<Hit> hits) {
             SingleHitRequest single = Json.bind(body, SingleHitRequest.class);
             Principal principal = authenticator.apiKeyOrBearer(request, Optional.ofNullable(single.apiKey()));
             return new IngestRequest(principal,
-                    validator.validate(List.of(new HitFields(single.ip(), single.endpoint(), single.timestamp())), ""));
+                    validator.validate(List.of(single.hit()), ""));
         }
     }
 }
