@@ -372,6 +372,7 @@ public final class SdkBench {
                     c.per1000(c.requests()), c.per1000(c.sqs()), c.per1000(c.wru()), c.per1000(c.gsiWru()), c.per1000(c.transactions()),
                     c.per1000(c.kms()), d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
         }
+        if (costs.size() < 3) return;  // one path alone (bench/forwarder): nothing to compare it with here
         Costs sdk = costs.getFirst();
         Costs batch = costs.getLast();
         Costs single = costs.get(costs.size() - 2);
