@@ -60,6 +60,20 @@ public record HitOutcome(String method, Integer status, Double durationMs) {
         return Math.round(ms * 1000) / 1000.0;
     }
 
+    /** The status classes analytics and quotas count, in order; a hit whose status is unknown is in none. */
+    public static final List<String> STATUS_CLASSES = List.of("2xx", "3xx", "4xx", "5xx");
+    /** Index of 5xx in {@link #STATUS_CLASSES}. */
+    public static final int SERVER_ERROR = 3;
+
+    /**
+     * Index into {@link #STATUS_CLASSES}, or -1 for an unknown status. A 1xx final status (101 Switching
+     * Protocols) counts as 2xx: the request did not fail, and the classes shown add up to the count.
+     */
+    public static int statusClass(Integer status) {
+        if (status == null) return -1;
+        return status < 300 ? 0 : status < 400 ? 1 : status < 500 ? 2 : 3;
+    }
+
     /** RFC 9110 §5.6.2 tchar. */
     private static boolean isTchar(int c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
