@@ -196,7 +196,7 @@ public final class App {
         });
         webhookSettings = new Lazy<>(() -> dev.usagetracker.webhooks.WebhookSettings.from(LambdaEnvironment.get()));
         thresholds = new Lazy<>(() -> new dev.usagetracker.alerts.ThresholdDetector(
-                new dev.usagetracker.plans.PlanAlertPolicy(clientStore.get(), planCatalog.get(), Duration.ofSeconds(60)),
+                new dev.usagetracker.plans.PlanAlertPolicy(clientStore.get(), planCatalog.get(), config.plans().cacheTtl()),
                 new dev.usagetracker.store.DynamoMonthlyUsage(dynamo.get(), config.usageTable(), clock),
                 new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()),
                 new dev.usagetracker.webhooks.WebhookAlertSink(webhookQueue(), redis.get().map(UsageEvents::new)), clock));
