@@ -65,7 +65,7 @@ public final class IngestRequest {
             SingleHitRequest single = Json.bind(body, SingleHitRequest.class);
             Principal principal = authenticator.apiKeyOrBearer(request, Optional.ofNullable(single.apiKey()));
             return new IngestRequest(principal,
-                    List.of(new HitFields(single.ip(), single.endpoint(), single.timestamp())), "", validator);
+                    List.of(single.hit()), "", validator);
         }
     }
 }

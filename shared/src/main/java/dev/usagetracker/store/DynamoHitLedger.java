@@ -274,7 +274,10 @@ public final class DynamoHitLedger implements HitLedger {
 
     private static long rawItemBytes(HitBatch part) {
         long bytes = 300;
-        for (HitBatch.PackedHit hit : part.hits()) bytes += 30 + hit.ip().length() + 3L * hit.ep().length();
+        for (HitBatch.PackedHit hit : part.hits()) {
+            bytes += 30 + hit.ip().length() + 3L * hit.ep().length() + (hit.m() == null ? 0 : 8 + hit.m().length())
+                    + (hit.s() == null ? 0 : 8) + (hit.d() == null ? 0 : 16);
+        }
         return bytes;
     }
 
