@@ -118,7 +118,13 @@ public final class IngestBench {
             // Keys stay cached for the whole run, so the ingest path does not queue behind the consumer's
             // transactions in the single-threaded emulator (on AWS they do not share a server).
             out.println("AUTH_CACHE_SECONDS=600: after the warm-up, ingest authenticates from its cache");
-            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600"), adminKey,
+            // The emulator's 60 s SDK call timeout would leave the default 60 s erasure delay too short to bound a
+            // transaction's landing, and the ledger would fall back to a ConditionCheck per transaction; production
+            // (12 s consumer call timeout, 60 s delay) reads the client rows once per batch instead: price that.
+            out.println("ERASURE_DELAY_SECONDS=900: the client guard is the once-per-batch row read, as on AWS with the"
+                    + " template's timeouts (DynamoHitLedger.guardWindow; nothing is erased here)");
+            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600",
+                    "ERASURE_DELAY_SECONDS", "900"), adminKey,
                     options.window(), !options.smoke())) {
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
