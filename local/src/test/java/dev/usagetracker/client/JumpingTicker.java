@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * planned follow a jump of the clock. Uses the sender's test seam ({@link Ticker}); not public API.
  */
 public final class JumpingTicker implements Ticker {
+    private final Ticker.Real real = new Ticker.Real();
     private final AtomicLong offsetNanos = new AtomicLong();
-    private boolean signalled;
 
     /** A builder whose tracker runs on this ticker. */
     public UsageTracker.Builder install(UsageTracker.Builder builder) {
@@ -25,22 +25,16 @@ public final class JumpingTicker implements Ticker {
 
     @Override
     public long nanoTime() {
-        return System.nanoTime() + offsetNanos.get();
+        return real.nanoTime() + offsetNanos.get();
     }
 
     @Override
-    public synchronized void parkUntil(long deadlineNanos) throws InterruptedException {
-        while (!signalled) {
-            long wait = deadlineNanos - nanoTime();
-            if (wait <= 0) break;
-            wait(wait / 1_000_000, (int) (wait % 1_000_000));
-        }
-        signalled = false;
+    public void parkUntil(long deadlineNanos) throws InterruptedException {
+        real.parkUntil(deadlineNanos - offsetNanos.get());
     }
 
     @Override
-    public synchronized void wake() {
-        signalled = true;
-        notifyAll();
+    public void wake() {
+        real.wake();
     }
 }

@@ -3,6 +3,7 @@ package dev.usagetracker.local;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.usagetracker.App;
+import dev.usagetracker.TestClock;
 import dev.usagetracker.auth.Principal;
 import dev.usagetracker.auth.Role;
 import dev.usagetracker.clients.Registration;
@@ -13,10 +14,7 @@ import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.queue.SqsHitQueue;
 import dev.usagetracker.store.DynamoIdempotencyStore;
 import java.net.URI;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +41,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
  * acknowledged" write can be made to fail, as when the function dies right after its SQS send.
  */
 final class InProcessStack implements AutoCloseable {
-    final MovableClock clock;
+    final TestClock clock;
     final App app;
     final Config config;
     private final Map<String, String> env;
@@ -56,7 +54,7 @@ final class InProcessStack implements AutoCloseable {
 
     private InProcessStack(TestStack stack, String prefix, Map<String, String> overrides, Instant start) throws Exception {
         this.stack = stack;
-        this.clock = new MovableClock(start);
+        this.clock = new TestClock(start);
         SamTemplate template = SamTemplate.load(TestStack.PROJECT_ROOT.resolve("template.yaml"));
         Map<String, String> params = new HashMap<>(Map.of("Stage", "test", "RedisUrl", stack.emulators().redisUrl()));
         params.putAll(overrides);
@@ -181,38 +179,6 @@ final class InProcessStack implements AutoCloseable {
                     && failCompletes.getAndDecrement() > 0) {
                 throw SdkClientException.create("injected: the function died before marking its key acknowledged");
             }
-        }
-    }
-
-    /** A clock only the test moves. */
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant start) {
-            now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        void set(Instant instant) {
-            now = instant;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }
