@@ -25,7 +25,6 @@ public final class HitConsumer {
     private final HitLedger ledger;
     private final Clock clock;
     private final RetryScheduler retries;
-    private final CommitObserver observer;
 
     /**
      * A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or
@@ -55,10 +54,9 @@ public final class HitConsumer {
 
     /** {@code observer} hears of each batch before its transactions and of exactly what they committed after. */
     public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries, CommitObserver observer) {
-        this.ledger = ledger;
+        this.ledger = new ObservedLedger(ledger, observer); // the same path as the ingest's SQS-down fallback
         this.clock = clock;
         this.retries = retries;
-        this.observer = observer;
     }
 
     /** Returns the ids of the messages that were not recorded. */
@@ -86,9 +84,7 @@ public final class HitConsumer {
         long lagMillis = 0;
         List<QueuedMessage> transientFailures = new ArrayList<>();
         if (!parts.isEmpty()) {
-            CommitObserver.AfterCommit after = beforeCommit(parts);
             HitLedger.Outcome outcome = ledger.record(parts);
-            afterCommit(after, parts, outcome);
             long now = clock.millis();
             for (int i = 0; i < parts.size(); i++) {
                 HitBatch part = parts.get(i);
@@ -112,29 +108,5 @@ public final class HitConsumer {
                 .addKeyValue("correlation_ids", correlationIds)
                 .log(failed.isEmpty() ? "hit batch recorded" : "hit batch partly recorded; SQS will deliver the rest again");
         return failed;
-    }
-
-    private CommitObserver.AfterCommit beforeCommit(List<HitBatch> parts) {
-        try {
-            return observer.beforeCommit(parts);
-        } catch (RuntimeException e) {
-            LOG.warn("before-commit work failed ({}); mirrors will not hear of this batch", e.getClass().getSimpleName());
-            return committed -> { };
-        }
-    }
-
-    /** Mirrors (Redis counters, announcements) see exactly what was committed; they never fail the batch. */
-    private void afterCommit(CommitObserver.AfterCommit after, List<HitBatch> parts, HitLedger.Outcome outcome) {
-        List<HitBatch> committed = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (HitBatch part : parts) {
-            if (outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
-        }
-        try {
-            after.committed(committed);
-        } catch (RuntimeException e) {
-            // The hits are durable and counted in DynamoDB; mirrors catch up by reconciliation.
-            LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
-        }
     }
 }
