@@ -288,12 +288,18 @@ public final class IngestBench {
         return gsis instanceof List<?> list && !list.isEmpty();
     }
 
-    private static Map<String, String> hit(long i) {
-        return Map.of("ip", "198.51." + (i % 200) + "." + (i % 250 + 1), "endpoint", "/api/items/" + (i % 1000));
+    /**
+     * A hit as the SDK middlewares send it since DESIGN.md §2b: with method, status and a duration, so the
+     * write cost is measured with the fields filled (a hit without them is smaller).
+     */
+    private static Map<String, Object> hit(long i) {
+        return Map.of("ip", "198.51." + (i % 200) + "." + (i % 250 + 1), "endpoint", "/api/items/" + (i % 1000),
+                "method", i % 5 == 0 ? "POST" : "GET", "status", i % 20 == 0 ? 503 : i % 7 == 0 ? 404 : 200,
+                "duration_ms", 3 + (i * 7919 % 250_000) / 1000.0);
     }
 
-    private static List<Map<String, String>> hitList(long request, int n) {
-        List<Map<String, String>> hits = new ArrayList<>(n);
+    private static List<Map<String, Object>> hitList(long request, int n) {
+        List<Map<String, Object>> hits = new ArrayList<>(n);
         for (int i = 0; i < n; i++) hits.add(hit(request * 1000 + i));
         return hits;
     }

@@ -227,7 +227,10 @@ class HitOutcomeIT {
         String token = token(c[1]);
 
         List<Map<String, Object>> hits = new ArrayList<>();
-        for (int i = 0; i < 100; i++) hits.add(hit("/q/" + i, "GET", i % 10 < 3 ? 500 + i % 4 : (i % 2 == 0 ? 200 : null), 1.5));
+        for (int i = 0; i < 100; i++) {
+            Integer status = i % 10 < 3 ? Integer.valueOf(500 + i % 4) : i % 2 == 0 ? Integer.valueOf(200) : null; // null counts
+            hits.add(hit("/q/" + i, "GET", status, 1.5));
+        }
         Reply first = api.post("/api/logs", Map.of("hits", hits), key);
         assertThat(first.status()).as("70 counted hits fit a quota of 70: " + first.body()).isEqualTo(202);
         Await.until(Duration.ofSeconds(90), "used 70", () -> get("/api/usage/quota", token).get("used").asLong() == 70);
