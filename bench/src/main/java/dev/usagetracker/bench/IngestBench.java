@@ -584,7 +584,7 @@ public final class IngestBench {
                 + " + 2.03 GSI, 2.0 messages per transaction; batches of 100 0.167 WRU/hit + 0.019 GSI, 2.2 per transaction");
         for (Phase p : phases) {
             double rru = Counters.sum(p.aws, ".rru", "HitConsumerFunction");
-            out.printf(Locale.ROOT, "  %-18s %.2f RRU per request read by the consumer (the client rows, once per batch)%n",
+            out.printf(Locale.ROOT, "  %-18s %.2f RRU per request read by the consumer (client rows once per batch, alert policy, month's usage)%n",
                     p.name, p.requests == 0 ? 0 : rru / p.requests);
         }
         for (Phase p : phases) {
