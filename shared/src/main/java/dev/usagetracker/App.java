@@ -118,7 +118,7 @@ public final class App {
     private final Lazy<dev.usagetracker.plans.CachedPlanCatalog> planCatalog = new Lazy<>(new Supplier<>() {
         @Override
         public dev.usagetracker.plans.CachedPlanCatalog get() {
-            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans());
+            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans(), clock());
         }
     });
 
@@ -215,7 +215,9 @@ public final class App {
                             thresholds.get().committed(committed);
                         }
                     };
-                }));
+                },
+                // a transaction at its longest (the SDK's call timeout) and then the mirrors and the report
+                config.sdk("dynamodb").callTimeout().plusSeconds(5)));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {

@@ -91,22 +91,19 @@ public final class Emulators implements AutoCloseable {
     }
 
     /**
-     * moto_server's own entry point, with one change: requests are handled one at a time. moto's
-     * backends are not thread-safe: with its threaded server, concurrent TransactWriteItems that ADD
-     * to the same item lose updates (measured: 899 instead of 900 after 6 threads × 150), which real
-     * DynamoDB never does. Connections stay threaded (keep-alive works), the application is serialised.
+     * moto_server's own WSGI application with a fair lock per service and one table copy per transaction
+     * (moto_server.py next to this class says why).
      */
-    static final String MOTO_SERIALISED = String.join("\n",
-            "import os, sys, threading",
-            "from werkzeug.serving import run_simple",
-            "from moto.server import DomainDispatcherApplication, create_backend_app",
-            "os.environ.setdefault('MOTO_PORT', sys.argv[2])",
-            "app = DomainDispatcherApplication(create_backend_app)",
-            "lock = threading.Lock()",
-            "def serialised(environ, start_response):",
-            "    with lock:",
-            "        return list(app(environ, start_response))",
-            "run_simple(sys.argv[1], int(sys.argv[2]), serialised, threaded=True, use_reloader=False)");
+    static final String MOTO_SERIALISED = motoScript();
+
+    private static String motoScript() {
+        try (var in = Emulators.class.getResourceAsStream("moto_server.py")) {
+            if (in == null) throw new IllegalStateException("moto_server.py is missing from the local module");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     public void startMoto() {
         moto = new ManagedProcess("moto_server", List.of("python3", "-c", MOTO_SERIALISED, "127.0.0.1", Integer.toString(motoPort)),
