@@ -47,7 +47,10 @@ final class BurstPhase {
                 String clientId = loader.get("client_id").asText();
                 Api.Reply assigned = api.patch("/api/clients/" + clientId, Map.of("plan", "loadtest"), admin);
                 if (assigned.status() != 200) throw new IllegalStateException("PATCH plan answered " + assigned.status());
-                String probeKey = api.register("Token probe", "probe-" + run + "@example.com").get("api_key").asText();
+                // the probe on the same plan: four tokens a second would exceed the default plan's read limit
+                JsonNode prober = api.register("Token probe", "probe-" + run + "@example.com");
+                api.patch("/api/clients/" + prober.get("client_id").asText(), Map.of("plan", "loadtest"), admin);
+                String probeKey = prober.get("api_key").asText();
                 DynamoUsageStore store = new DynamoUsageStore(stack.dynamo(), stack.table("UsageTable"),
                         new UsageKeys(stack.app().config().usageShards()));
 
