@@ -80,6 +80,13 @@ class BenchSmokeIT {
         assertThat(text()).contains("machine:", "O(table size)", "FLAT");
     }
 
+    @Test
+    void forwarderCountsEveryLineOnceAndPricesThePath() throws Exception {
+        assertThat(ForwarderBench.run(1_000, 500, out)).as("accepted == lines == counted").isTrue();
+        assertThat(text()).contains("machine:", "lines/s per invocation", "per 1,000 hits", "per million hits on this path",
+                "counted exactly");
+    }
+
     @org.junit.jupiter.api.AfterEach
     void show() {
         System.out.println(text()); // in the surefire report, for when an assertion fails

@@ -39,7 +39,7 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
             var replay = ingest.acknowledgedReplay(hits.principal(), IdempotencyKey.from(request));
             if (replay.isPresent()) return Responses.json(202, replay.get());
             // n hits cost n units, taken before anything is queued: a refused batch leaves no trace
-            return rateLimits.forClient(hits.principal(), RouteClass.INGEST, hits.hits().size(),
+            return rateLimits.forClient(hits.principal(), RouteClass.INGEST, hits.hits().size(), hits.serverErrors(),
                     () -> Responses.json(202, ingest.accept(hits.principal(), hits.hits(), IdempotencyKey.from(request))));
         });
     }

@@ -51,11 +51,12 @@ public final class ThresholdDetector {
 
     /** {@code committed}: exactly the parts whose transactions committed in this batch. */
     public List<Crossing> committed(List<HitBatch> committed) {
-        Map<String, Map<YearMonth, Long>> added = new LinkedHashMap<>();
+        Map<String, Map<YearMonth, MonthlyUsage.Count>> added = new LinkedHashMap<>();
         for (HitBatch part : committed) {
             for (HitBatch.PackedHit hit : part.hits()) {
                 added.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>())
-                        .merge(YearMonth.from(hit.timestamp().atOffset(ZoneOffset.UTC)), 1L, Long::sum);
+                        .merge(YearMonth.from(hit.timestamp().atOffset(ZoneOffset.UTC)), MonthlyUsage.Count.of(hit.s()),
+                                MonthlyUsage.Count::plus);
             }
         }
         List<Crossing> crossings = new java.util.ArrayList<>();
@@ -82,12 +83,12 @@ public final class ThresholdDetector {
         return crossings;
     }
 
-    private Crossing check(String clientId, YearMonth month, long addedNow, AlertPolicy.Quota quota) {
+    private Crossing check(String clientId, YearMonth month, MonthlyUsage.Count addedNow, AlertPolicy.Quota quota) {
         String key = clientId + "|" + month;
         Set<Integer> known = claimed.get(key, k -> ConcurrentHashMap.newKeySet());
         if (known.containsAll(quota.thresholds())) return null;
-        long after = usage.used(clientId, month);
-        long before = Math.max(0, after - addedNow);
+        long after = usage.count(clientId, month).counted(quota.excludeServerErrors());
+        long before = Math.max(0, after - addedNow.counted(quota.excludeServerErrors()));
         List<Integer> raised = new java.util.ArrayList<>();
         Instant now = clock.instant();
         for (int percent : quota.thresholds()) {

@@ -70,8 +70,10 @@ public final class HitValidator {
                     errors.add(new FieldError(at + "timestamp", "must be an ISO-8601 date-time with an offset, e.g. 2026-01-31T12:00:00Z"));
                 }
             }
+            HitOutcome outcome = HitOutcome.of(f, at, errors);
             if (errors.size() == before) {
-                hits.add(new Hit(timestamp.truncatedTo(ChronoUnit.MILLIS), ip, f.endpoint()));
+                hits.add(new Hit(timestamp.truncatedTo(ChronoUnit.MILLIS), ip, f.endpoint(),
+                        outcome.method(), outcome.status(), outcome.durationMs()));
             }
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);

@@ -11,6 +11,13 @@ import java.util.Optional;
 /** A parsed, authenticated and validated {@code POST /api/logs}. */
 public record IngestRequest(Principal principal, List<Hit> hits) {
 
+    /** Hits whose status is 5xx: a plan whose quota counts non_5xx does not charge them. */
+    public int serverErrors() {
+        int n = 0;
+        for (Hit hit : hits) if (HitOutcome.statusClass(hit.status()) == HitOutcome.SERVER_ERROR) n++;
+        return n;
+    }
+
     /**
      * Order matters: size and media type, then JSON syntax, then credentials (a key may be in the
      * body), and only then the hits, so an anonymous caller learns nothing about validation.
@@ -34,7 +41,7 @@ public record IngestRequest(Principal principal, List<Hit> hits) {
             SingleHitRequest single = Json.bind(body, SingleHitRequest.class);
             Principal principal = authenticator.apiKeyOrBearer(request, Optional.ofNullable(single.apiKey()));
             return new IngestRequest(principal,
-                    validator.validate(List.of(new HitFields(single.ip(), single.endpoint(), single.timestamp())), ""));
+                    validator.validate(List.of(single.hit()), ""));
         }
     }
 }

@@ -148,7 +148,7 @@ public final class IngestService {
         int bytes = 0;
         int offset = 0;
         for (Hit hit : hits) {
-            HitBatch.PackedHit packed = new HitBatch.PackedHit(hit.timestamp().toEpochMilli(), hit.ip(), hit.endpoint());
+            HitBatch.PackedHit packed = HitBatch.PackedHit.of(hit);
             int size = Json.write(packed).length + 1;
             String day = "d" + UsageKeys.day(hit.timestamp());
             String hour = "h" + UsageKeys.hour(hit.timestamp());

@@ -30,6 +30,7 @@ public final class PlanAlertPolicy implements AlertPolicy {
         Optional<String> planName = planNames.get(clientId, id -> clients.find(id).map(Client::plan));
         if (planName.isEmpty()) return Quota.NONE; // erased or unknown: nothing to alert
         Plan plan = plans.planOf(planName.get());
-        return new Quota(plan.monthlyQuota(), plan.alertThresholds().stream().sorted().distinct().toList());
+        return new Quota(plan.monthlyQuota(), plan.alertThresholds().stream().sorted().distinct().toList(),
+                plan.quotaCounts().excludesServerErrors());
     }
 }

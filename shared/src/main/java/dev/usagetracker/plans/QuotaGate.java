@@ -26,9 +26,20 @@ public final class QuotaGate {
     }
 
     public void check(Principal caller, Plan plan, int hits) {
+        check(caller, plan, hits, 0);
+    }
+
+    /**
+     * {@code serverErrors}: how many of the request's {@code hits} have a 5xx status; a plan whose quota
+     * counts {@code non_5xx} neither charges them nor counts the month's 5xx hits as used.
+     */
+    public void check(Principal caller, Plan plan, int allHits, int serverErrors) {
         if (plan.enforcement() != Enforcement.REFUSE || plan.monthlyQuota() == null) return;
+        boolean exclude = plan.quotaCounts().excludesServerErrors();
+        int hits = exclude ? allHits - serverErrors : allHits;
+        if (hits == 0) return; // nothing this request carries counts toward the quota
         YearMonth month = usage.currentMonth();
-        long used = usage.used(caller.clientId(), month);
+        long used = usage.used(caller.clientId(), month, exclude);
         if (used + hits <= plan.monthlyQuota()) return;
         long retry = Math.max(1, Duration.between(clock.instant(),
                 month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC)).toSeconds());

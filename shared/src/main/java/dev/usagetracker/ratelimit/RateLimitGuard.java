@@ -57,13 +57,19 @@ public final class RateLimitGuard {
      */
     public APIGatewayV2HTTPResponse forClient(Principal caller, RouteClass routeClass, int cost,
                                               Supplier<APIGatewayV2HTTPResponse> route) {
+        return forClient(caller, routeClass, cost, 0, route);
+    }
+
+    /** As above; {@code serverErrors} of the {@code cost} hits have a 5xx status (see {@link dev.usagetracker.plans.QuotaGate}). */
+    public APIGatewayV2HTTPResponse forClient(Principal caller, RouteClass routeClass, int cost, int serverErrors,
+                                              Supplier<APIGatewayV2HTTPResponse> route) {
         dev.usagetracker.plans.Plan plan = plans.planOf(caller.plan());
         List<Charge> charges = new java.util.ArrayList<>();
         if (routeClass == RouteClass.INGEST) {
             charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST), 1, ""));
             charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST_HITS), Math.max(1, cost), "hits"));
             Supplier<APIGatewayV2HTTPResponse> metered = quotas.isEmpty() ? route : () -> {
-                quotas.get().check(caller, plan, cost);
+                quotas.get().check(caller, plan, cost, serverErrors);
                 return route.get();
             };
             return guard(routeClass.wireName() + ":" + caller.clientId(), charges, metered);

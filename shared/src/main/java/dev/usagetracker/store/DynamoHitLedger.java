@@ -266,15 +266,15 @@ public final class DynamoHitLedger implements HitLedger {
 
     private List<TransactWriteItem> transaction(List<HitBatch> parts) {
         List<TransactWriteItem> items = new ArrayList<>();
-        Map<String, Long> daily = new LinkedHashMap<>();
-        Map<String, Long> hourly = new LinkedHashMap<>();
+        Map<String, long[]> daily = new LinkedHashMap<>();
+        Map<String, long[]> hourly = new LinkedHashMap<>();
         String clientId = parts.getFirst().clientId();
         for (HitBatch part : parts) {
             items.add(TransactWriteItem.builder().put(p -> p.tableName(hitsTable).item(rawItem(part))
                     .conditionExpression("attribute_not_exists(pk)")).build());
             for (HitBatch.PackedHit hit : part.hits()) {
-                daily.merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
-                hourly.merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
+                StatusTally.add(daily.computeIfAbsent(UsageKeys.day(hit.timestamp()), k -> StatusTally.empty()), hit.s());
+                StatusTally.add(hourly.computeIfAbsent(UsageKeys.hour(hit.timestamp()), k -> StatusTally.empty()), hit.s());
             }
         }
         if (clientsTable != null) {
@@ -297,17 +297,29 @@ public final class DynamoHitLedger implements HitLedger {
         return items;
     }
 
-    private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long n,
+    /**
+     * {@code n[0]} hits, {@code n[1..4]} of them with a 2xx..5xx status: the classes are attributes of the
+     * same item ({@link StatusTally}), a few bytes that keep it far below 1 KB, so they cost no write unit.
+     */
+    private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long[] n,
                                         Instant expiresAt) {
+        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
+                ":n", AttributeValue.fromN(Long.toString(n[0])),
+                ":c", AttributeValue.fromS(clientId),
+                ":b", AttributeValue.fromS(bucket),
+                ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))));
+        StringBuilder add = new StringBuilder("ADD #count :n");
+        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
+            if (n[i + 1] == 0) continue;
+            String a = StatusTally.ATTRIBUTES.get(i);
+            add.append(", ").append(a).append(" :").append(a);
+            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
+        }
         return TransactWriteItem.builder().update(u -> u.tableName(usageTable)
                 .key(Map.of("pk", AttributeValue.fromS(pk)))
-                .updateExpression("ADD #count :n SET client_id = :c, #bucket = :b, expires_at = :e")
+                .updateExpression(add + " SET client_id = :c, #bucket = :b, expires_at = :e")
                 .expressionAttributeNames(Map.of("#count", "count", "#bucket", bucketAttribute))
-                .expressionAttributeValues(Map.of(
-                        ":n", AttributeValue.fromN(Long.toString(n)),
-                        ":c", AttributeValue.fromS(clientId),
-                        ":b", AttributeValue.fromS(bucket),
-                        ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))))).build();
+                .expressionAttributeValues(values)).build();
     }
 
     private Map<String, AttributeValue> rawKey(HitBatch part) {
@@ -332,7 +344,10 @@ public final class DynamoHitLedger implements HitLedger {
 
     private static long rawItemBytes(HitBatch part) {
         long bytes = 300;
-        for (HitBatch.PackedHit hit : part.hits()) bytes += 30 + hit.ip().length() + 3L * hit.ep().length();
+        for (HitBatch.PackedHit hit : part.hits()) {
+            bytes += 30 + hit.ip().length() + 3L * hit.ep().length() + (hit.m() == null ? 0 : 8 + hit.m().length())
+                    + (hit.s() == null ? 0 : 8) + (hit.d() == null ? 0 : 16);
+        }
         return bytes;
     }
 
