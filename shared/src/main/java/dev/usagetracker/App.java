@@ -118,7 +118,7 @@ public final class App {
     private final Lazy<dev.usagetracker.plans.CachedPlanCatalog> planCatalog = new Lazy<>(new Supplier<>() {
         @Override
         public dev.usagetracker.plans.CachedPlanCatalog get() {
-            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans());
+            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans(), clock());
         }
     });
 
@@ -205,7 +205,9 @@ public final class App {
                 new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()),
                 new dev.usagetracker.webhooks.WebhookAlertSink(webhookQueue(), redis.get().map(UsageEvents::new)), clock));
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
-                config.retryBackoff().base(), config.retryBackoff().max()), commitObserver()));
+                config.retryBackoff().base(), config.retryBackoff().max()), commitObserver(),
+                // a transaction at its longest (the SDK's call timeout) and then the mirrors and the report
+                config.sdk("dynamodb").callTimeout().plusSeconds(5)));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {

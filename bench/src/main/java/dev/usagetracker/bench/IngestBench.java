@@ -98,8 +98,20 @@ public final class IngestBench {
                   double naiveHitsPerSecond, long counted, long acknowledged) {}
 
     public static void main(String[] args) throws Exception {
+        // --burst N [--connections C] [--drain-limit-s S]: only issue 30's burst phase (BurstPhase)
+        int burst = intOption(args, "--burst", 0);
+        if (burst > 0) {
+            var b = BurstPhase.run(burst, intOption(args, "--connections", 100),
+                    java.time.Duration.ofSeconds(intOption(args, "--drain-limit-s", 900)), System.out);
+            System.exit(b.counted() == b.burst().acknowledged() ? 0 : 1);
+        }
         Result r = run(Options.parse(args), System.out);
         System.exit(r.counted() == r.acknowledged() ? 0 : 1);
+    }
+
+    private static int intOption(String[] args, String name, int fallback) {
+        for (int i = 0; i + 1 < args.length; i++) if (args[i].equals(name)) return Integer.parseInt(args[i + 1]);
+        return fallback;
     }
 
     static Result run(Options options, PrintStream out) throws Exception {

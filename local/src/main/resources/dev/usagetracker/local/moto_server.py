@@ -1,4 +1,5 @@
-# moto_server for the local runtime: moto's own WSGI app with two additions (Emulators.startMoto).
+# moto_server for the local runtime: moto's own WSGI app with these additions (Emulators.startMoto); issue 30's
+# fair lock and one table copy per transaction are FairLock and copy_each_table_once below.
 #
 # 1. Requests are handled one at a time. moto's backends are not thread-safe: with its threaded server,
 #    concurrent TransactWriteItems that ADD to the same item lose updates (measured: 899 instead of 900
@@ -23,7 +24,49 @@ FORMAT = 1
 os.environ.setdefault("MOTO_PORT", str(port))
 
 app = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
+
+
+class FairLock:
+    # One request at a time, as before; but a bulk write (TransactWriteItems, BatchWriteItem: the consumer's)
+    # waits while any other request waits, so authentication and reads are not queued behind a backlog of
+    # transactions (issue 30). Bulk writes keep their order among themselves. `with lock:` is a plain request.
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.busy = False
+        self.urgent_waiting = 0
+        self.next_bulk = 0
+        self.serving_bulk = 0
+
+    def acquire(self, bulk=False):
+        with self.cond:
+            if bulk:
+                ticket = self.next_bulk
+                self.next_bulk += 1
+                while self.busy or self.urgent_waiting or ticket != self.serving_bulk:
+                    self.cond.wait()
+                self.serving_bulk += 1
+            else:
+                self.urgent_waiting += 1
+                while self.busy:
+                    self.cond.wait()
+                self.urgent_waiting -= 1
+            self.busy = True
+
+    def release(self):
+        with self.cond:
+            self.busy = False
+            self.cond.notify_all()
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+lock = FairLock()
+BULK = ("DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.BatchWriteItem")
 dirty = threading.Event()
 
 # Requests that change nothing; any other one marks the state dirty.
@@ -40,12 +83,57 @@ READS = {
 
 def serialised(environ, start_response):
     target = environ.get("HTTP_X_AMZ_TARGET", "")
-    with lock:
+    lock.acquire(target in BULK)
+    try:
         response = list(app(environ, start_response))
         # AWS calls name their action in X-Amz-Target; of the rest only moto-api POSTs (reset) change state.
         if target not in READS if target else environ.get("REQUEST_METHOD") == "POST":
             dirty.set()
         return response
+    finally:
+        lock.release()
+
+
+def copy_each_table_once():
+    # moto 5 deep-copies a table for every item of a TransactWriteItems (its rollback copy; each copy
+    # overwrites the previous one, all are taken before the first write): a 100-part transaction cost 100
+    # table copies and timed out (issue 30). The same rollback state from one copy per table.
+    import copy
+    try:
+        import moto.dynamodb.models as models
+        from moto.dynamodb.models.table import Table
+    except ImportError:
+        return
+    if getattr(models, "copy", None) is not copy or not hasattr(models.DynamoDBBackend, "transact_write_items"):
+        return  # another moto layout: leave it as it is
+
+    class CopyOnce:
+        memo = None
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        def deepcopy(self, x, memo=None):
+            if CopyOnce.memo is None or memo is not None or not isinstance(x, Table):
+                return copy.deepcopy(x, memo)
+            if id(x) not in CopyOnce.memo:
+                CopyOnce.memo[id(x)] = (x, copy.deepcopy(x))
+            return CopyOnce.memo[id(x)][1]
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, *args, **kwargs):
+        CopyOnce.memo = {}
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            CopyOnce.memo = None
+
+    models.copy = CopyOnce()
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+copy_each_table_once()
 
 
 def backends():

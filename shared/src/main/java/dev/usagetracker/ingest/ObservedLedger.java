@@ -26,10 +26,15 @@ public final class ObservedLedger implements HitLedger {
 
     @Override
     public Outcome record(List<HitBatch> parts) {
+        return record(parts, Deadline.NONE);
+    }
+
+    @Override
+    public Outcome record(List<HitBatch> parts, Deadline deadline) {
         CommitObserver.AfterCommit after = beforeCommit(parts);
         Outcome outcome = null;
         try {
-            outcome = ledger.record(parts);
+            outcome = ledger.record(parts, deadline);
             return outcome;
         } finally {
             // Also when the ledger threw: what was announced as in flight is released (nothing committed).

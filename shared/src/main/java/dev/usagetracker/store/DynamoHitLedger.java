@@ -2,6 +2,7 @@ package dev.usagetracker.store;
 
 import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
+import dev.usagetracker.ingest.Deadline;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitLedger;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +19,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -47,6 +51,9 @@ public final class DynamoHitLedger implements HitLedger {
             "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError");
 
     private final DynamoDbClient dynamo;
+    /** Halved when a transaction times out or keeps conflicting, grown on success: adapts to the store's pace. */
+    private final java.util.concurrent.atomic.AtomicInteger partsPerTransaction =
+            new java.util.concurrent.atomic.AtomicInteger(MAX_TRANSACTION_ITEMS);
     private final String hitsTable;
     private final String usageTable;
     private final UsageKeys keys;
@@ -120,11 +127,21 @@ public final class DynamoHitLedger implements HitLedger {
 
     @Override
     public Outcome record(List<HitBatch> parts) {
+        return record(parts, Deadline.NONE);
+    }
+
+    /**
+     * Before each transaction the deadline is asked: once it passes, the parts not yet tried are
+     * {@code deferred} (the consumer returns them to the queue), so the invocation ends with everything it
+     * committed reported, instead of being stopped mid-batch by its timeout.
+     */
+    @Override
+    public Outcome record(List<HitBatch> parts, Deadline deadline) {
         Map<String, HitBatch> unique = new LinkedHashMap<>();
         parts.forEach(p -> unique.putIfAbsent(p.key(), p)); // SQS may hand us the same message twice
         Map<String, List<HitBatch>> byClient = new LinkedHashMap<>();
         unique.values().forEach(p -> byClient.computeIfAbsent(p.clientId(), c -> new ArrayList<>()).add(p));
-        Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
+        Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
         Map<String, ClientRow> rows;
         try {
             rows = clientsTable == null ? Map.of() : clientRows(byClient.keySet());
@@ -139,7 +156,7 @@ public final class DynamoHitLedger implements HitLedger {
             ClientRow row = rows.get(group.getKey());
             for (List<HitBatch> chunk : chunks(admitted(group.getValue(), row, outcome))) {
                 if (reachable) {
-                    reachable = commit(chunk, row, outcome);
+                    reachable = commit(chunk, row, outcome, deadline);
                 } else {
                     // DynamoDB did not answer: do not spend another timeout per client; SQS redelivers.
                     chunk.forEach(p -> outcome.failed().add(p.key()));
@@ -232,7 +249,7 @@ public final class DynamoHitLedger implements HitLedger {
             union.addAll(touched);
             long size = rawItemBytes(part);
             if (!current.isEmpty() && (current.size() + 1 + union.size() + guardItems() > MAX_TRANSACTION_ITEMS
-                    || bytes + size > MAX_TRANSACTION_BYTES)) {
+                    || bytes + size > MAX_TRANSACTION_BYTES || current.size() >= partsPerTransaction.get())) {
                 chunks.add(current);
                 current = new ArrayList<>();
                 union = new HashSet<>(touched);
@@ -250,13 +267,22 @@ public final class DynamoHitLedger implements HitLedger {
         return clientsTable == null || rowAge.isPositive() ? 0 : 1;
     }
 
-    /** Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. */
-    private boolean commit(List<HitBatch> chunk, ClientRow firstRow, Outcome outcome) {
+    /**
+     * Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. A
+     * transaction that timed out, or kept meeting conflicts or throttling, is tried again in halves (down to
+     * single parts) before its parts are given back: a hot client's large transactions are what time out
+     * and conflict, and retrying them whole only repeats that.
+     */
+    private boolean commit(List<HitBatch> chunk, ClientRow firstRow, Outcome outcome, Deadline deadline) {
         List<HitBatch> pending = new ArrayList<>(chunk);
         ClientRow row = firstRow;
         int attempt = 0;
         int guardRounds = 0;
         while (!pending.isEmpty()) {
+            if (!deadline.allowsStart()) {
+                pending.forEach(p -> outcome.deferred().add(p.key()));
+                return true;
+            }
             try {
                 if (row != null && rowAge.isPositive() && clock.millis() - row.readAtMillis() > rowAge.toMillis()) {
                     // Too old to vouch for a transaction that must land before an erasure sweeps: read it again.
@@ -273,8 +299,12 @@ public final class DynamoHitLedger implements HitLedger {
             List<HitBatch> current = List.copyOf(pending);
             ClientRow guard = row;
             try {
-                dynamo.transactWriteItems(r -> r.transactItems(transaction(current, guard)));
+                // The SDK retries an attempt that timed out with the same token: if the first one committed,
+                // DynamoDB answers success, so the parts are reported committed (and mirrored), not as replays.
+                dynamo.transactWriteItems(r -> r.transactItems(transaction(current, guard))
+                        .clientRequestToken(UUID.randomUUID().toString()));
                 current.forEach(p -> outcome.committed().add(p.key()));
+                grow();
                 return true;
             } catch (TransactionCanceledException e) {
                 if (rowChanged(current, guard, e)) {
@@ -297,10 +327,16 @@ public final class DynamoHitLedger implements HitLedger {
                     backoff(attempt);
                     continue;
                 }
+                if (isRetryable(e) && current.size() > 1) return inHalves(current, reasons(e), row, outcome, deadline);
                 LOG.warn("transaction of {} part(s) cancelled ({}); leaving them for redelivery", current.size(), reasons(e));
                 current.forEach(p -> outcome.failed().add(p.key()));
                 return true;
             } catch (SdkException e) {
+                // A timeout is a store too slow for this transaction, a refused connection one that is down.
+                boolean timedOut = e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException;
+                if ((timedOut || !DependencyFailure.isUnreachable(e)) && current.size() > 1) {
+                    return inHalves(current, e.getClass().getSimpleName(), row, outcome, deadline);
+                }
                 // The SDK has already retried with backoff; SQS redelivery is the next, slower retry.
                 LOG.warn("transaction of {} part(s) failed ({}); leaving them for redelivery", current.size(),
                         e.getClass().getSimpleName());
@@ -313,6 +349,28 @@ public final class DynamoHitLedger implements HitLedger {
 
     private boolean atomicGuard(ClientRow row) {
         return row != null && !rowAge.isPositive();
+    }
+
+    /**
+     * Each half is a transaction of its own (its own aggregate ADDs): a commit stays all or nothing per
+     * half. Parts that the failed attempt committed after all come back as replays and are dropped.
+     */
+    private boolean inHalves(List<HitBatch> parts, String why, ClientRow row, Outcome outcome, Deadline deadline) {
+        int half = parts.size() / 2;
+        // Later transactions of this container start smaller; successes grow them back (grow()).
+        partsPerTransaction.accumulateAndGet(half, Math::min);
+        LOG.info("transaction of {} part(s) failed ({}); trying it as two of {} and {}", parts.size(), why, half,
+                parts.size() - half);
+        if (!commit(parts.subList(0, half), row, outcome, deadline)) {
+            parts.subList(half, parts.size()).forEach(p -> outcome.failed().add(p.key()));
+            return false;
+        }
+        return commit(parts.subList(half, parts.size()), row, outcome, deadline);
+    }
+
+    /** After a success the cap on parts per transaction grows by a quarter again, up to DynamoDB's limit. */
+    private void grow() {
+        partsPerTransaction.updateAndGet(n -> Math.min(MAX_TRANSACTION_ITEMS, n + Math.max(1, n / 4)));
     }
 
     /** The row check follows the raw-hit items: reason {@code parts.size()} is its. */
