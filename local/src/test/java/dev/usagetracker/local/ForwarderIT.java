@@ -134,6 +134,7 @@ class ForwarderIT {
     void tenThousandAccessLogLinesInEveryDocumentedFormatAreCountedExactlyByRoute() throws Exception {
         LoadGenerator.Client client = client("fwd-formats");
         Map<String, Long> expected = new TreeMap<>();
+        Map<String, Map<String, Long>> expectedStatuses = new TreeMap<>();
         long accepted = 0;
         int unparsed = 0;
         try (ForwarderJar forwarder = forwarderFor(client, Map.of())) {
@@ -146,6 +147,7 @@ class ForwarderIT {
                     unparsed += 3;
                 }
                 lines.byEndpoint.forEach((k, v) -> expected.merge(k, v, Long::sum));
+                lines.statuses.forEach((k, v) -> v.forEach((c, n) -> expectedStatuses.computeIfAbsent(k, x -> new TreeMap<>()).merge(c, n, Long::sum)));
                 Map<String, Integer> result = forwarder.invoke(lines.payload("/aws/apigateway/shop-api", "stream-" + stream), INVOCATION);
                 assertThat(result.get("events")).isEqualTo(lines.events.size());
                 assertThat(result.get("unparsed")).isEqualTo(stream == 0 ? 3 : 0);
@@ -167,6 +169,7 @@ class ForwarderIT {
                         "msec", String.format(java.util.Locale.ROOT, "%.3f", (now - 500 + i) / 1000.0))));
             }
             expected.merge("/v1/items/{id}", 500L, Long::sum);
+            expectedStatuses.put("/v1/items/{id}", new TreeMap<>(Map.of("2xx", 500L)));
             Map<String, Integer> result = nginx.invoke(lines.payload("/var/log/nginx/access", "web-1"), INVOCATION);
             assertThat(result.get("accepted")).isEqualTo(500);
             accepted += 500;
@@ -176,9 +179,18 @@ class ForwarderIT {
         stack.settle(Duration.ofSeconds(180));
         assertThat(stack.counts().get(client.clientId())).isEqualTo(10_500L);
         Map<String, Long> byEndpoint = new TreeMap<>();
+        Map<String, Map<String, Long>> statuses = new TreeMap<>();
         JsonNode endpoints = get("/api/usage/endpoints?days=2&limit=100&client_id=" + client.clientId());
-        endpoints.get("endpoints").forEach(e -> byEndpoint.put(e.get("endpoint").asText(), e.get("count").asLong()));
+        endpoints.get("endpoints").forEach(e -> {
+            byEndpoint.put(e.get("endpoint").asText(), e.get("count").asLong());
+            Map<String, Long> classes = new TreeMap<>();
+            e.get("statuses").fields().forEachRemaining(f -> { if (f.getValue().asLong() > 0) classes.put(f.getKey(), f.getValue().asLong()); });
+            statuses.put(e.get("endpoint").asText(), classes);
+            // every line carried a latency (the nginx ones 12 ms): the row has percentiles
+            assertThat(e.get("duration_ms").isObject()).as(e.toString()).isTrue();
+        });
         assertThat(byEndpoint).isEqualTo(expected);
+        assertThat(statuses).as("statuses per route, as the access logs said").isEqualTo(expectedStatuses);
         assertThat(endpoints.get("total").asLong()).isEqualTo(10_500);
     }
 
