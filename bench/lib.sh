@@ -6,10 +6,10 @@ ensure_services
 
 bench_build() {
   local newest
-  newest=$(find pom.xml shared client functions local bench template.yaml -newer bench/target/classes/dev/usagetracker/bench/ColdStartBench.class \
+  newest=$(find pom.xml shared client functions local forwarder bench template.yaml -newer bench/target/classes/dev/usagetracker/bench/ColdStartBench.class \
     \( -name '*.java' -o -name 'pom.xml' -o -name 'template.yaml' -o -name '*.json' \) -not -path '*/target/*' 2>/dev/null | head -1 || true)
   if [ ! -f bench/target/classes/dev/usagetracker/bench/ColdStartBench.class ] || [ ! -d bench/target/lib ] \
-     || [ ! -f functions/target/dist/ingest.jar ] || [ -n "$newest" ]; then
+     || [ ! -f functions/target/dist/ingest.jar ] || [ ! -f forwarder/target/forwarder.jar ] || [ -n "$newest" ]; then
     step "building (./mvnw package -DskipTests)"
     # package, not install: the reactor resolves its own modules, nothing is written to ~/.m2
     maven -q package -DskipTests

@@ -44,20 +44,30 @@ try {
   const posted = await fetch(base + "/api/logs", {
     method: "POST",
     headers: { "X-API-Key": apiKey, "Content-Type": "application/json" },
-    body: JSON.stringify({ ip: "203.0.113.50", endpoint: "/dashboard-e2e" }),
+    body: JSON.stringify({ hits: [
+      { ip: "203.0.113.50", endpoint: "/dashboard-e2e", method: "GET", status: 200, duration_ms: 20 },
+      { ip: "203.0.113.50", endpoint: "/dashboard-e2e", method: "GET", status: 503, duration_ms: 20 } ] }),
   });
   if (posted.status !== 202) throw new Error("the hit was not accepted: " + posted.status + " " + (await posted.text()));
   console.log("hit-posted " + before);
 
-  await page.waitForFunction((n) => Number(document.getElementById("live-count").textContent) === n, before + 1, { timeout: wait });
+  await page.waitForFunction((n) => Number(document.getElementById("live-count").textContent) === n, before + 2, { timeout: wait });
   const feed = await page.textContent("#feed");
-  if (!feed.includes("→ " + (before + 1))) throw new Error("the live feed does not show the update: " + feed);
+  if (!feed.includes("→ " + (before + 2))) throw new Error("the live feed does not show the update: " + feed);
   // Analytics: the last 24 hours by hour (current hour last) and the top endpoints, both with the new hit.
   await page.waitForFunction(() => {
     const bars = document.querySelectorAll("#hourly-chart rect.hbar");
     return bars.length === 24 && Number(bars[23].getAttribute("data-count")) >= 1
         && document.querySelector("#endpoints tbody").textContent.includes("/dashboard-e2e");
   }, null, { timeout: wait });
+  // Per endpoint: one of the two hits failed (50 % errors) and both took 20 ms (p95 within 1 %).
+  const shown = await page.evaluate(() => {
+    const row = [...document.querySelectorAll("#endpoints tbody tr")].find((tr) => tr.textContent.includes("/dashboard-e2e"));
+    return { errors: row.querySelector("td.errors").textContent, p95: row.querySelector("td.p95").textContent,
+      line: document.querySelector("#hourly-chart path.error-line").getAttribute("d") };
+  });
+  if (shown.errors !== "50 %" || shown.p95 !== "20 ms") throw new Error("endpoint row shows errors " + shown.errors + ", p95 " + shown.p95);
+  if (!shown.line.startsWith("M")) throw new Error("no hourly error-rate line: " + shown.line);
   console.log("analytics-shown");
   // This month's gauge counts the hit too (no quota on the default plan: the count and the month are shown).
   await page.waitForFunction(() => Number(document.getElementById("quota-used").textContent) >= 1

@@ -83,6 +83,17 @@ maven() {
 }
 
 # Node.js and npm for the TypeScript SDK (sdk/typescript) and the dashboard's browser test.
+ensure_python_sdk() {  # Debian's python3 (not the default python3 on PATH) and what the Python SDK's tests use
+  local missing=() module
+  for module in fastapi flask django uvicorn httpx pytest; do
+    /usr/bin/python3 -c "import $module" >/dev/null 2>&1 || missing+=("python3-$module")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]} (Debian packages) for sdk/python's tests"
+    apt_install "${missing[@]}"
+  fi
+}
+
 ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     step "installing nodejs and npm (Debian packages)"

@@ -21,8 +21,8 @@ function percentile(sorted, p) {
 console.log(`node ${process.version} (V8 ${process.versions.v8}), ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), `
   + `${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.platform()} ${os.arch()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-// --- 1. record() cost -----------------------------------------------------------------------------------
-{
+// --- 1. record() cost: plain, then with method, status and durationMs (contract v1.2) -------------------
+for (const withFields of [false, true]) {
   let requests = 0;
   const sink = async (url, init) => {
     requests++;
@@ -33,6 +33,8 @@ console.log(`node ${process.version} (V8 ${process.versions.v8}), ${os.cpus().le
   const samples = new Float64Array(CALLS);
   const chunk = 1_000;
   const endpoints = ['/api/products/:id', '/api/orders', '/api/users/:id/orders', '/health'];
+  const methods = ['GET', 'POST', 'GET', 'DELETE'];
+  const statuses = [200, 201, 404, 500];
   // warm-up: let V8 optimise record() before measuring
   for (let i = 0; i < 200_000; i++) {
     tracker.record({ ip: '203.0.113.7', endpoint: endpoints[i & 3] });
@@ -51,7 +53,9 @@ console.log(`node ${process.version} (V8 ${process.versions.v8}), ${os.cpus().le
   for (let i = 0; i < CALLS; i++) {
     const ip = `198.51.100.${i & 255}`;
     const a = process.hrtime.bigint();
-    const taken = tracker.record({ ip, endpoint: endpoints[i & 3] });
+    const taken = withFields
+      ? tracker.record({ ip, endpoint: endpoints[i & 3], method: methods[i & 3], status: statuses[i & 3], durationMs: (i & 1023) * 0.25 })
+      : tracker.record({ ip, endpoint: endpoints[i & 3] });
     const b = process.hrtime.bigint();
     samples[i] = Number(b - a);
     if (!taken) refused++;
@@ -63,7 +67,7 @@ console.log(`node ${process.version} (V8 ${process.versions.v8}), ${os.cpus().le
   const after = tracker.stats();
   samples.sort();
   const mean = samples.reduce((a, b) => a + b, 0) / CALLS;
-  console.log(`\n1. record() on the caller: ${fmt(CALLS)} calls (after 200,000 warm-up calls), each timed with process.hrtime.bigint`
+  console.log(`\n1${withFields ? 'b' : 'a'}. record(${withFields ? '{ ip, endpoint, method, status, durationMs }' : '{ ip, endpoint }'}) on the caller: ${fmt(CALLS)} calls (after 200,000 warm-up calls), each timed with process.hrtime.bigint`
     + ` (its own cost, ≈${timerOverhead} ns, included)`);
   console.log(`   median ${fmt(percentile(samples, 50) / 1000, 3)} µs, p90 ${fmt(percentile(samples, 90) / 1000, 3)} µs, `
     + `p99 ${fmt(percentile(samples, 99) / 1000, 3)} µs, p99.9 ${fmt(percentile(samples, 99.9) / 1000, 3)} µs, `

@@ -3,6 +3,7 @@ import type { UsageTracker } from './tracker.js';
 
 /** The parts of a request the middleware reads: Node's `IncomingMessage` and Express's `Request` fit. */
 export interface RequestLike {
+  method?: string | undefined;
   url?: string | undefined;
   originalUrl?: string | undefined;
   baseUrl?: string | undefined;
@@ -13,6 +14,7 @@ export interface RequestLike {
 
 /** The part of a response the middleware uses: Node's `ServerResponse` and Express's `Response` fit. */
 export interface ResponseLike {
+  statusCode?: number | undefined;
   once(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
@@ -23,21 +25,29 @@ export interface UsageTrackingOptions<Req extends RequestLike = RequestLike, Res
   endpoint?: (req: Req) => string | undefined;
   /** Requests not to report (health checks, ...). */
   skip?: (req: Req, res: Res) => boolean;
+  /**
+   * Leave out requests no route matched (no route template, answered 404). Default false: they are recorded
+   * under their path with their status.
+   */
+  skipUnmatched?: boolean;
 }
 
 /**
  * Express/Connect middleware (also plain `node:http` as `(req, res, next)`) that records every request
  * once it is answered: the route template (`req.baseUrl + req.route.path`, which Express sets only after
  * routing, so the hit is taken when the response finishes), else the path; the client address under the
- * `trustProxy` rule; the time the request arrived. Recording never delays or fails the request.
+ * `trustProxy` rule; the time the request arrived; its method, the status it was answered with and the
+ * time from its arrival to the end of the answer. Recording never delays or fails the request.
  */
 export function usageTracking<Req extends RequestLike = RequestLike, Res extends ResponseLike = ResponseLike>(
     tracker: Pick<UsageTracker, 'record'>, options: UsageTrackingOptions<Req, Res> = {}) {
   const trust = compileTrust(options.trustProxy);
   const { endpoint, skip } = options;
+  const skipUnmatched = options.skipUnmatched === true;
   return function usageTrackingMiddleware(req: Req, res: Res, next?: (error?: unknown) => void): void {
     try {
       const arrived = Date.now();
+      const started = performance.now();
       const ip = clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], trust);
       const rawUrl = req.originalUrl ?? req.url ?? '/';
       let recorded = false;
@@ -46,8 +56,12 @@ export function usageTracking<Req extends RequestLike = RequestLike, Res extends
         recorded = true;
         try {
           if (ip === undefined || (skip && skip(req, res))) return;
-          const name = (endpoint ? endpoint(req) : undefined) ?? routeTemplate(req) ?? pathOf(rawUrl);
-          tracker.record({ ip, endpoint: name, timestamp: arrived });
+          const durationMs = performance.now() - started;
+          const status = res.statusCode;
+          const route = routeTemplate(req);
+          if (skipUnmatched && route === undefined && status === 404) return;
+          const name = (endpoint ? endpoint(req) : undefined) ?? route ?? pathOf(rawUrl);
+          tracker.record({ ip, endpoint: name, timestamp: arrived, method: req.method, status, durationMs });
         } catch {
           // metering never breaks the response
         }

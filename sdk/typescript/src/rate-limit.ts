@@ -50,6 +50,26 @@ export function pacing(states: readonly RateLimitState[]): { blockMs: number; sp
   return { blockMs: Math.ceil(blockMs), spacingMs: Math.ceil(spacingMs) };
 }
 
+/**
+ * The smallest `q` of the `ingest_hits-*` policies in a `RateLimit-Policy` field
+ * (`"ingest-1m";q=500;w=60,"ingest_hits-1m";q=300;w=60`): a batch of more hits is refused whatever the timing.
+ * `Infinity` when it names none.
+ */
+export function smallestHitsQuota(field: string): number {
+  let smallest = Infinity;
+  for (const item of splitList(field)) {
+    const parts = item.split(';').map((p) => p.trim());
+    const head = parts.shift() ?? '';
+    const name = head.startsWith('"') ? head.slice(1, -1) : head;
+    if (!name.startsWith('ingest_hits-')) continue;
+    for (const p of parts) {
+      const m = /^q=(\d+)$/.exec(p);
+      if (m && Number(m[1]) >= 1) smallest = Math.min(smallest, Number(m[1]));
+    }
+  }
+  return smallest;
+}
+
 /** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in milliseconds from `nowMs`. */
 export function parseRetryAfter(field: string | null | undefined, nowMs: number): number | undefined {
   if (!field) return undefined;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fullJitterDelay } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { namedHits, parseProblem, type FieldError, type Problem } from './problem.js';
-import { pacing, parseRateLimit, parseRetryAfter } from './rate-limit.js';
+import { pacing, parseRateLimit, parseRetryAfter, smallestHitsQuota } from './rate-limit.js';
 
 /** The service's limits for one `POST /api/logs` (DESIGN.md §2). */
 export const MAX_BATCH_SIZE = 500;
@@ -15,6 +15,14 @@ const VERSION = '1.0.0';
 const MAX_TIME_MS = 8.64e15;
 /** The longest wait the service can ask for that the tracker honours in one go; it asks again after. */
 const MAX_WAIT_MS = 3_600_000;
+/** How long the service keeps an Idempotency-Key: a batch is never sent again under a key older than this. */
+export const IDEMPOTENCY_KEY_LIFE_MS = 24 * 3_600_000;
+/** A minute's margin on the key's life, for the two clocks' drift. */
+const KEY_LIFE_MARGIN_MS = 60_000;
+const MAX_METHOD_LENGTH = 16;
+const MAX_DURATION_MS = 3_600_000;
+/** An HTTP method token (RFC 9110 §9.1: tchar) of 1 to 16 characters, as the service accepts it. */
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$/;
 
 export interface HitInput {
   /** The caller's address, IPv4 or IPv6. */
@@ -23,6 +31,12 @@ export interface HitInput {
   endpoint: string;
   /** When the hit happened; default: the moment of `record`. */
   timestamp?: Date | number | string;
+  /** The HTTP method, e.g. `GET` (a token of 1..16 characters). */
+  method?: string | undefined;
+  /** The status the request was answered with, 100..599. */
+  status?: number | undefined;
+  /** How long the answer took, in milliseconds (0..3,600,000). */
+  durationMs?: number | undefined;
 }
 
 export interface UsageTrackerStats {
@@ -46,6 +60,10 @@ export type UsageTrackerEvent =
   | { kind: 'resumed'; message: string }
   | { kind: 'rejected'; status: number; hits: number; errors: FieldError[]; problem?: Problem; message: string }
   | { kind: 'invalid-hit'; hits: number; message: string }
+  | { kind: 'invalid-field'; field: 'method' | 'status' | 'duration_ms'; hits: number; message: string }
+  | { kind: 'record-failed'; hits: number; error: unknown; message: string }
+  | { kind: 'expired'; hits: number; message: string }
+  | { kind: 'fields-unsupported'; status: number; hits: number; message: string }
   | { kind: 'retrying'; status?: number; error?: unknown; attempt: number; delayMs: number; message: string }
   | { kind: 'rate-limited'; status: number; delayMs: number; problem?: Problem; message: string }
   | { kind: 'buffer-full'; maxBufferedHits: number; message: string }
@@ -96,6 +114,9 @@ interface BufferedHit {
   ip: string;
   endpoint: string;
   at: number;
+  method: string | undefined;
+  status: number | undefined;
+  durationMs: number | undefined;
 }
 
 /** One request's worth of hits: its body and Idempotency-Key are fixed when it is formed, for every retry. */
@@ -105,6 +126,10 @@ interface Batch {
   readonly seqs: number[];
   readonly body: string;
   sends: number;
+  /** When an attempt first got past authentication, i.e. the service may have claimed the key (0: never). */
+  keyedAt: number;
+  /** An attempt ended without an answer that says what happened (network error, timeout, 5xx): it may have landed. */
+  mayHaveLanded: boolean;
 }
 
 interface FlushWaiter {
@@ -158,6 +183,13 @@ export class UsageTracker {
   /** No batch the flush interval alone made due before this (the RateLimit pacing); full or flushed ones go. */
   #paceUntil = 0;
   #failures = 0;
+  /** Hits per batch now: maxBatchSize, or less while the service names a smaller `ingest_hits` policy. */
+  #batchLimit: number;
+  /** Field drops not yet reported, and whether a report is on its way (one per turn, not one per hit). */
+  readonly #fieldDrops = { method: 0, status: 0, duration_ms: 0 };
+  #fieldReportScheduled = false;
+  /** The service refused method/status/duration_ms as unknown (a version before contract v1.2): left out from then on. */
+  #plainHits = false;
   #halted = false;
   /** Set from the first 401/403/404/405 until a request goes through: one `halted` event per episode. */
   #haltedEpisode = false;
@@ -184,6 +216,7 @@ export class UsageTracker {
     this.#apiKey = options.apiKey;
     this.#flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 1000);
     this.#maxBatchSize = Math.min(positive('maxBatchSize', options.maxBatchSize, MAX_BATCH_SIZE), MAX_BATCH_SIZE);
+    this.#batchLimit = this.#maxBatchSize;
     this.#maxBatchBytes = Math.min(positive('maxBatchBytes', options.maxBatchBytes, MAX_BATCH_BYTES), MAX_BATCH_BYTES);
     if (this.#maxBatchBytes < 16 * 1024) throw new RangeError('UsageTracker: maxBatchBytes must be at least 16 KiB');
     this.#maxBufferedHits = positive('maxBufferedHits', options.maxBufferedHits, 10_000);
@@ -205,8 +238,20 @@ export class UsageTracker {
    */
   record(hit: HitInput): boolean {
     this.#recorded++;
+    let at: number;
     try {
-      const at = hit?.timestamp === undefined ? this.#clock.now() : timeOf(hit.timestamp);
+      at = hit?.timestamp === undefined ? this.#clock.now() : timeOf(hit.timestamp);
+    } catch (error) {
+      if (hit?.timestamp !== undefined) {
+        this.#rejected++;
+        return false;
+      }
+      // the clock failed, not the hit: given up and counted as dropped, so the books still add up
+      this.#dropped++;
+      this.#reportLater({ kind: 'record-failed', hits: 1, error, message: `record: the clock failed (${describe(error)}): hit dropped` });
+      return false;
+    }
+    try {
       const ip = hit?.ip;
       const endpoint = hit?.endpoint;
       if (typeof ip !== 'string' || ip.length === 0 || ip.length > MAX_IP_LENGTH || typeof endpoint !== 'string'
@@ -229,10 +274,25 @@ export class UsageTracker {
         return false;
       }
       this.#dropping = false;
+      let method = hit.method;
+      if (method !== undefined && (typeof method !== 'string' || !METHOD_TOKEN.test(method))) {
+        this.#fieldDropped('method');
+        method = undefined;
+      }
+      let status = hit.status;
+      if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)) {
+        this.#fieldDropped('status');
+        status = undefined;
+      }
+      let durationMs = hit.durationMs;
+      if (durationMs !== undefined && (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs <= MAX_DURATION_MS))) {
+        this.#fieldDropped('duration_ms');
+        durationMs = undefined;
+      }
       const buffered = this.#buffer.length - this.#head;
-      this.#buffer.push({ seq: ++this.#seq, ip, endpoint, at });
+      this.#buffer.push({ seq: ++this.#seq, ip, endpoint, at, method, status, durationMs });
       if (buffered === 0) this.#armFlushTimer();
-      if (buffered + 1 >= this.#maxBatchSize) {
+      if (buffered + 1 >= this.#batchLimit) {
         this.#wakeIfPaced();
         this.#schedulePump();
       }
@@ -242,6 +302,23 @@ export class UsageTracker {
       this.#rejected++;
       return false;
     }
+  }
+
+  /** A method, status or duration the service would refuse: left out of the hit, reported on a later turn. */
+  #fieldDropped(field: 'method' | 'status' | 'duration_ms'): void {
+    this.#fieldDrops[field]++;
+    if (this.#fieldReportScheduled || !this.#onError) return;
+    this.#fieldReportScheduled = true;
+    setImmediate(() => {
+      this.#fieldReportScheduled = false;
+      for (const field of ['method', 'status', 'duration_ms'] as const) {
+        const hits = this.#fieldDrops[field];
+        if (hits === 0) continue;
+        this.#fieldDrops[field] = 0;
+        this.#report({ kind: 'invalid-field', field, hits,
+          message: `record: ${field} left out of ${hits} hit(s): ${FIELD_RULES[field]} (the hits were kept)` });
+      }
+    });
   }
 
   /**
@@ -358,6 +435,16 @@ export class UsageTracker {
         }
         const batch = this.#ready.shift() ?? this.#formBatch();
         if (!batch) break;
+        if (batch.keyedAt !== 0 && this.#clock.now() - batch.keyedAt >= this.#keyLifeMs()) {
+          this.#giveUpExpired(batch);
+          this.#settleWaiters();
+          continue;
+        }
+        if (batch.sends === 0 && batch.parts.length > this.#batchLimit) {
+          // formed before the service named a smaller ingest_hits policy: never sent, so cut it
+          this.#ready.unshift(...split(batch, this.#batchLimit));
+          continue;
+        }
         this.#current = batch;
         try {
           await this.#send(batch);
@@ -375,18 +462,18 @@ export class UsageTracker {
     this.#settleWaiters();
     if (this.#buffer.length - this.#head > 0 && !this.#halted) {
       this.#armFlushTimer();
-      if (this.#buffer.length - this.#head >= this.#maxBatchSize) this.#schedulePump();
+      if (this.#buffer.length - this.#head >= this.#batchLimit) this.#schedulePump();
     }
   }
 
   #fullOrFlushed(): boolean {
     const buffered = this.#buffer.length - this.#head;
-    return buffered >= this.#maxBatchSize || (buffered > 0 && this.#buffer[this.#head]!.seq <= this.#flushedUpTo);
+    return buffered >= this.#batchLimit || (buffered > 0 && this.#buffer[this.#head]!.seq <= this.#flushedUpTo);
   }
 
   #batchDue(): boolean {
     const buffered = this.#buffer.length - this.#head;
-    return buffered >= this.#maxBatchSize || (buffered > 0 && this.#buffer[this.#head]!.seq <= this.#dueUpTo);
+    return buffered >= this.#batchLimit || (buffered > 0 && this.#buffer[this.#head]!.seq <= this.#dueUpTo);
   }
 
   /** The next batch from the buffer: a full one, or whatever is due (flush interval passed, flush, close). */
@@ -394,13 +481,13 @@ export class UsageTracker {
     const buffered = this.#buffer.length - this.#head;
     if (buffered === 0) return undefined;
     const first = this.#buffer[this.#head]!;
-    if (buffered < this.#maxBatchSize && first.seq > this.#dueUpTo) return undefined;
+    if (buffered < this.#batchLimit && first.seq > this.#dueUpTo) return undefined;
     const parts: string[] = [];
     const seqs: number[] = [];
     let bytes = ENVELOPE_BYTES;
-    while (this.#head < this.#buffer.length && parts.length < this.#maxBatchSize) {
+    while (this.#head < this.#buffer.length && parts.length < this.#batchLimit) {
       const hit = this.#buffer[this.#head]!;
-      const part = `{"ip":${JSON.stringify(hit.ip)},"endpoint":${JSON.stringify(hit.endpoint)},"timestamp":"${new Date(hit.at).toISOString()}"}`;
+      const part = hitJson(hit, this.#plainHits);
       const size = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
       if (bytes + size > this.#maxBatchBytes && parts.length > 0) break;
       bytes += size;
@@ -419,6 +506,7 @@ export class UsageTracker {
   async #send(batch: Batch): Promise<void> {
     if (batch.sends > 0) this.#retried++;
     batch.sends++;
+    const sentAt = this.#clock.now();
     const controller = new AbortController();
     this.#inFlight = controller;
     const timeout = this.#clock.setTimeout(() => controller.abort(), this.#requestTimeoutMs);
@@ -444,6 +532,8 @@ export class UsageTracker {
       body = await response.text();
     } catch (error) {
       if (this.#stopped) return;
+      batch.mayHaveLanded = true;
+      if (batch.keyedAt === 0) batch.keyedAt = sentAt;
       this.#retryLater(batch, undefined, error);
       return;
     } finally {
@@ -453,6 +543,11 @@ export class UsageTracker {
     if (this.#stopped) return;
 
     const now = this.#clock.now();
+    // the key's life on the service starts at the first attempt that got past authentication (401/403/404/405
+    // come before it); counting from our send, before the service's claim, errs on the safe side
+    if (batch.keyedAt === 0 && status !== 401 && status !== 403 && status !== 404 && status !== 405) batch.keyedAt = sentAt;
+    const policies = headers.get('ratelimit-policy');
+    if (policies !== null) this.#batchLimit = Math.min(this.#maxBatchSize, smallestHitsQuota(policies));
     const pace = pacing(parseRateLimit(headers.get('ratelimit')));
     if (pace.blockMs > 0) this.#notBefore = Math.max(this.#notBefore, now + Math.min(pace.blockMs, MAX_WAIT_MS));
     this.#paceUntil = now + Math.min(pace.spacingMs, MAX_WAIT_MS);
@@ -479,6 +574,7 @@ export class UsageTracker {
       return;
     }
     if (status >= 500 || status === 408 || status === 425) {
+      batch.mayHaveLanded = true;
       this.#retryLater(batch, status, undefined, problem);
       return;
     }
@@ -495,11 +591,34 @@ export class UsageTracker {
       }
       return;
     }
-    if (status === 413 && batch.parts.length > 1) {
+    if (status === 400 && batch.mayHaveLanded) {
+      // an earlier attempt may have been counted: re-sending any of it under a new key could count it twice
+      this.#settle(batch.parts.length);
+      this.#rejected += batch.parts.length;
+      this.#report({ kind: 'rejected', status, hits: batch.parts.length, errors: problem?.errors ?? [], ...(problem ? { problem } : {}),
+        message: `${status} ${problem?.title ?? ''}: ${batch.parts.length} hit(s) rejected; an earlier attempt of this batch may have been`
+          + ` counted, so it is not sent again under a new key${problem?.detail ? ` (${problem.detail})` : ''}` });
+      return;
+    }
+    if (status === 400 && batch.parts.length > this.#batchLimit && (problem?.errors ?? []).length === 0) {
+      // larger than the ingest_hits policy the answer names: refused before any work, so cut and sent again
+      this.#ready.unshift(...split(batch, this.#batchLimit));
+      return;
+    }
+    if (status === 413 && batch.parts.length > 1 && !batch.mayHaveLanded) {
       // cannot happen within our byte bound; if a proxy in between has a lower one, halve and go on
       const half = Math.ceil(batch.parts.length / 2);
-      this.#ready.unshift(newBatch(batch.parts.slice(0, half), batch.seqs.slice(0, half)),
-        newBatch(batch.parts.slice(half), batch.seqs.slice(half)));
+      this.#ready.unshift(...split(batch, half));
+      return;
+    }
+    const fieldErrors = problem?.errors ?? [];
+    if (status === 400 && !this.#plainHits && fieldErrors.length > 0 && fieldErrors.every((e) => NEW_FIELD.test(e.field))) {
+      // a service before contract v1.2 does not know the fields (and would name one hit at a time): nothing
+      // landed, so the same hits go again without them, under a new key
+      this.#plainHits = true;
+      this.#ready.unshift(newBatch(batch.parts.map(withoutOutcome), batch.seqs));
+      this.#report({ kind: 'fields-unsupported', status, hits: batch.parts.length,
+        message: `${status}: the service does not take method, status and duration_ms (a version before contract v1.2): hits are sent without them` });
       return;
     }
     const named = status === 400 ? namedHits(problem, batch.parts.length) : new Set<number>();
@@ -523,6 +642,20 @@ export class UsageTracker {
     const count = named.size > 0 ? named.size : batch.parts.length;
     this.#report({ kind: 'rejected', status, hits: count, errors: problem?.errors ?? [], ...(problem ? { problem } : {}),
       message: `${status} ${problem?.title ?? ''}: ${count} hit(s) rejected${problem?.detail ? ` (${problem.detail})` : ''}` });
+  }
+
+  /** The service forgets a key a day after it first saw it; less the request's time on the way and a margin. */
+  #keyLifeMs(): number {
+    return IDEMPOTENCY_KEY_LIFE_MS - this.#requestTimeoutMs - KEY_LIFE_MARGIN_MS;
+  }
+
+  /** A batch held longer than its key lives on the service: dropped and reported, never sent again. */
+  #giveUpExpired(batch: Batch): void {
+    this.#settle(batch.parts.length);
+    this.#dropped += batch.parts.length;
+    this.#failures = 0;
+    this.#report({ kind: 'expired', hits: batch.parts.length,
+      message: `${batch.parts.length} hit(s) dropped: held longer than the service keeps their Idempotency-Key (24 h); sent again they could be counted twice` });
   }
 
   #retryLater(batch: Batch, status: number | undefined, error: unknown, problem?: Problem): void {
@@ -636,7 +769,41 @@ export class UsageTracker {
 }
 
 function newBatch(parts: string[], seqs: number[]): Batch {
-  return { key: randomUUID(), parts, seqs, body: `{"hits":[${parts.join(',')}]}`, sends: 0 };
+  return { key: randomUUID(), parts, seqs, body: `{"hits":[${parts.join(',')}]}`, sends: 0, keyedAt: 0, mayHaveLanded: false };
+}
+
+/** A batch cut into batches of at most `size` hits, each with a new key, in order. */
+function split(batch: Batch, size: number): Batch[] {
+  const out: Batch[] = [];
+  for (let i = 0; i < batch.parts.length; i += size) {
+    out.push(newBatch(batch.parts.slice(i, i + size), batch.seqs.slice(i, i + size)));
+  }
+  return out;
+}
+
+const FIELD_RULES = {
+  method: `not an HTTP method token of 1 to ${MAX_METHOD_LENGTH} characters`,
+  status: 'not an integer HTTP status from 100 to 599',
+  duration_ms: `not a number of milliseconds from 0 to ${MAX_DURATION_MS}`,
+} as const;
+
+const NEW_FIELD = /^hits\[\d+\]\.(method|status|duration_ms)$/;
+
+/** A hit's JSON without method, status and duration_ms, for a service before contract v1.2. */
+function withoutOutcome(part: string): string {
+  const { ip, endpoint, timestamp } = JSON.parse(part) as { ip: string; endpoint: string; timestamp: string };
+  return `{"ip":${JSON.stringify(ip)},"endpoint":${JSON.stringify(endpoint)},"timestamp":"${timestamp}"}`;
+}
+
+function hitJson(hit: BufferedHit, plain: boolean): string {
+  let part = `{"ip":${JSON.stringify(hit.ip)},"endpoint":${JSON.stringify(hit.endpoint)},"timestamp":"${new Date(hit.at).toISOString()}"`;
+  if (plain) return part + '}';
+  // validated at record: a method token needs no escaping
+  if (hit.method !== undefined) part += `,"method":"${hit.method}"`;
+  if (hit.status !== undefined) part += `,"status":${hit.status}`;
+  // to the microsecond: short, and never an exponent
+  if (hit.durationMs !== undefined) part += `,"duration_ms":${Math.round(hit.durationMs * 1000) / 1000}`;
+  return part + '}';
 }
 
 function timeOf(t: Date | number | string): number {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import express from 'express';
-import { usageTracking, clientAddress } from '../../dist/index.js';
+import { usageTracking, clientAddress, UsageTracker } from '../../dist/index.js';
 import { compileTrust } from '../../dist/client-address.js';
 
 function recorder() {
@@ -114,5 +114,86 @@ test('a tracker that throws never breaks the response', async () => {
     assert.equal(r.status, 200);
   } finally {
     server.close();
+  }
+});
+
+test('Express: method, the status the app answered (200, 201, 404, 500) and the time it took', async () => {
+  const tracker = recorder();
+  const app = express();
+  app.use(usageTracking(tracker));
+  app.get('/slow/:id', async (req, res) => {
+    await new Promise((r) => setTimeout(r, 30));
+    res.send('ok');
+  });
+  app.post('/orders', (req, res) => res.status(201).send('created'));
+  app.get('/boom/:id', () => {
+    throw new Error('the app failed');
+  });
+  const server = http.createServer(app);
+  const base = await listen(server);
+  try {
+    const statuses = [];
+    for (const [method, path] of [['GET', '/slow/1'], ['POST', '/orders'], ['GET', '/nothing/here'], ['GET', '/boom/7']]) {
+      const r = await fetch(base + path, { method });
+      await r.text();
+      statuses.push(r.status);
+    }
+    assert.deepEqual(statuses, [200, 201, 404, 500]);
+    await untilRecorded(tracker.hits, 4);
+    assert.deepEqual(tracker.hits.map((h) => `${h.method} ${h.endpoint} ${h.status}`),
+      ['GET /slow/:id 200', 'POST /orders 201', 'GET /nothing/here 404', 'GET /boom/:id 500']);
+    assert.ok(tracker.hits[0].durationMs >= 25, `${tracker.hits[0].durationMs} ms`);
+    assert.ok(tracker.hits.every((h) => typeof h.durationMs === 'number' && h.durationMs >= 0 && h.durationMs < 10_000));
+  } finally {
+    server.close();
+  }
+});
+
+test('Express: skipUnmatched leaves out what no route matched, not a 404 a route answered', async () => {
+  const tracker = recorder();
+  const app = express();
+  app.use(usageTracking(tracker, { skipUnmatched: true }));
+  app.get('/users/:id', (req, res) => (req.params.id === '0' ? res.status(404).send('no such user') : res.send('ok')));
+  const server = http.createServer(app);
+  const base = await listen(server);
+  try {
+    for (const path of ['/users/1', '/nothing', '/users/0']) await (await fetch(base + path)).text();
+    await untilRecorded(tracker.hits, 2);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(tracker.hits.map((h) => `${h.endpoint} ${h.status}`), ['/users/:id 200', '/users/:id 404']);
+  } finally {
+    server.close();
+  }
+});
+
+test('Express + the real tracker: what reaches POST /api/logs carries the method, status and duration_ms', async () => {
+  const bodies = [];
+  const ingest = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  const ingestBase = await listen(ingest);
+  const tracker = new UsageTracker({ baseUrl: ingestBase, apiKey: 'ut_key_1', flushIntervalMs: 20 });
+  const app = express();
+  app.use(usageTracking(tracker));
+  app.get('/items/:id', (req, res) => res.send('ok'));
+  app.get('/fail', () => { throw new Error('x'); });
+  const server = http.createServer(app);
+  const base = await listen(server);
+  try {
+    for (const path of ['/items/3', '/missing', '/fail']) await (await fetch(base + path)).text();
+    await new Promise((r) => setTimeout(r, 50));
+    await tracker.close();
+    const hits = bodies.flatMap((b) => b.hits);
+    assert.deepEqual(hits.map((h) => `${h.method} ${h.endpoint} ${h.status}`), ['GET /items/:id 200', 'GET /missing 404', 'GET /fail 500']);
+    assert.ok(hits.every((h) => typeof h.duration_ms === 'number' && h.duration_ms >= 0));
+    assert.deepEqual(tracker.stats(), { recorded: 3, acknowledged: 3, dropped: 0, rejected: 0, retried: 0, pending: 0 });
+  } finally {
+    server.close();
+    ingest.close();
   }
 });

@@ -255,13 +255,50 @@
         nodes.push(label);
       }
     });
+    // The error rate (4xx and 5xx among the hits whose status is known), as a line over the bars on a
+    // 0-100 % scale; hours with no known status leave a gap.
+    let path = "";
+    let pen = false;
+    hours.forEach((entry, i) => {
+      const rate = errorRate(entry.statuses);
+      if (rate === null) { pen = false; return; }
+      const x = (i * slot + slot / 2).toFixed(1);
+      const y = (height - bottom - (height - top - bottom) * rate).toFixed(1);
+      path += (pen ? " L" : " M") + x + " " + y;
+      pen = true;
+    });
+    const line = document.createElementNS(SVG, "path");
+    line.setAttribute("d", path.trim());
+    line.setAttribute("class", "error-line");
+    line.setAttribute("data-testid", "error-rate-line");
+    const legend = document.createElementNS(SVG, "text");
+    legend.setAttribute("x", String(width - 4));
+    legend.setAttribute("y", "12");
+    legend.setAttribute("class", "legend");
+    legend.textContent = "— error rate (4xx+5xx), 0-100 %";
+    nodes.push(line, legend);
     svg.replaceChildren(...nodes);
   }
 
+  /** 4xx+5xx among the hits whose status is known, 0..1; null when none is known. */
+  function errorRate(statuses) {
+    if (!statuses) return null;
+    const known = statuses["2xx"] + statuses["3xx"] + statuses["4xx"] + statuses["5xx"];
+    return known === 0 ? null : (statuses["4xx"] + statuses["5xx"]) / known;
+  }
+
   function drawEndpoints(report) {
-    fillTable("endpoints", report.endpoints.map((e) => tableRow([[e.endpoint], [String(e.count), "num"]])),
-      "No hits in the last 7 days.");
+    fillTable("endpoints", report.endpoints.map((e) => {
+      const rate = errorRate(e.statuses);
+      const errors = rate === null ? "–" : (100 * rate).toFixed(rate < 0.1 && rate > 0 ? 1 : 0) + " %";
+      const p95 = e.duration_ms ? formatMs(e.duration_ms.p95) : "–";
+      return tableRow([[e.endpoint], [String(e.count), "num"], [errors, "num errors"], [p95, "num p95"]]);
+    }), "No hits in the last 7 days.");
     $("endpoints-other").textContent = String(report.other);
+  }
+
+  function formatMs(ms) {
+    return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : ms >= 10 ? Math.round(ms) + " ms" : ms.toFixed(1) + " ms";
   }
 
   // The signed-in client's month: hits against its plan's quota, and which alert thresholds it reached.

@@ -118,7 +118,7 @@ public final class App {
     private final Lazy<dev.usagetracker.plans.CachedPlanCatalog> planCatalog = new Lazy<>(new Supplier<>() {
         @Override
         public dev.usagetracker.plans.CachedPlanCatalog get() {
-            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans());
+            return new dev.usagetracker.plans.CachedPlanCatalog(planStore(), config().plans(), clock());
         }
     });
 
@@ -175,9 +175,13 @@ public final class App {
         authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
                 config.adminAllowedCidrs(), clock, config.authCacheTtl(), credentialChanges.get()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
+        // The client-row guard without a per-transaction ConditionCheck when the erasure delay bounds it (docs/reliability.md).
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention,
-                config.clientsTable()));
-        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()), ledger.get(),
+                config.clientsTable(), DynamoHitLedger.guardWindow(Duration.ofSeconds(
+                        dev.usagetracker.erasure.ErasureSettings.from(LambdaEnvironment.get()).delaySeconds()),
+                        config.sdk("dynamodb").callTimeout()), clock));
+        ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()),
+                new dev.usagetracker.ingest.ObservedLedger(ledger.get(), commitObserver()),
                 new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));
@@ -196,26 +200,14 @@ public final class App {
         });
         webhookSettings = new Lazy<>(() -> dev.usagetracker.webhooks.WebhookSettings.from(LambdaEnvironment.get()));
         thresholds = new Lazy<>(() -> new dev.usagetracker.alerts.ThresholdDetector(
-                new dev.usagetracker.plans.PlanAlertPolicy(clientStore.get(), planCatalog.get(), Duration.ofSeconds(60)),
+                new dev.usagetracker.plans.PlanAlertPolicy(clientStore.get(), planCatalog.get(), config.plans().cacheTtl()),
                 new dev.usagetracker.store.DynamoMonthlyUsage(dynamo.get(), config.usageTable(), clock),
                 new dev.usagetracker.store.DynamoThresholdClaims(dynamo.get(), config.usageTable()),
                 new dev.usagetracker.webhooks.WebhookAlertSink(webhookQueue(), redis.get().map(UsageEvents::new)), clock));
         consumer = new Lazy<>(() -> new HitConsumer(ledger.get(), clock, new SqsRetryScheduler(sqs.get(), config.hitsQueueUrl(),
-                config.retryBackoff().base(), config.retryBackoff().max()),
-                parts -> {
-                    // Before the transactions: the monthly counter must know what is in flight (MonthlyUsage).
-                    var inFlight = counters.get().map(c -> c.begin(parts)).orElse(dev.usagetracker.plans.MonthlyUsage.InFlight.NONE);
-                    return committed -> {
-                        try {
-                            // endpoints first: the counters then bump the cache versions of what changed
-                            endpointMirror().ifPresent(m -> m.committed(committed));
-                            counters.get().ifPresent(c -> c.committed(committed, inFlight));
-                        } finally {
-                            // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
-                            thresholds.get().committed(committed);
-                        }
-                    };
-                }));
+                config.retryBackoff().base(), config.retryBackoff().max()), commitObserver(),
+                // a transaction at its longest (the SDK's call timeout) and then the mirrors and the report
+                config.sdk("dynamodb").callTimeout().plusSeconds(5)));
         cachedUsage = new Lazy<>(new Supplier<>() {
             @Override
             public CachedUsage get() {
@@ -525,6 +517,27 @@ public final class App {
         return new dev.usagetracker.webhooks.WebhookDelivery(new dev.usagetracker.store.DynamoWebhookStore(dynamo.get(),
                 config.clientsTable()), cipher.get(), webhookUrlPolicy(),
                 new dev.usagetracker.webhooks.WebhookSender(settings.timeout()), webhookQueue(), settings.schedule(), clock);
+    }
+
+    /**
+     * What the mirrors and the alert detector hear of around each write of hits: the consumer's batches and
+     * the ingest's SQS-down fallback both write through an {@link dev.usagetracker.ingest.ObservedLedger} with it.
+     */
+    private dev.usagetracker.ingest.CommitObserver commitObserver() {
+        return parts -> {
+            // Before the transactions: the monthly counter must know what is in flight (MonthlyUsage).
+            var inFlight = counters.get().map(c -> c.begin(parts)).orElse(dev.usagetracker.plans.MonthlyUsage.InFlight.NONE);
+            return committed -> {
+                try {
+                    // endpoints first: the counters then bump the cache versions of what changed
+                    endpointMirror().ifPresent(m -> m.committed(committed));
+                    counters.get().ifPresent(c -> c.committed(committed, inFlight));
+                } finally {
+                    // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
+                    thresholds.get().committed(committed);
+                }
+            };
+        };
     }
 
     /** Quota threshold detection after each consumer commit (docs/alerts.md). */

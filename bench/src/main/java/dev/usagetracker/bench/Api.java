@@ -34,10 +34,22 @@ final class Api {
     }
 
     Reply post(String path, Object json, Map<String, String> headers) {
+        return send("POST", path, json, headers);
+    }
+
+    Reply put(String path, Object json, Map<String, String> headers) {
+        return send("PUT", path, json, headers);
+    }
+
+    Reply patch(String path, Object json, Map<String, String> headers) {
+        return send("PATCH", path, json, headers);
+    }
+
+    private Reply send(String method, String path, Object json, Map<String, String> headers) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(MAPPER.writeValueAsBytes(json)));
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(MAPPER.writeValueAsBytes(json)));
             headers.forEach(b::header);
             return send(b.build());
         } catch (IOException e) {

@@ -335,7 +335,6 @@ public final class ReadsBench {
                 item.put("first_event", AttributeValue.fromN("0"));
                 item.put("n", AttributeValue.fromN(Integer.toString(perItem)));
                 item.put("hits", s(hits));
-                item.put("time_bucket", s(keys.bucket(UsageKeys.hour(at), Integer.toString(i % keys.shards()))));
                 put(hitsTable, item);
             }
             flush();
@@ -371,7 +370,6 @@ public final class ReadsBench {
                     item.put("first_event", AttributeValue.fromN("0"));
                     item.put("n", AttributeValue.fromN(Integer.toString(perItem)));
                     item.put("hits", s(packed.append(']').toString()));
-                    item.put("time_bucket", s(keys.bucket(UsageKeys.hour(at), Integer.toString(i % keys.shards()))));
                     put(hitsTable, item);
                 }
                 flush();

@@ -35,7 +35,8 @@ class BenchSmokeIT {
         assertThat(r.counted()).isEqualTo(r.acknowledged());
         assertThat(r.batch().wruPerHit()).isPositive().isLessThanOrEqualTo(IngestBench.BATCH_TARGET_WRU);
         // A single-hit request costs at least its transactional raw item (2 WRU) and at most that plus both aggregates
-        // and the transaction's check of the client row (erasure: 2 WRU each), when it is alone in its transaction.
+        // (2 WRU each) when it is alone in its transaction; the client row is read once per batch (RRU), and checked
+        // in each transaction (2 WRU more) only when ERASURE_DELAY_SECONDS is too short to bound the read's age.
         assertThat(r.single().wruPerRequest()).isBetween(2.0, 8.0);
         assertThat(r.naiveWruPerHit()).isGreaterThanOrEqualTo(3.0);
         // The dashboards read while hits arrive: the consumer re-caches the ranking after each batch, so /top is served from Redis.
@@ -78,6 +79,13 @@ class BenchSmokeIT {
             }
         }
         assertThat(text()).contains("machine:", "O(table size)", "FLAT");
+    }
+
+    @Test
+    void forwarderCountsEveryLineOnceAndPricesThePath() throws Exception {
+        assertThat(ForwarderBench.run(1_000, 500, out)).as("accepted == lines == counted").isTrue();
+        assertThat(text()).contains("machine:", "lines/s per invocation", "per 1,000 hits", "per million hits on this path",
+                "counted exactly");
     }
 
     @org.junit.jupiter.api.AfterEach

@@ -28,8 +28,14 @@ import java.util.regex.Pattern;
  */
 final class Sender {
     private static final Pattern HIT_FIELD = Pattern.compile("^hits\\[(\\d+)]");
+    private static final Pattern NEW_FIELD = Pattern.compile("^hits\\[\\d+]\\.(method|status|duration_ms)$");
     private static final Pattern RATE_LIMIT_ITEM = Pattern.compile("\"[^\"]*\"((?:;[a-z]+=-?\\d+)*)");
     private static final Pattern PARAM = Pattern.compile(";([a-z]+)=(-?\\d+)");
+    private static final Pattern NAMED_ITEM = Pattern.compile("\"([^\"]*)\"((?:;[a-z]+=-?\\d+)*)");
+    /** The prefix of the policies that count hits rather than requests ({@code "ingest_hits-1m";q=300;w=60}). */
+    private static final String HITS_POLICY = "ingest_hits-";
+    /** A minute's margin on the key's life, for the two clocks' drift. */
+    private static final long KEY_LIFE_MARGIN_NANOS = Duration.ofMinutes(1).toNanos();
 
     private final UsageTracker tracker;
     private final UsageTracker.Config config;
@@ -49,15 +55,55 @@ final class Sender {
     private int attempt;
     private boolean stopped;
     private long droppedReported;
+    private long failuresReported;
+    private final long[] fieldsReported = new long[3];
+    /** The service refused method/status/duration_ms as unknown (a version before contract v1.2): left out from then on. */
+    private boolean plainHits;
+    /** Hits per batch now: the smallest of maxBatchSize and the {@code ingest_hits} policies last named. */
+    private int batchLimit;
 
     Sender(UsageTracker tracker, UsageTracker.Config config) {
         this.tracker = tracker;
         this.config = config;
         this.listener = config.listener();
+        this.batchLimit = config.maxBatchSize();
     }
 
     /** A batch: its hits, its body (written once, the same bytes on every retry) and its key. */
-    record Batch(long seq, List<UsageTracker.Hit> hits, byte[] body, String idempotencyKey) {}
+    static final class Batch {
+        final long seq;
+        final List<UsageTracker.Hit> hits;
+        final byte[] body;
+        final String idempotencyKey;
+        /** When an attempt first reached the point where the server may have claimed the key (0: never). */
+        long keyedAt;
+        /** An attempt ended without an answer that says what happened (network error, timeout, 5xx): it may have landed. */
+        boolean mayHaveLanded;
+        boolean attempted;
+
+        Batch(long seq, List<UsageTracker.Hit> hits, byte[] body, String idempotencyKey) {
+            this.seq = seq;
+            this.hits = hits;
+            this.body = body;
+            this.idempotencyKey = idempotencyKey;
+        }
+
+        long seq() {
+            return seq;
+        }
+
+        List<UsageTracker.Hit> hits() {
+            return hits;
+        }
+
+        byte[] body() {
+            return body;
+        }
+
+        String idempotencyKey() {
+            return idempotencyKey;
+        }
+    }
 
     private record Flush(CompletableFuture<Void> future, long upToSeq) {}
 
@@ -77,13 +123,22 @@ final class Sender {
                     if (available() > 0) formBatches(false);
                     lastFormedAt = now;
                     if (flushNow) registerFlushes();
-                } else if (available() >= config.maxBatchSize()) {
+                } else if (available() >= batchLimit) {
                     formBatches(true);
                     // the flush interval counts from the last batch sent: under steady load every batch is full
                     lastFormedAt = now;
                 }
                 if (!batches.isEmpty() && now >= sendNotBefore) {
-                    send(batches.peekFirst());
+                    Batch next = batches.peekFirst();
+                    if (next.keyedAt != 0 && now - next.keyedAt >= keyLifeNanos()) {
+                        giveUpExpired(next);
+                    } else if (!next.attempted && next.hits().size() > batchLimit) {
+                        // formed before the server named a smaller ingest_hits policy: never sent, so cut it
+                        batches.removeFirst();
+                        splitFirst(next);
+                    } else {
+                        send(next);
+                    }
                     settleFlushes();
                     continue;
                 }
@@ -121,16 +176,16 @@ final class Sender {
     /** Cuts what is queued into batches: only full ones, or all of it. */
     private void formBatches(boolean fullOnly) {
         while (true) {
-            if (fullOnly && available() < config.maxBatchSize()) return;
-            List<UsageTracker.Hit> hits = new ArrayList<>(Math.min(config.maxBatchSize(), Math.max(1, available())));
+            if (fullOnly && available() < batchLimit) return;
+            List<UsageTracker.Hit> hits = new ArrayList<>(Math.min(batchLimit, Math.max(1, available())));
             StringBuilder body = new StringBuilder(256);
             body.append("{\"hits\":[");
             int bytes = body.length() + 2;
             boolean cut = false;
-            while (hits.size() < config.maxBatchSize()) {
+            while (hits.size() < batchLimit) {
                 UsageTracker.Hit h = nextHit();
                 if (h == null) break;
-                String json = hitJson(h);
+                String json = hitJson(h, plainHits);
                 int size = utf8Length(json) + (hits.isEmpty() ? 0 : 1);
                 if (bytes + size > UsageTracker.MAX_BATCH_BYTES) {
                     carry = h;
@@ -150,24 +205,47 @@ final class Sender {
         }
     }
 
-    static Batch batchOf(long seq, List<UsageTracker.Hit> hits) {
+    Batch batchOf(long seq, List<UsageTracker.Hit> hits) {
         StringBuilder body = new StringBuilder(64 + hits.size() * 96).append("{\"hits\":[");
         for (int i = 0; i < hits.size(); i++) {
             if (i > 0) body.append(',');
-            body.append(hitJson(hits.get(i)));
+            body.append(hitJson(hits.get(i), plainHits));
         }
         body.append("]}");
         return new Batch(seq, hits, body.toString().getBytes(StandardCharsets.UTF_8), UUID.randomUUID().toString());
     }
 
     static String hitJson(UsageTracker.Hit h) {
+        return hitJson(h, false);
+    }
+
+    static String hitJson(UsageTracker.Hit h, boolean plain) {
         StringBuilder b = new StringBuilder(96);
         b.append("{\"ip\":");
         Json.writeString(b, h.ip());
         b.append(",\"endpoint\":");
         Json.writeString(b, h.endpoint());
-        b.append(",\"timestamp\":\"").append(h.timestamp().truncatedTo(ChronoUnit.MILLIS)).append("\"}");
-        return b.toString();
+        b.append(",\"timestamp\":\"").append(h.timestamp().truncatedTo(ChronoUnit.MILLIS)).append('"');
+        if (plain) return b.append('}').toString();
+        // validated at record: a method token needs no escaping
+        if (h.method() != null) b.append(",\"method\":\"").append(h.method()).append('"');
+        if (h.status() != null) b.append(",\"status\":").append(h.status().intValue());
+        if (h.durationMillis() != null) appendMillis(b, h.durationMillis());
+        return b.append('}').toString();
+    }
+
+    /** Microsecond precision is plenty and keeps the body short (no 1.0E-4 or 17 digits). */
+    private static void appendMillis(StringBuilder b, double ms) {
+        long micros = Math.round(ms * 1000);
+        b.append(",\"duration_ms\":").append(micros / 1000);
+        long frac = micros % 1000;
+        if (frac != 0) {
+            b.append('.');
+            if (frac < 100) b.append('0');
+            if (frac < 10) b.append('0');
+            while (frac % 10 == 0) frac /= 10;
+            b.append(frac);
+        }
     }
 
     static int utf8Length(String s) {
@@ -186,6 +264,7 @@ final class Sender {
 
     private void send(Batch batch) throws InterruptedException {
         long now;
+        long sentAt = 0;
         int status;
         String body;
         HttpResponse<String> response;
@@ -199,16 +278,24 @@ final class Sender {
                     .header("User-Agent", "usage-tracker-client-java")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(batch.body()))
                     .build();
+            sentAt = config.ticker().nanoTime();
+            batch.attempted = true;
             response = config.http().send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             status = response.statusCode();
             body = response.body();
         } catch (IOException | RuntimeException e) {
             if (Thread.currentThread().isInterrupted() || abandon) throw new InterruptedException();
+            batch.mayHaveLanded = true;
+            if (batch.keyedAt == 0) batch.keyedAt = sentAt;
             retryLater(0, e.getClass().getSimpleName());
             return;
         }
         now = config.ticker().nanoTime();
+        // the key's life on the server starts at the first attempt that got past authentication (401/403/404/405
+        // come before it); counting from our send, before the server's claim, errs on the safe side
+        if (batch.keyedAt == 0 && status != 401 && status != 403 && status != 404 && status != 405) batch.keyedAt = sentAt;
         pace(response, now);
+        sizeToPolicies(response);
         if (status >= 200 && status < 300) {
             batches.removeFirst();
             settle(batch.hits().size());
@@ -238,12 +325,35 @@ final class Sender {
                 }
                 failFlushes("sending stopped: the server answered " + status + (problem.title().isEmpty() ? "" : " " + problem.title()));
             }
-            case 408, 425 -> retryLater(status, problem.detail());
+            case 408, 425 -> {
+                batch.mayHaveLanded = true;
+                retryLater(status, problem.detail());
+            }
             default -> {
                 if (status >= 500) {
+                    batch.mayHaveLanded = true;
                     retryLater(status, problem.detail());
+                } else if (status == 400 && batch.mayHaveLanded) {
+                    // an earlier attempt may have been counted: re-sending any of it under a new key could count
+                    // it twice (issue 29, finding 3), so the batch is given up as it is
+                    batches.removeFirst();
+                    reject(batch.hits().size(), status, "an earlier attempt of this batch may have been counted, so it is"
+                            + " not sent again under a new key: " + problem.detail());
+                } else if (status == 400 && !plainHits && problem.onlyNewFields()) {
+                    // a service before contract v1.2 does not know the fields (and would name one hit at a time):
+                    // nothing landed, so the same hits go again without them, under a new key
+                    plainHits = true;
+                    batches.removeFirst();
+                    batches.addFirst(batchOf(batch.seq(), batch.hits()));
+                    int n = batch.hits().size();
+                    safely(() -> listener.onFieldDropped("method, status, duration_ms", n,
+                            "the service does not take them (a version before contract v1.2): hits are sent without them"));
                 } else if (status == 400 && !problem.hitIndexes().isEmpty()) {
                     rejectSome(batch, problem.hitIndexes(), problem.detail());
+                } else if (status == 400 && batch.hits().size() > batchLimit) {
+                    // larger than the ingest_hits policy the answer names: the service refused it before any work
+                    batches.removeFirst();
+                    splitFirst(batch);
                 } else {
                     batches.removeFirst();
                     reject(batch.hits().size(), status, problem.detail());
@@ -269,6 +379,66 @@ final class Sender {
         reject(n, 400, detail);
         // the same seq: a flush waiting for the original waits for its remainder
         if (!keep.isEmpty()) batches.addFirst(batchOf(batch.seq(), keep));
+    }
+
+    /** The batch cut into batches of at most {@link #batchLimit}, each with a new key, in front of the others. */
+    private void splitFirst(Batch batch) {
+        List<UsageTracker.Hit> hits = batch.hits();
+        for (int end = hits.size(); end > 0; ) {
+            int start = Math.max(0, end - batchLimit);
+            // the same seq: a flush waiting for the original waits for every part
+            batches.addFirst(batchOf(batch.seq(), new ArrayList<>(hits.subList(start, end))));
+            end = start;
+        }
+    }
+
+    /**
+     * The server forgets a key {@link UsageTracker#IDEMPOTENCY_KEY_LIFE} after it first saw it; sent after that
+     * the batch would be counted again. Less the request timeout (the request's time on the way) and a margin.
+     */
+    private long keyLifeNanos() {
+        return UsageTracker.IDEMPOTENCY_KEY_LIFE.toNanos() - config.requestTimeout().toNanos() - KEY_LIFE_MARGIN_NANOS;
+    }
+
+    /** A batch held longer than its key lives on the server is given up: counted as dropped and reported. */
+    private void giveUpExpired(Batch batch) {
+        batches.removeFirst();
+        int n = batch.hits().size();
+        settle(n);
+        tracker.dropped.add(n);
+        droppedReported += n;
+        attempt = 0;
+        safely(() -> listener.onDropped(n, "held longer than the server keeps its Idempotency-Key ("
+                + UsageTracker.IDEMPOTENCY_KEY_LIFE.toHours() + " h): sent again it could be counted twice"));
+    }
+
+    /**
+     * {@code RateLimit-Policy} ({@code "ingest-1m";q=500;w=60,"ingest_hits-1m";q=300;w=60}): batches are cut
+     * to the smallest {@code ingest_hits} quota it names, else to maxBatchSize; a batch above it is refused
+     * with a 400 whatever the timing.
+     */
+    private void sizeToPolicies(HttpResponse<?> response) {
+        String field = response.headers().firstValue("RateLimit-Policy").orElse(null);
+        if (field == null) return;
+        batchLimit = (int) Math.min(config.maxBatchSize(), smallestHitsQuota(field));
+        tracker.batchLimit = batchLimit;
+    }
+
+    /** The smallest {@code q} of the {@code ingest_hits-*} policies in a RateLimit-Policy field; MAX_VALUE when none. */
+    static long smallestHitsQuota(String field) {
+        long smallest = Long.MAX_VALUE;
+        Matcher item = NAMED_ITEM.matcher(field);
+        while (item.find()) {
+            if (!item.group(1).startsWith(HITS_POLICY)) continue;
+            Matcher p = PARAM.matcher(item.group(2));
+            while (p.find()) {
+                if (p.group(1).equals("q")) {
+                    long q = Long.parseLong(p.group(2));
+                    if (q >= 1) smallest = Math.min(smallest, q);
+                }
+            }
+        }
+        return smallest;
     }
 
     private void reject(int hits, int status, String detail) {
@@ -413,11 +583,29 @@ final class Sender {
     }
 
     private void reportDrops() {
+        reportFieldDrops(0, "method", tracker.invalidMethods, "not an HTTP method token of 1 to " + UsageTracker.MAX_METHOD_LENGTH + " characters");
+        reportFieldDrops(1, "status", tracker.invalidStatuses, "not an HTTP status from 100 to 599");
+        reportFieldDrops(2, "duration_ms", tracker.invalidDurations, "not a number of milliseconds from 0 to 3,600,000");
         long d = tracker.dropped.sum();
         if (d > droppedReported) {
             long n = d - droppedReported;
             droppedReported = d;
-            safely(() -> listener.onDropped(n, tracker.terminated ? "closed before they could be sent" : "buffer full"));
+            long f = tracker.recordFailures.sum();
+            long failed = Math.min(n, f - failuresReported);
+            failuresReported = f;
+            if (failed > 0) safely(() -> listener.onDropped(failed, "record failed: " + tracker.lastRecordFailure));
+            if (n > failed) {
+                safely(() -> listener.onDropped(n - failed, tracker.terminated ? "closed before they could be sent" : "buffer full"));
+            }
+        }
+    }
+
+    private void reportFieldDrops(int i, String field, java.util.concurrent.atomic.LongAdder counter, String reason) {
+        long c = counter.sum();
+        if (c > fieldsReported[i]) {
+            long n = c - fieldsReported[i];
+            fieldsReported[i] = c;
+            safely(() -> listener.onFieldDropped(field, n, reason));
         }
     }
 
@@ -430,24 +618,26 @@ final class Sender {
     }
 
     /** What we read from a problem+json answer. */
-    record Problem(String type, String title, String detail, BitSet hitIndexes) {
+    record Problem(String type, String title, String detail, BitSet hitIndexes, boolean onlyNewFields) {
         static Problem parse(String body) {
             BitSet indexes = new BitSet();
-            if (body == null || body.isBlank()) return new Problem("", "", "", indexes);
+            if (body == null || body.isBlank()) return new Problem("", "", "", indexes, false);
             try {
                 Object parsed = Json.parse(body);
-                if (!(parsed instanceof Map<?, ?> m)) return new Problem("", "", "", indexes);
+                if (!(parsed instanceof Map<?, ?> m)) return new Problem("", "", "", indexes, false);
+                boolean onlyNew = false;
                 if (m.get("errors") instanceof List<?> errors) {
+                    onlyNew = !errors.isEmpty();
                     for (Object e : errors) {
-                        if (e instanceof Map<?, ?> err && err.get("field") instanceof String field) {
-                            Matcher x = HIT_FIELD.matcher(field);
-                            if (x.find() && x.group(1).length() < 6) indexes.set(Integer.parseInt(x.group(1)));
-                        }
+                        String field = e instanceof Map<?, ?> err && err.get("field") instanceof String f ? f : "";
+                        Matcher x = HIT_FIELD.matcher(field);
+                        if (x.find() && x.group(1).length() < 6) indexes.set(Integer.parseInt(x.group(1)));
+                        if (!NEW_FIELD.matcher(field).matches()) onlyNew = false;
                     }
                 }
-                return new Problem(str(m.get("type")), str(m.get("title")), str(m.get("detail")), indexes);
+                return new Problem(str(m.get("type")), str(m.get("title")), str(m.get("detail")), indexes, onlyNew);
             } catch (IllegalArgumentException e) {
-                return new Problem("", "", "", indexes);
+                return new Problem("", "", "", indexes, false);
             }
         }
 

@@ -26,8 +26,12 @@ import java.util.function.DoubleSupplier;
  * header paces the sending (fewer, larger batches as the remaining quota shrinks); {@code 503}, other
  * {@code 5xx}, {@code 408} and network errors → the same batch again after an exponential backoff with
  * full jitter (0.5 s base, 30 s cap); {@code 400} whose {@code errors[]} name hits ({@code hits[3].ip}) →
- * those hits are rejected, the rest are sent as a new batch with a new key; any other {@code 4xx} about
- * the batch → its hits are rejected; {@code 401}/{@code 403} (and {@code 404}: a wrong base URL) →
+ * those hits are rejected, the rest are sent as a new batch with a new key, unless an earlier attempt of
+ * the batch may have landed (a network error, timeout or 5xx): then the whole batch is rejected, never
+ * re-sent under a new key; batches are cut to the smallest {@code ingest_hits} policy that
+ * {@code RateLimit-Policy} names (a batch above it is a 400: it is cut and sent again); a batch held
+ * longer than the server keeps its key ({@link #IDEMPOTENCY_KEY_LIFE}) is dropped and reported, never
+ * sent again under a forgotten key; any other {@code 4xx} about the batch → its hits are rejected; {@code 401}/{@code 403} (and {@code 404}: a wrong base URL) →
  * sending stops and the {@link Listener} hears it, hits keep being buffered until the buffer is full,
  * and the batch is tried again after {@link Builder#authRetryInterval}.
  *
@@ -48,6 +52,12 @@ public final class UsageTracker implements AutoCloseable {
     public static final int MAX_BATCH_BYTES = 256 * 1024;
     /** The server's limit of an endpoint's length. */
     public static final int MAX_ENDPOINT_LENGTH = 2048;
+    /** The server's limit of a method's length. */
+    public static final int MAX_METHOD_LENGTH = 16;
+    /** The server's limit of a duration: an hour, in milliseconds. */
+    public static final double MAX_DURATION_MILLIS = 3_600_000;
+    /** How long the server keeps an Idempotency-Key: a batch is never sent again under a key older than this. */
+    public static final Duration IDEMPOTENCY_KEY_LIFE = Duration.ofHours(24);
     /** After {@code closeTimeout}, how long close() gives the interrupted sender to count what it held. */
     private static final long ABANDON_MILLIS = 1_000;
 
@@ -62,6 +72,18 @@ public final class UsageTracker implements AutoCloseable {
     final LongAdder dropped = new LongAdder();
     final LongAdder rejected = new LongAdder();
     final LongAdder retried = new LongAdder();
+    /** Hits dropped because {@link #record} itself failed (a clock that throws), and the last failure's class. */
+    final LongAdder recordFailures = new LongAdder();
+    volatile String lastRecordFailure = "";
+    /** Hits whose method, status or duration was left out as invalid (reported by the sender). */
+    final LongAdder invalidMethods = new LongAdder();
+    final LongAdder invalidStatuses = new LongAdder();
+    final LongAdder invalidDurations = new LongAdder();
+    /**
+     * Hits per batch now: {@code maxBatchSize}, or less while the server names a smaller {@code ingest_hits}
+     * policy (set by the sender; read by {@link #record} to wake it when a batch is full).
+     */
+    volatile int batchLimit;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set by the sender when it has stopped: from then on every hit still held is dropped. */
     volatile boolean terminated;
@@ -70,6 +92,7 @@ public final class UsageTracker implements AutoCloseable {
 
     private UsageTracker(Config config) {
         this.config = config;
+        this.batchLimit = config.maxBatchSize;
         this.sender = new Sender(this, config);
         this.thread = new Thread(sender::run, "usage-tracker-sender-" + Integer.toHexString(System.identityHashCode(this)));
         thread.setDaemon(true);
@@ -94,7 +117,7 @@ public final class UsageTracker implements AutoCloseable {
      *         closed) or rejected (an {@code ip} or {@code endpoint} the server would refuse)
      */
     public boolean record(String ip, String endpoint) {
-        return record(ip, endpoint, null);
+        return enqueue(ip, endpoint, null, null, null, null);
     }
 
     /**
@@ -103,8 +126,31 @@ public final class UsageTracker implements AutoCloseable {
      * @return as {@link #record(String, String)}
      */
     public boolean record(String ip, String endpoint, Instant timestamp) {
-        try {
+        return enqueue(ip, endpoint, timestamp, null, null, null);
+    }
+
+    /**
+     * Records a hit with what the tracker knows about it: {@code Hit.of(ip, endpoint).withMethod("GET")
+     * .withStatus(200).withDurationMillis(12.5)}. Never blocks and never throws. A method, status or duration
+     * the server would refuse is left out of the hit (the hit itself is kept) and reported to
+     * {@link Listener#onFieldDropped}.
+     *
+     * @return as {@link #record(String, String)}
+     */
+    public boolean record(Hit hit) {
+        if (hit == null) {
             recorded.increment();
+            rejected.increment();
+            return false;
+        }
+        return enqueue(hit.ip(), hit.endpoint(), hit.timestamp(), hit.method(), hit.status(), hit.durationMillis());
+    }
+
+    private boolean enqueue(String ip, String endpoint, Instant timestamp, String method, Integer status, Double durationMillis) {
+        recorded.increment();
+        // how far this call got: 0 nothing taken, 1 a place in the buffer taken, 2 the hit queued
+        int stage = 0;
+        try {
             ip = withoutZone(ip);
             if (!plausibleIp(ip) || !plausibleEndpoint(endpoint)) {
                 rejected.increment();
@@ -114,17 +160,39 @@ public final class UsageTracker implements AutoCloseable {
                 dropped.increment();
                 return false;
             }
+            // the clock before a place is taken: a clock that throws must not keep one for ever (issue 29, finding 9)
+            Instant at = timestamp != null ? timestamp : config.clock.instant();
+            if (method != null && !validMethod(method)) {
+                invalidMethods.increment();
+                method = null;
+            }
+            if (status != null && !validStatus(status)) {
+                invalidStatuses.increment();
+                status = null;
+            }
+            if (durationMillis != null && !validDuration(durationMillis)) {
+                invalidDurations.increment();
+                durationMillis = null;
+            }
             if (held.incrementAndGet() > config.maxBufferedHits) {
                 held.decrementAndGet();
                 dropped.increment();
                 return false;
             }
-            queue.offer(new Hit(ip, endpoint, timestamp != null ? timestamp : config.clock.instant()));
-            if (queued.incrementAndGet() == config.maxBatchSize) config.ticker.wake();
+            stage = 1;
+            queue.offer(new Hit(ip, endpoint, at, method, status, durationMillis));
+            stage = 2;
+            if (queued.incrementAndGet() == batchLimit) config.ticker.wake();
             if (terminated) dropQueued();
             return true;
         } catch (RuntimeException | Error e) {
-            // an OutOfMemoryError or a broken clock must not reach the caller's request
+            // an OutOfMemoryError or a broken clock must not reach the caller's request; the hit is given up
+            // and counted, so that the books still add up and the sender reports it
+            if (stage == 2) return true;
+            if (stage == 1) held.decrementAndGet();
+            lastRecordFailure = e.getClass().getSimpleName();
+            recordFailures.increment();
+            dropped.increment();
             return false;
         }
     }
@@ -253,15 +321,69 @@ public final class UsageTracker implements AutoCloseable {
         return true;
     }
 
-    /** One recorded hit; its timestamp was taken at {@link #record}. */
-    record Hit(String ip, String endpoint, Instant timestamp) {}
+    /** An HTTP method token (RFC 9110 §9.1: tchar) of 1 to 16 characters, as the server accepts it. */
+    static boolean validMethod(String method) {
+        int n = method.length();
+        if (n == 0 || n > MAX_METHOD_LENGTH) return false;
+        for (int i = 0; i < n; i++) {
+            char c = method.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean validStatus(int status) {
+        return status >= 100 && status <= 599;
+    }
+
+    static boolean validDuration(double millis) {
+        return millis >= 0 && millis <= MAX_DURATION_MILLIS; // false for NaN
+    }
+
+    /**
+     * One hit as {@link #record(Hit)} takes it: where it came from and what it asked for, and optionally
+     * when it happened ({@code null}: at {@code record}), its HTTP method, the status it was answered with
+     * and how long that took in milliseconds ({@code null}: unknown). The same fields as the TypeScript
+     * SDK's {@code record({ip, endpoint, timestamp, method, status, durationMs})} and the Python SDK's
+     * keyword arguments (docs/sdk.md).
+     */
+    public record Hit(String ip, String endpoint, Instant timestamp, String method, Integer status, Double durationMillis) {
+        /** A hit from {@code ip} to {@code endpoint}, at the moment it is recorded, with nothing else known. */
+        public static Hit of(String ip, String endpoint) {
+            return new Hit(ip, endpoint, null, null, null, null);
+        }
+
+        public Hit withTimestamp(Instant t) {
+            return new Hit(ip, endpoint, t, method, status, durationMillis);
+        }
+
+        public Hit withMethod(String m) {
+            return new Hit(ip, endpoint, timestamp, m, status, durationMillis);
+        }
+
+        public Hit withStatus(int s) {
+            return new Hit(ip, endpoint, timestamp, method, s, durationMillis);
+        }
+
+        public Hit withDurationMillis(double ms) {
+            return new Hit(ip, endpoint, timestamp, method, status, ms);
+        }
+
+        /** From nanoseconds, e.g. the difference of two {@link System#nanoTime()} readings. */
+        public Hit withDurationNanos(long nanos) {
+            return withDurationMillis(nanos / 1e6);
+        }
+    }
 
     /**
      * The tracker's counters, in hits except {@code retried}.
      *
      * @param recorded     calls of {@link UsageTracker#record}
      * @param acknowledged hits the server accepted ({@code 202}): counted exactly once
-     * @param dropped      hits given up on the client side: buffer full, or still unsent when {@code close()} gave up
+     * @param dropped      hits given up on the client side: buffer full, still unsent when {@code close()} gave up,
+     *                     held longer than the server keeps their batch's Idempotency-Key, or {@code record} failed
      * @param rejected     hits the server refused as invalid ({@code 400}/{@code 4xx}), or that the tracker knew it would
      * @param retried      requests sent again (same batch, same Idempotency-Key) after a 429, 5xx, network error or 401/403
      * @param pending      hits held by the tracker: buffered, or in a batch not yet acknowledged
@@ -286,8 +408,17 @@ public final class UsageTracker implements AutoCloseable {
         /** {@code hits} were refused by the server ({@code 4xx}) and will not be sent again. */
         default void onRejected(int hits, int status, String detail) {}
 
-        /** {@code hits} were dropped on this side: {@code reason} says why (buffer full, closed). */
+        /**
+         * {@code hits} were dropped on this side: {@code reason} says why (buffer full, closed, a batch held longer
+         * than the server keeps its Idempotency-Key, {@code record} failed).
+         */
         default void onDropped(long hits, String reason) {}
+
+        /**
+         * {@code hits} were recorded without their {@code field} ({@code method}, {@code status} or
+         * {@code duration_ms}) because its value is one the server would refuse; the hits themselves were kept.
+         */
+        default void onFieldDropped(String field, long hits, String reason) {}
 
         /**
          * A batch will be sent again after {@code delay}: {@code status} is the HTTP status, or 0 for a network

@@ -53,6 +53,11 @@ class UsageTrackerTest {
         public void onRetry(int status, Duration delay, int attempt, String detail) {
             events.add("retry " + status + " " + delay.toMillis() + "ms #" + attempt);
         }
+
+        @Override
+        public void onFieldDropped(String field, long hits, String reason) {
+            events.add("field " + field + " " + hits);
+        }
     };
 
     @BeforeEach
@@ -439,5 +444,198 @@ class UsageTrackerTest {
         assertThat(Sender.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).contains(Duration.ZERO);
         assertThat(Sender.parseRetryAfter("soon")).isEmpty();
         assertThat(Json.parse("{\"a\":[1,2.5,\"\\u00e9\\n\",true,null]}").toString()).isEqualTo("{a=[1, 2.5, é\n, true, null]}");
+    }
+
+    // --- exactly once at the edges (DESIGN.md §8, issue 29 findings 2, 3, 4, 9) --------------------------
+
+    static final String HITS_POLICY = "\"ingest-1m\";q=500;w=60,\"ingest_hits-1m\";q=300;w=60,\"ingest_hits-1h\";q=5000;w=3600";
+
+    /** The service's answer to a batch above an ingest_hits policy (RateLimitGuard), else 202; both name the policies. */
+    static Reply hitsPolicyAnswer(FakeIngest.Request r) {
+        if (r.hits() > 300) {
+            return new Reply(400, Map.of("RateLimit-Policy", HITS_POLICY), "{\"type\":\"https://usage-tracker.dev/problems/bad-request\","
+                    + "\"title\":\"Bad request\",\"status\":400,\"detail\":\"This request needs " + r.hits()
+                    + " units but the ingest_hits-1m policy allows 300 per 60 s; send smaller batches.\"}");
+        }
+        return new Reply(202, Map.of("RateLimit-Policy", HITS_POLICY), "{\"accepted\":" + r.hits() + "}");
+    }
+
+    @Test
+    void batchesAreCutToTheSmallestIngestHitsPolicyAndA400ForSizeLosesNothing() throws Exception {
+        ingest.fallback = UsageTrackerTest::hitsPolicyAnswer;
+        tracker = builder().flushInterval(Duration.ofHours(1)).build();
+        for (int i = 0; i < 1_000; i++) tracker.record("192.0.2.1", "/p/" + i);
+        tracker.flush().get(10, TimeUnit.SECONDS);
+        List<FakeIngest.Request> sent = new ArrayList<>(ingest.requests);
+        assertThat(sent.getFirst().hits()).as("the first batch, before any policy was named").isEqualTo(500);
+        List<FakeIngest.Request> accepted = sent.subList(1, sent.size());
+        assertThat(accepted).allSatisfy(r -> assertThat(r.hits()).isLessThanOrEqualTo(300));
+        assertThat(accepted.stream().flatMap(r -> r.endpoints().stream()).distinct().count()).isEqualTo(1_000);
+        assertThat(accepted.stream().mapToInt(FakeIngest.Request::hits).sum()).isEqualTo(1_000);
+        assertThat(accepted.stream().map(FakeIngest.Request::idempotencyKey).distinct().count()).isEqualTo(accepted.size());
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(1_000, 1_000, 0, 0, 0, 0));
+        assertThat(events).isEmpty();
+
+        // learnt from the answers: the next full batches are 300 from the start, and a record wakes the sender at 300
+        ingest.requests.clear();
+        for (int i = 0; i < 600; i++) tracker.record("192.0.2.1", "/q");
+        assertThat(ingest.next().hits()).isEqualTo(300);
+        assertThat(ingest.next().hits()).isEqualTo(300);
+        assertThat(Sender.smallestHitsQuota("\"ingest-1m\";q=500;w=60")).isEqualTo(Long.MAX_VALUE);
+        assertThat(Sender.smallestHitsQuota(HITS_POLICY)).isEqualTo(300);
+    }
+
+    @Test
+    void aBatchHeldLongerThanTheServerKeepsItsKeyIsDroppedAndReportedNeverResent() throws Exception {
+        // a monthly quota refuses until the 1st: Retry-After is waited an hour at a time, under the same key
+        ingest.fallback = r -> new Reply(429, Map.of("Retry-After", "3600"),
+                "{\"type\":\"https://usage-tracker.dev/problems/quota-exceeded\",\"status\":429}");
+        tracker = builder().maxBatchSize(2).flushInterval(Duration.ofHours(1)).build();
+        tracker.record("192.0.2.1", "/a");
+        tracker.record("192.0.2.1", "/b");
+        String key = ingest.next().idempotencyKey();
+        for (int hour = 1; hour < 24; hour++) {
+            ticker.awaitIdle();
+            ticker.advance(Duration.ofHours(1));
+            assertThat(ingest.next().idempotencyKey()).as("hour " + hour).isEqualTo(key);
+        }
+        ticker.awaitIdle();
+        ticker.advance(Duration.ofHours(1));
+        ticker.awaitIdle();
+        ticker.advance(Duration.ofHours(1));
+        ticker.awaitIdle();
+        assertThat(ingest.requests).as("never sent again once 24 h old").isEmpty();
+        // retried counts the answers that sent it back to wait: 24 refusals
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(2, 0, 2, 0, 24, 0));
+        assertThat(events).contains("dropped 2 held longer than the server keeps its Idempotency-Key (24 h): sent again it could be counted twice");
+        assertBooks(tracker);
+    }
+
+    @Test
+    void aBatchOnlyEverRefusedByAuthenticationIsNotAgedOut() throws Exception {
+        AtomicBoolean enabled = new AtomicBoolean();
+        ingest.fallback = r -> enabled.get() ? FakeIngest.accepted(r.hits()) : Reply.of(403);
+        tracker = builder().maxBatchSize(1).authRetryInterval(Duration.ofHours(1)).build();
+        tracker.record("192.0.2.1", "/a");
+        String key = ingest.next().idempotencyKey();
+        for (int hour = 1; hour <= 30; hour++) {
+            ticker.awaitIdle();
+            if (hour == 30) enabled.set(true);
+            ticker.advance(Duration.ofHours(1));
+            assertThat(ingest.next().idempotencyKey()).isEqualTo(key);
+        }
+        ticker.awaitIdle();
+        assertThat(tracker.stats().acknowledged()).as("the server never claimed its key: %s", events).isEqualTo(1);
+    }
+
+    @Test
+    void a400OnARetryOfABatchThatMayHaveLandedIsNotSplitAndResentUnderANewKey() throws Exception {
+        ingest.script.add(Reply.of(502));
+        ingest.script.add(new Reply(400, Map.of(), "{\"status\":400,\"errors\":[{\"field\":\"hits[1].timestamp\",\"message\":\"too old\"}]}"));
+        tracker = builder().maxBatchSize(3).build();
+        for (int i = 0; i < 3; i++) tracker.record("192.0.2.1", "/m/" + i);
+        String key = ingest.next().idempotencyKey();
+        ticker.awaitIdle();
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(ingest.next().idempotencyKey()).isEqualTo(key);
+        ticker.awaitIdle();
+        ticker.advance(Duration.ofMinutes(1));
+        ticker.awaitIdle();
+        assertThat(ingest.requests).as("no part of it goes again under a new key").isEmpty();
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(3, 0, 0, 3, 1, 0));
+        assertThat(events).contains("rejected 3 400");
+    }
+
+    @Test
+    void aClockThatThrowsInRecordGivesTheBufferPlaceBackAndTheHitIsCountedDropped() throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                if (broken.get()) throw new IllegalStateException("clock broken");
+                return Instant.now();
+            }
+        };
+        tracker = builder().clock(clock).maxBufferedHits(3).maxBatchSize(3).flushInterval(Duration.ofHours(1)).build();
+        for (int i = 0; i < 5; i++) assertThat(tracker.record("192.0.2.1", "/a")).isFalse();
+        assertBooks(tracker);
+        broken.set(false);
+        for (int i = 0; i < 3; i++) assertThat(tracker.record("192.0.2.1", "/b")).as("the buffer still has room").isTrue();
+        assertThat(ingest.next().hits()).isEqualTo(3);
+        tracker.close();
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(8, 3, 5, 0, 0, 0));
+        assertThat(events).contains("dropped 5 record failed: IllegalStateException");
+    }
+
+    // --- v1.2: method, status, duration (DESIGN.md §2b) ----------------------------------------------
+
+    @Test
+    void methodStatusAndDurationTravelWithTheHitAndInvalidOnesAreLeftOutNotTheHit() throws Exception {
+        tracker = builder().maxBatchSize(11).build();
+        Instant t = Instant.parse("2026-12-06T10:00:00.123Z");
+        UsageTracker.Hit base = UsageTracker.Hit.of("192.0.2.1", "/f").withTimestamp(t);
+        assertThat(tracker.record(base.withMethod("GET").withStatus(200).withDurationMillis(12.05))).isTrue();
+        assertThat(tracker.record(base.withMethod("GE T"))).isTrue();
+        assertThat(tracker.record(base.withMethod("ABCDEFGHIJKLMNOPQ"))).isTrue();
+        assertThat(tracker.record(base.withMethod(""))).isTrue();
+        assertThat(tracker.record(base.withStatus(99))).isTrue();
+        assertThat(tracker.record(base.withStatus(600))).isTrue();
+        assertThat(tracker.record(base.withDurationMillis(-1))).isTrue();
+        assertThat(tracker.record(base.withDurationMillis(Double.NaN))).isTrue();
+        assertThat(tracker.record(base.withDurationMillis(3_600_000.5))).isTrue();
+        assertThat(tracker.record(base.withDurationNanos(1_500))).isTrue();
+        assertThat(tracker.record(base.withMethod("M-SEARCH").withStatus(599).withDurationMillis(3_600_000))).isTrue();
+        FakeIngest.Request r = ingest.next();
+        String ts = "\"ip\":\"192.0.2.1\",\"endpoint\":\"/f\",\"timestamp\":\"2026-12-06T10:00:00.123Z\"";
+        assertThat(r.body()).isEqualTo("{\"hits\":[{" + ts + ",\"method\":\"GET\",\"status\":200,\"duration_ms\":12.05}"
+                + (",{" + ts + "}").repeat(8) + ",{" + ts + ",\"duration_ms\":0.002}"
+                + ",{" + ts + ",\"method\":\"M-SEARCH\",\"status\":599,\"duration_ms\":3600000}]}");
+        ticker.awaitIdle();
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(11, 11, 0, 0, 0, 0));
+        assertThat(events).containsExactlyInAnyOrder("field method 3", "field status 2", "field duration_ms 3");
+        assertThat(tracker.record((UsageTracker.Hit) null)).isFalse();
+        assertThat(tracker.record(UsageTracker.Hit.of("bad ip", "/f").withStatus(200))).isFalse();
+        assertThat(tracker.stats().rejected()).isEqualTo(2);
+    }
+
+    @Test
+    void durationsAreWrittenToTheMicrosecondWithoutExponents() {
+        Instant t = Instant.parse("2026-12-06T10:00:00Z");
+        for (var c : Map.of(0.0, "0", 0.0001, "0", 0.001, "0.001", 0.0105, "0.011", 1e-7, "0", 12.5, "12.5", 100.02, "100.02",
+                3_600_000.0, "3600000", 7.000004, "7").entrySet()) {
+            String json = Sender.hitJson(new UsageTracker.Hit("192.0.2.1", "/d", t, null, null, c.getKey()));
+            assertThat(json).as("%s", c.getKey()).endsWith(",\"duration_ms\":" + c.getValue() + "}");
+        }
+    }
+
+    @Test
+    void aServiceBeforeV12RefusingTheNewFieldsGetsTheHitsWithoutThemNoneLost() throws Exception {
+        // as the old service answered: one unknown field named per request (Jackson stops at the first)
+        ingest.fallback = r -> r.body().contains("\"method\"") || r.body().contains("\"status\"")
+                ? new Reply(400, Map.of(), "{\"status\":400,\"errors\":[{\"field\":\"hits[0].method\",\"message\":\"unknown field\"}]}")
+                : FakeIngest.accepted(r.hits());
+        tracker = builder().maxBatchSize(4).build();
+        for (int i = 0; i < 4; i++) tracker.record(UsageTracker.Hit.of("192.0.2.1", "/o").withMethod("GET").withStatus(200));
+        FakeIngest.Request first = ingest.next();
+        FakeIngest.Request again = ingest.next();
+        assertThat(again.hits()).isEqualTo(4);
+        assertThat(again.idempotencyKey()).isNotEqualTo(first.idempotencyKey());
+        assertThat(again.body()).doesNotContain("method").doesNotContain("status");
+        tracker.flush().get(5, TimeUnit.SECONDS);
+        tracker.record(UsageTracker.Hit.of("192.0.2.1", "/o").withStatus(201));
+        tracker.flush().get(5, TimeUnit.SECONDS);
+        assertThat(ingest.next().body()).doesNotContain("status");
+        assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(5, 5, 0, 0, 0, 0));
+        assertThat(events).containsExactly("field method, status, duration_ms 4");
     }
 }

@@ -15,7 +15,7 @@ import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
 
-/** GET /api/usage/endpoints?days=&limit=&client_id= → hits per route template, the rest in other. */
+/** GET /api/usage/endpoints?days=&limit=&client_id=&group_by= → hits per route template (or method and template), the rest in other. */
 public final class EndpointUsageHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Authenticator authenticator;
     private final CachedAnalytics analytics;
@@ -39,7 +39,8 @@ public final class EndpointUsageHandler implements RequestHandler<APIGatewayV2HT
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
                 int[] daysAndLimit = request.intParams(new HttpRequest.IntParam("days", 7, 1, 31),
                         new HttpRequest.IntParam("limit", 10, 1, 100));
-                ResponseCache.Answer answer = analytics.endpoints(caller, request.queryParam("client_id"), daysAndLimit[0], daysAndLimit[1]);
+                ResponseCache.Answer answer = analytics.endpoints(caller, request.queryParam("client_id"), daysAndLimit[0], daysAndLimit[1],
+                        request.queryParam("group_by"));
                 return Responses.rawJson(200, answer.json(), answer.headers());
             });
         });

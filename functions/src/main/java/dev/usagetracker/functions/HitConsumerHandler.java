@@ -28,10 +28,15 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
                 .map(m -> new HitConsumer.QueuedMessage(m.getMessageId(), m.getBody(), correlationId(m),
                         m.getReceiptHandle(), receiveCount(m)))
                 .toList();
-        List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages).stream()
+        // The deadline: messages it cannot finish go back to the queue, what committed is reported and mirrored.
+        List<SQSBatchResponse.BatchItemFailure> failures = consumer.process(messages, remaining(context)).stream()
                 .map(SQSBatchResponse.BatchItemFailure::new)
                 .toList();
         return new SQSBatchResponse(failures);
+    }
+
+    private static java.util.function.LongSupplier remaining(Context context) {
+        return context == null ? () -> Long.MAX_VALUE : context::getRemainingTimeInMillis;
     }
 
     private static int receiveCount(SQSEvent.SQSMessage m) {

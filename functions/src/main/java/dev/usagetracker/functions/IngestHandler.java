@@ -11,7 +11,7 @@ import dev.usagetracker.ingest.IngestService;
 import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
-import dev.usagetracker.ratelimit.RouteClass;
+import java.util.Optional;
 
 /** POST /api/logs: one hit or a batch → 202 once every hit is durable; an Idempotency-Key makes retries safe. */
 public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -34,13 +34,17 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             IngestRequest hits = parser.parse(request);
-            // A replay of an acknowledged request (same Idempotency-Key and body) counts nothing new and
-            // is not charged again: a client retrying after a lost answer must not be pushed into 429.
-            var replay = ingest.acknowledgedReplay(hits.principal(), IdempotencyKey.from(request));
+            Optional<IdempotencyKey> key = IdempotencyKey.from(request);
+            // A keyed retry of a request that claimed its key already is answered first, before the time-
+            // dependent validation and every gate: it counts nothing new, and the hits it carries were
+            // charged when they were first admitted, so a client retrying after a lost answer never hears
+            // 400 or 429 about hits that were counted.
+            var replay = ingest.replay(hits, key);
             if (replay.isPresent()) return Responses.json(202, replay.get());
+            IngestService.Admitted admitted = ingest.admit(hits, key);
             // n hits cost n units, taken before anything is queued: a refused batch leaves no trace
-            return rateLimits.forClient(hits.principal(), RouteClass.INGEST, hits.hits().size(),
-                    () -> Responses.json(202, ingest.accept(hits.principal(), hits.hits(), IdempotencyKey.from(request))));
+            return rateLimits.forIngest(hits.principal(), admitted.hitsByMonth(), admitted.serverErrorsByMonth(),
+                    () -> Responses.json(202, ingest.accept(admitted)));
         });
     }
 }

@@ -38,8 +38,8 @@ public final class RotateKeyHandler implements RequestHandler<APIGatewayV2HTTPEv
             // Only the key itself: a (possibly stolen) access token must not mint a permanent credential.
             Principal caller = authenticator.apiKeyItself(request, "Rotating the API key");
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
-                RotationRequest body = request.body().length == 0 ? null
-                        : Json.bind(request.jsonBody().node(), RotationRequest.class);
+                RotationRequest body = request.optionalJsonBody()
+                        .map(b -> Json.bind(b.node(), RotationRequest.class)).orElse(null);
                 return Responses.json(200, settings.rotateKey(caller, body));
             });
         });

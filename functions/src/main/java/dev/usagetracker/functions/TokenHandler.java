@@ -38,8 +38,8 @@ public final class TokenHandler implements RequestHandler<APIGatewayV2HTTPEvent,
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
-            Optional<String> bodyKey = request.body().length == 0 ? Optional.empty()
-                    : Optional.ofNullable(Json.bind(request.jsonBody().node(), TokenRequest.class).apiKey());
+            Optional<String> bodyKey = request.optionalJsonBody()
+                    .flatMap(b -> Optional.ofNullable(Json.bind(b.node(), TokenRequest.class).apiKey()));
             Principal caller = authenticator.apiKey(request, bodyKey);
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, tokens.issue(caller.clientId(), caller.role(), caller.akh())));
         });

@@ -30,6 +30,8 @@ public final class Emulators implements AutoCloseable {
     private SQSRestServer sqs;
     private ManagedProcess moto;
     private ManagedProcess redis;
+    private LocalState state;
+    private scala.Function0<org.apache.pekko.actor.Terminated> persistentSqs;
 
     private Emulators(Path logDir, int sqsPort, int motoPort, int redisPort) {
         this.logDir = logDir;
@@ -44,7 +46,13 @@ public final class Emulators implements AutoCloseable {
      * redis-server exit with 1 at start), most often as the ephemeral port of an outgoing loopback connection.
      */
     public static Emulators start(Path logDir, int sqsPort, int motoPort, int redisPort) {
+        return start(logDir, sqsPort, motoPort, redisPort, null);
+    }
+
+    /** The same, keeping their data in {@code state} across restarts ({@code ./scripts/dev}); null keeps it in memory. */
+    public static Emulators start(Path logDir, int sqsPort, int motoPort, int redisPort, LocalState state) {
         Emulators e = new Emulators(logDir, sqsPort, motoPort, redisPort);
+        e.state = state;
         try {
             e.sqsPort = onFreePort(sqsPort, port -> { e.sqsPort = port; e.startSqs(); });
             e.motoPort = onFreePort(motoPort, port -> { e.motoPort = port; e.startMoto(); });
@@ -76,6 +84,10 @@ public final class Emulators implements AutoCloseable {
     }
 
     public void startSqs() {
+        if (state != null) {
+            startPersistentSqs();
+            return;
+        }
         sqs = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(sqsPort)
                 .withServerAddress(new NodeAddress("http", "127.0.0.1", sqsPort, ""))
                 .withAWSRegion(REGION).withAWSAccountId(ACCOUNT)
@@ -83,34 +95,74 @@ public final class Emulators implements AutoCloseable {
         sqs.waitUntilStarted();
     }
 
+    /**
+     * ElasticMQ's own server with its message storage: every queue and message (body, attributes, receive
+     * count, visibility) in an H2 database, restored at start. H2 writes a commit to disk within about a
+     * second, which bounds what a kill -9 of the runtime can lose of the queues.
+     */
+    private void startPersistentSqs() {
+        java.util.Map<String, Object> settings = new java.util.HashMap<>();
+        settings.put("node-address.protocol", "http");
+        settings.put("node-address.host", "127.0.0.1");
+        settings.put("node-address.port", sqsPort);
+        settings.put("node-address.context-path", "");
+        settings.put("generate-node-address", false);
+        settings.put("rest-sqs.enabled", true);
+        settings.put("rest-sqs.bind-port", sqsPort);
+        settings.put("rest-sqs.bind-hostname", "127.0.0.1");
+        settings.put("rest-sqs.sqs-limits", "strict");
+        settings.put("aws.region", REGION);
+        settings.put("aws.accountId", ACCOUNT);
+        settings.put("queues-storage.enabled", false);
+        settings.put("messages-storage.enabled", true);
+        settings.put("messages-storage.uri", "jdbc:h2:" + state.sqsDatabase().toAbsolutePath());
+        settings.put("messages-storage.prune-data-on-init", false);
+        com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.parseMap(settings)
+                .withFallback(com.typesafe.config.ConfigFactory.defaultReference(Emulators.class.getClassLoader()));
+        persistentSqs = new org.elasticmq.server.ElasticMQServer(new org.elasticmq.server.config.ElasticMQServerConfig(config)).start();
+        java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+        while (!portOpen(sqsPort)) {
+            if (java.time.Instant.now().isAfter(deadline)) throw new IllegalStateException("ElasticMQ did not listen on " + sqsPort);
+            ManagedProcess.sleep(50);
+        }
+    }
+
     public void stopSqs() {
         if (sqs != null) {
             sqs.stopAndWait();
             sqs = null;
         }
+        if (persistentSqs != null) {
+            persistentSqs.apply();
+            persistentSqs = null;
+        }
     }
 
     /**
-     * moto_server's own entry point, with one change: requests are handled one at a time. moto's
-     * backends are not thread-safe: with its threaded server, concurrent TransactWriteItems that ADD
-     * to the same item lose updates (measured: 899 instead of 900 after 6 threads × 150), which real
-     * DynamoDB never does. Connections stay threaded (keep-alive works), the application is serialised.
+     * moto_server's own entry point, requests handled one at a time (moto's backends are not thread-safe),
+     * and with a state, its DynamoDB and KMS backends snapshotted and restored: moto_server.py says how.
      */
-    static final String MOTO_SERIALISED = String.join("\n",
-            "import os, sys, threading",
-            "from werkzeug.serving import run_simple",
-            "from moto.server import DomainDispatcherApplication, create_backend_app",
-            "os.environ.setdefault('MOTO_PORT', sys.argv[2])",
-            "app = DomainDispatcherApplication(create_backend_app)",
-            "lock = threading.Lock()",
-            "def serialised(environ, start_response):",
-            "    with lock:",
-            "        return list(app(environ, start_response))",
-            "run_simple(sys.argv[1], int(sys.argv[2]), serialised, threaded=True, use_reloader=False)");
-
     public void startMoto() {
-        moto = new ManagedProcess("moto_server", List.of("python3", "-c", MOTO_SERIALISED, "127.0.0.1", Integer.toString(motoPort)),
-                logDir.resolve("moto.log"), () -> httpOk(awsEndpoint() + "/moto-api/")).start(Duration.ofSeconds(60));
+        List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", motoScript(), "127.0.0.1", Integer.toString(motoPort)));
+        if (state != null) {
+            try {
+                java.nio.file.Files.createDirectories(state.motoSnapshot().getParent());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            command.add(state.motoSnapshot().toAbsolutePath().toString());
+        }
+        moto = new ManagedProcess("moto_server", command, logDir.resolve("moto.log"),
+                () -> httpOk(awsEndpoint() + "/moto-api/")).start(Duration.ofSeconds(60));
+        if (state != null) state.recordPid("moto", moto.pid());
+    }
+
+    private static String motoScript() {
+        try (InputStream in = Emulators.class.getResourceAsStream("moto_server.py")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public ManagedProcess moto() {
@@ -119,7 +171,22 @@ public final class Emulators implements AutoCloseable {
 
     /** Starts redis-server on this stack's port, again after a crash or a kill: the runtime keeps its URL. */
     public void startRedis() {
-        redis = redisServer(redisPort, logDir.resolve("redis.log"));
+        if (state == null) {
+            redis = redisServer(redisPort, logDir.resolve("redis.log"));
+            return;
+        }
+        // With a state: an append-only file, fsynced every second, replayed at start; no RDB snapshots.
+        try {
+            java.nio.file.Files.createDirectories(state.redisDir());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        redis = ManagedProcess.startRetrying(10, Duration.ofMillis(500), () -> new ManagedProcess("redis-server",
+                List.of("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
+                        "--dir", state.redisDir().toAbsolutePath().toString(), "--save", "",
+                        "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "yes"),
+                logDir.resolve("redis.log"), () -> redisPing(redisPort)).start(Duration.ofSeconds(60)));
+        state.recordPid("redis", redis.pid());
     }
 
     /**
@@ -165,7 +232,7 @@ public final class Emulators implements AutoCloseable {
     /** Whether each service answers right now: SQS and DynamoDB/KMS over HTTP, Redis with PING. */
     public java.util.Map<String, Boolean> health() {
         java.util.Map<String, Boolean> up = new java.util.LinkedHashMap<>();
-        up.put("sqs", sqs != null && portOpen(sqsPort));
+        up.put("sqs", (sqs != null || persistentSqs != null) && portOpen(sqsPort));
         up.put("moto", httpOk(awsEndpoint() + "/moto-api/"));
         up.put("redis", redisPing(redisPort));
         return up;

@@ -65,7 +65,7 @@ public final class FunctionPool implements AutoCloseable {
     /** Runs one invocation; the result is whatever the handler returned. */
     public Object invoke(Object event) throws Exception {
         if (!concurrency.tryAcquire(function.timeoutSeconds() + 30L, TimeUnit.SECONDS)) {
-            throw new IllegalStateException(function.logicalId() + " is throttled: all containers stayed busy");
+            throw new Throttled(function.logicalId() + " is throttled: all containers stayed busy");
         }
         Container container = null;
         invocations.incrementAndGet();
@@ -173,6 +173,13 @@ public final class FunctionPool implements AutoCloseable {
             }
             all.clear();
             idle.clear();
+        }
+    }
+
+    /** Every container stayed busy for the function's timeout and more: what Lambda calls throttling. */
+    public static final class Throttled extends IllegalStateException {
+        Throttled(String message) {
+            super(message);
         }
     }
 }

@@ -329,6 +329,11 @@ public final class HttpApiGateway implements AutoCloseable {
             APIGatewayV2HTTPResponse response;
             try {
                 response = (APIGatewayV2HTTPResponse) pool.invoke(event);
+            } catch (FunctionPool.Throttled e) {
+                // Saturated, not broken: a clear "not acknowledged, retry later", never a bare 500 (issue 30).
+                LOG.warn("{} on request {}", e.getMessage(), requestId);
+                response = Responses.problem(ApiException.unavailable(
+                        "The service is saturated; nothing of this request was acknowledged. Retry it later.", 5), requestId);
             } catch (Exception e) {
                 // What API Gateway answers when the integration fails: 500, no details.
                 LOG.error("{} failed on request {}", pool.function().logicalId(), requestId, e);

@@ -63,6 +63,8 @@ public final class LocalRuntime implements AutoCloseable {
     private Readiness readiness;
     private SqsClient sqs;
     private ResourceBootstrap resources;
+    private LocalState state;
+    private boolean stateRestored;
 
     private LocalRuntime(Options options) {
         this.options = options;
@@ -86,7 +88,14 @@ public final class LocalRuntime implements AutoCloseable {
         if (options.emulators().isPresent()) {
             emulators = options.emulators().get();
         } else if (!external) {
-            emulators = Emulators.start(options.projectRoot().resolve(".local/logs"), 0, 0, 0);
+            // LOCAL_STATE_DIR (./scripts/dev: .local/state) keeps the emulators' data across restarts; tests leave it unset.
+            Optional<String> stateDir = Optional.ofNullable(base.get("LOCAL_STATE_DIR")).filter(d -> !d.isBlank());
+            if (stateDir.isPresent()) {
+                state = LocalState.open(options.projectRoot().resolve(stateDir.get()), "true".equalsIgnoreCase(base.get("LOCAL_FRESH")));
+                stateRestored = !state.isEmpty();
+                closeables.add(state);
+            }
+            emulators = Emulators.start(options.projectRoot().resolve(".local/logs"), 0, 0, 0, state);
             closeables.add(emulators);
         }
         if (emulators != null) {
@@ -307,11 +316,14 @@ public final class LocalRuntime implements AutoCloseable {
 
     private void bootstrapAdmin(App app) throws IOException {
         Optional<String> given = options.adminApiKey().filter(k -> !k.isBlank());
-        adminApiKey = given.orElseGet(ApiKeys::generate);
+        adminKeyFile = options.projectRoot().resolve(".local/admin-api-key");
+        // A kept state keeps its admin: the key generated before, not a new one that would replace it.
+        Optional<String> kept = given.isPresent() || !stateRestored || !Files.isRegularFile(adminKeyFile) ? Optional.empty()
+                : Optional.of(Files.readString(adminKeyFile).strip()).filter(ApiKeys::isPlausible);
+        adminApiKey = given.or(() -> kept).orElseGet(ApiKeys::generate);
         adminKeyGenerated = given.isEmpty();
         app.adminBootstrap().ensureAdmin(adminApiKey, "admin@localhost");
         if (adminKeyGenerated) {
-            adminKeyFile = options.projectRoot().resolve(".local/admin-api-key");
             Files.createDirectories(adminKeyFile.getParent());
             Files.writeString(adminKeyFile, adminApiKey + "\n");
             try {
@@ -444,6 +456,8 @@ public final class LocalRuntime implements AutoCloseable {
             sb.append("  KMS        ").append(emulators.awsEndpoint()).append("  (moto_server)  ").append(state(up.get("moto"))).append('\n');
             sb.append("  Redis      ").append(emulators.redisUrl()).append("  (redis-server)  ").append(state(up.get("redis"))).append('\n');
             sb.append("  logs       ").append(options.projectRoot().resolve(".local/logs")).append('\n');
+            sb.append("  state      ").append(state == null ? "in memory: a restart starts empty"
+                    : state.dir() + (stateRestored ? "  (restored; --fresh starts empty)" : "  (empty; kept across restarts)")).append('\n');
         } else {
             sb.append("  AWS        endpoints from the environment (AWS_ENDPOINT_URL*)\n");
         }
@@ -499,8 +513,11 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> env = System.getenv();
+        Map<String, String> env = new HashMap<>(System.getenv());
         Path root = Path.of(System.getProperty("project.root", ".")).toAbsolutePath().normalize();
+        // Data survives restarts in .local/state/ (LOCAL_STATE_DIR= keeps it in memory); --fresh starts empty.
+        env.putIfAbsent("LOCAL_STATE_DIR", root.resolve(".local/state").toString());
+        if (List.of(args).contains("--fresh")) env.put("LOCAL_FRESH", "true");
         Options options = new Options(root,
                 env.getOrDefault("HOST", "127.0.0.1"),
                 Integer.parseInt(env.getOrDefault("PORT", "3000")),

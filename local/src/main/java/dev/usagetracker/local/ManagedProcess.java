@@ -87,6 +87,10 @@ public final class ManagedProcess implements AutoCloseable {
         }
     }
 
+    public synchronized long pid() {
+        return process.pid();
+    }
+
     public synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }

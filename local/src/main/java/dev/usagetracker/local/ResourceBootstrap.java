@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.NotFoundException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueNameExistsException;
 
 /**
  * Creates the template's KMS keys, DynamoDB tables and SQS queues in whatever endpoint the clients
@@ -175,8 +176,18 @@ public final class ResourceBootstrap {
             attrs.put(QueueAttributeName.REDRIVE_POLICY, "{\"deadLetterTargetArn\":\"" + resolve(redrive.get("deadLetterTargetArn"))
                     + "\",\"maxReceiveCount\":\"" + resolve(redrive.get("maxReceiveCount")) + "\"}");
         }
-        String url = sqs.createQueue(b -> b.queueName(name).attributes(attrs)).queueUrl();
-        String arn = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
+        String url;
+        try {
+            url = sqs.createQueue(b -> b.queueName(name).attributes(attrs)).queueUrl();
+        } catch (QueueNameExistsException kept) {
+            // A queue kept from an earlier run (.local/state) with other settings (LOCAL_VISIBILITY_TIMEOUT_SECONDS):
+            // it keeps its messages and takes this run's attributes.
+            url = sqs.getQueueUrl(b -> b.queueName(name)).queueUrl();
+            String existing = url;
+            sqs.setQueueAttributes(b -> b.queueUrl(existing).attributes(attrs));
+        }
+        String queueUrl = url;
+        String arn = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
                 .attributes().get(QueueAttributeName.QUEUE_ARN);
         refs.put(r.logicalId(), url);
         attributes.put(r.logicalId() + ".Arn", arn);

@@ -156,7 +156,8 @@ class AnalyticsIT {
         assertThat(report.get("other").asLong()).isEqualTo(1_099);
         assertThat(report.get("total").asLong()).isEqualTo(1_150);
         String mirrorKey = redis.key("endpoints", c.id, today().toString());
-        assertThat(hlen(mirrorKey)).isEqualTo(1_002L); // 1,000 templates, #other, #total
+        assertThat(hlen(mirrorKey)).isEqualTo(1_003L); // 1,000 templates, #other, #total, #rows (no status, no duration)
+        assertThat(hget(mirrorKey, "#rows")).isEqualTo("1000");
         assertThat(hget(mirrorKey, "#other")).isEqualTo("100");
         assertThat(hget(mirrorKey, "/t/" + letters(1_050))).isNull();
 
@@ -167,7 +168,7 @@ class AnalyticsIT {
         assertThat(rebuilt.get("total").asLong()).isEqualTo(1_150);
         assertThat(sum(rebuilt) + rebuilt.get("other").asLong()).isEqualTo(1_150);
         assertThat(hget(mirrorKey, "#other")).isEqualTo("100");
-        assertThat(hlen(mirrorKey)).isEqualTo(1_002L);
+        assertThat(hlen(mirrorKey)).isEqualTo(1_003L);
     }
 
     @Test

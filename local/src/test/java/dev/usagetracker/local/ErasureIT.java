@@ -39,6 +39,12 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 class ErasureIT {
     static final String ADMIN_KEY = "erasure-admin-key-0123456789";
     static final String PREFIX = "ers-";
+    /**
+     * Long enough that the consumer guards erasure by reading the client rows once per batch, as in
+     * production (DynamoHitLedger.guardWindow: more than its 12 s SDK call timeout plus 10 s), not by a
+     * ConditionCheck per transaction; the ledger test below runs both guards.
+     */
+    static final String ERASURE_DELAY_SECONDS = "25";
     static LocalRuntime runtime;
     static HttpJson api;
     static DynamoDbClient dynamo;
@@ -47,7 +53,7 @@ class ErasureIT {
     @BeforeAll
     static void start(TestStack s) throws Exception {
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(s.emulators()), Map.of("RateLimitRegister", "1000/1m", "RateLimitIngest", "100000/1m", "RateLimitRead", "100000/1m", "ERASURE_DELAY_SECONDS", "3"),
+                Optional.of(s.emulators()), Map.of("RateLimitRegister", "1000/1m", "RateLimitIngest", "100000/1m", "RateLimitRead", "100000/1m", "ERASURE_DELAY_SECONDS", ERASURE_DELAY_SECONDS),
                 Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 4, false, PREFIX));
         api = new HttpJson(runtime.baseUrl());
         dynamo = s.dynamo();
@@ -211,6 +217,81 @@ class ErasureIT {
         assertThat(ledger.record(List.of(fresh)).committed()).containsExactly(fresh.key());
         List<String> raw = itemsNaming(Set.of(late.batchId(), orphan.batchId(), old.batchId()));
         assertThat(raw).as("raw hits of dropped parts").isEmpty();
+    }
+
+    /**
+     * Issue 29, finding 5: a redriven part of an erased id, received before the id was registered again, and
+     * the new registration's parts in one call (one consumer batch, one transaction before the fix) — the
+     * old part is dropped, the new ones are counted. Both guards: the per-transaction ConditionCheck and
+     * the once-per-batch row read of a bounded row age (issue 28).
+     */
+    @Test
+    void anErasedIdsOldPartDoesNotTakeTheReRegisteredClientsPartsOfTheSameBatchWithIt() {
+        String reborn = register("ledger-mixed", null).get("client_id").asText();
+        java.time.Instant registered = java.time.Instant.now();
+        for (Duration rowAge : List.of(Duration.ZERO, Duration.ofSeconds(5))) {
+            var ledger = new dev.usagetracker.store.DynamoHitLedger(dynamo, runtime.resource("HitsTable"),
+                    runtime.resource("UsageTable"), new dev.usagetracker.store.UsageKeys(4), Duration.ofDays(90),
+                    runtime.resource("ClientsTable"), rowAge, java.time.Clock.systemUTC());
+            var old = part(reborn, registered.minus(Duration.ofMinutes(10)));
+            var fresh = part(reborn, registered);
+            var fresher = part(reborn, registered.plusMillis(1));
+            var outcome = ledger.record(List.of(old, fresh, fresher));
+            assertThat(outcome.committed()).as("row age " + rowAge).containsExactlyInAnyOrder(fresh.key(), fresher.key());
+            assertThat(outcome.duplicates()).as("dropped, reported done").containsExactly(old.key());
+            assertThat(outcome.failed()).isEmpty();
+            assertThat(itemsNaming(Set.of(old.batchId()))).as("the old part's raw hits").isEmpty();
+            assertThat(itemsNaming(Set.of(fresh.batchId(), fresher.batchId()))).as("the new parts' raw hits").hasSize(2);
+        }
+        var daily = dynamo.getItem(r -> r.tableName(runtime.resource("UsageTable")).consistentRead(true)
+                .key(Map.of("pk", AttributeValue.fromS(dev.usagetracker.store.UsageKeys.dailyPk(reborn,
+                        dev.usagetracker.store.UsageKeys.day(registered)))))).item();
+        assertThat(daily.get("count").n()).as("the new registration's four parts, counted once").isEqualTo("4");
+    }
+
+    /**
+     * The same through the queue and the real consumer: hits acknowledged to a client, which is erased
+     * while they wait (the consumer is down), the id registered again and new hits acknowledged; then the
+     * consumer comes back and meets the old and the new messages in one batch. Before issue 29's fix the
+     * whole batch was "client gone" and the new client's acknowledged hits were deleted.
+     */
+    @Test
+    void oldMessagesOfAnErasedIdInOneBatchWithTheReRegisteredClientsHitsLeaveTheNewHitsCounted() throws Exception {
+        String email = "redrive-" + suffix() + "@example.com";
+        JsonNode first = register("redrive", email);
+        String id = first.get("client_id").asText();
+        String oldKey = first.get("api_key").asText();
+        List<SqsEventSourceMapping> hitConsumers = runtime.eventSourceMappings().stream()
+                .filter(m -> m.functionName().equals("HitConsumerFunction")).toList();
+        assertThat(hitConsumers).hasSize(1);
+        hitConsumers.forEach(SqsEventSourceMapping::kill);
+        try {
+            post(oldKey, 3);
+            post(oldKey, 2);
+            Reply erased = delete("/api/clients/me", Map.of("X-API-Key", oldKey));
+            assertThat(erased.status()).as(erased.body()).isEqualTo(202);
+            Await.until(Duration.ofSeconds(120), "the erasure of " + id, () -> dynamo.getItem(r -> r
+                    .tableName(runtime.resource("ClientsTable")).consistentRead(true)
+                    .key(Map.of("client_id", AttributeValue.fromS(id)))).item().isEmpty());
+            Reply again = api.post("/api/register", Map.of("name", "redrive again", "email", email, "client_id", id), Map.of());
+            assertThat(again.status()).as(again.body()).isEqualTo(201);
+            String newKey = again.json().get("api_key").asText();
+            post(newKey, 4);
+            post(newKey, 1);
+            String newToken = token(newKey);
+            // one poller, so that the four waiting messages are gathered into one batch
+            hitConsumers.forEach(m -> m.start(1));
+            Await.until(Duration.ofSeconds(60), "the new client's 5 hits counted", () -> dailyTotal(newToken, null) == 5);
+            Await.until(Duration.ofSeconds(60), "the hits queue drained", () -> {
+                var attributes = runtime.sqs().getQueueAttributes(r -> r.queueUrl(runtime.resource("HitsQueue"))
+                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+                return attributes.values().stream().allMatch("0"::equals);
+            });
+            assertThat(dailyTotal(newToken, null)).as("the old client's 5 hits are not inherited").isEqualTo(5);
+        } finally {
+            hitConsumers.stream().filter(m -> !m.isRunning()).forEach(m -> m.start(2));
+        }
     }
 
     static dev.usagetracker.ingest.HitBatch part(String clientId, java.time.Instant receivedAt) {

@@ -64,6 +64,74 @@ class FaultInjectionIT {
         assertThat(verdict.violations()).isEmpty();
     }
 
+    /**
+     * Issue 29, finding 8: hits the ingest writes straight to DynamoDB while SQS is down pass through the
+     * same after-commit observers as the consumer's: the alert detector claims the threshold they cross
+     * (before SQS comes back, so no consumer batch can have done it), and the Redis mirrors (daily and
+     * hourly counters, this month's counter, the endpoint mirror) hold exactly what was committed.
+     */
+    @Test
+    void hitsWrittenStraightToDynamoDbWhileSqsIsDownCrossThresholdsAndReachTheMirrors() throws Exception {
+        String admin = api.token(ChaosStack.ADMIN_KEY);
+        String plan = "fallback-" + java.util.UUID.randomUUID().toString().substring(0, 6);
+        Reply defined = api.put("/api/plans/" + plan, Map.of("monthly_quota", 20, "alert_thresholds", List.of(50, 100)),
+                HttpJson.bearer(admin));
+        assertThat(defined.status()).as(defined.body()).isIn(200, 201);
+        LoadGenerator.Client client = stack.register("fallback-alert", 1, false).getFirst();
+        Reply assigned = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(stack.baseUrl() + "/api/clients/" + client.clientId()))
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"plan\":\"" + plan + "\"}"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + admin)
+                .timeout(Duration.ofSeconds(30)).build());
+        assertThat(assigned.status()).as(assigned.body()).isEqualTo(200);
+        String token = api.token(client.apiKey());
+
+        stack.cutSqs();
+        List<Map<String, String>> hits = new ArrayList<>();
+        for (int i = 0; i < 12; i++) hits.add(Map.of("ip", "192.0.2." + (i + 1), "endpoint", "/fallback/" + (i % 3)));
+        Reply accepted = api.post("/api/logs", Map.of("hits", hits), Map.of("X-API-Key", client.apiKey()));
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+
+        // Still during the outage: the 50 % threshold (10 of 20) is claimed, the 100 % one is not.
+        JsonNode quota = api.get("/api/usage/quota", HttpJson.bearer(token)).json();
+        assertThat(quota.get("used").asLong()).isEqualTo(12);
+        assertThat(quota.get("thresholds").get(0).get("percent").asInt()).isEqualTo(50);
+        assertThat(quota.get("thresholds").get(0).get("reached_at").isNull()).as("50 %% reached: " + quota).isFalse();
+        assertThat(quota.get("thresholds").get(1).get("reached_at").isNull()).as("100 %% not reached: " + quota).isTrue();
+
+        try (var redis = new dev.usagetracker.redis.Redis(stack.runtime().emulators().orElseThrow().redisUrl(),
+                dev.usagetracker.redis.RedisSettings.from(Map.of("REDIS_KEY_PREFIX", "")))) {
+            String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+            String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+            List<String> keys = new ArrayList<>();
+            io.lettuce.core.ScanCursor cursor = io.lettuce.core.ScanCursor.INITIAL;
+            do {
+                io.lettuce.core.ScanCursor from = cursor;
+                var page = redis.call(c -> c.scan(from, io.lettuce.core.ScanArgs.Builder.matches("*" + client.clientId() + "*").limit(1000)));
+                keys.addAll(page.getKeys());
+                cursor = page;
+            } while (!cursor.isFinished());
+            String daily = keys.stream().filter(k -> k.endsWith("count:" + client.clientId() + ":" + today)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no daily counter among " + keys));
+            String dailyCount = redis.call(c -> c.get(daily));
+            assertThat(dailyCount).as(daily).isEqualTo("12");
+            String hourly = keys.stream().filter(k -> k.contains("count:" + client.clientId() + ":" + today + "T")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no hourly counter among " + keys));
+            String hourlyCount = redis.call(c -> c.get(hourly));
+            assertThat(hourlyCount).as(hourly).isEqualTo("12");
+            String monthly = keys.stream().filter(k -> k.endsWith("month:{" + client.clientId() + "}:" + month)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no monthly counter among " + keys));
+            String monthlyCount = redis.call(c -> c.get(monthly));
+            assertThat(monthlyCount).as(monthly).isEqualTo("12");
+            assertThat(keys).as("the endpoint mirror of today").anyMatch(k -> k.endsWith("endpoints:" + client.clientId() + ":" + today));
+        }
+        stack.restoreSqs();
+        JsonNode endpoints = api.get("/api/usage/endpoints", HttpJson.bearer(token)).json();
+        // the three paths are one route template; its count is what the fallback committed
+        assertThat(endpoints.get("total").asLong()).isEqualTo(12);
+        assertThat(endpoints.get("endpoints").get(0).get("endpoint").asText()).isEqualTo("/fallback/{id}");
+        assertThat(endpoints.get("endpoints").get(0).get("count").asLong()).isEqualTo(12);
+    }
+
     @Test
     void hungDynamoDbIsBufferedBySqsWhileReadsAnswer503() throws Exception {
         String token = LocalRuntimeE2EIT.token(api, ChaosStack.ADMIN_KEY);

@@ -97,7 +97,7 @@ class MonthlyUsageIT {
         dev.usagetracker.alerts.MonthlyUsage truth = new DynamoMonthlyUsage(stack.dynamo(), stack.config().usageTable(), Clock.systemUTC());
         // This reader's DynamoDB read returns, and then a whole batch commits before it writes the counter.
         dev.usagetracker.alerts.MonthlyUsage slowRead = (clientId, month) -> {
-            long before = truth.used(clientId, month);
+            var before = truth.count(clientId, month);
             assertThat(app.consumer().process(List.of(message(part(client, 4))))).isEmpty();
             return before;
         };
@@ -125,7 +125,7 @@ class MonthlyUsageIT {
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).isEqualTo("6");
         // The dead batch's late end step (a new epoch began since) adds nothing.
         MonthlyUsage.InFlight next = MonthlyUsage.begin(redis, List.of(part(client, 1)));
-        MonthlyUsage.committed(redis, Map.of(client, Map.of(MONTH, 1L)), orphan).forEach(redis::await);
+        MonthlyUsage.committed(redis, Map.of(client, Map.of(MONTH, new dev.usagetracker.alerts.MonthlyUsage.Count(1, 0))), orphan).forEach(redis::await);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).isEqualTo("6");
         MonthlyUsage.committed(redis, Map.of(), next).forEach(redis::await);
         assertThat(app.consumer().process(List.of(message(part(client, 2))))).isEmpty();

@@ -50,6 +50,12 @@ class SdkFaultIT {
 
     /** The same port, emulators, resource prefix and settings every time: a restart of the same deployment. */
     static LocalRuntime startRuntime() throws Exception {
+        return startRuntime(emulators, sqsProxy, awsProxy, port, ADMIN_KEY, "sdkf-");
+    }
+
+    /** A runtime behind the two fault proxies with quotas out of the way (PythonSdkIT's too). */
+    static LocalRuntime startRuntime(Emulators emulators, FaultProxy sqsProxy, FaultProxy awsProxy, int port, String adminKey,
+            String prefix) throws Exception {
         Map<String, String> env = new java.util.HashMap<>();
         env.put("AWS_ENDPOINT_URL_SQS", sqsProxy.endpoint());
         env.put("AWS_ENDPOINT_URL_DYNAMODB", awsProxy.endpoint());
@@ -63,7 +69,7 @@ class SdkFaultIT {
         env.put("RateLimitRead", "100000/1m");
         env.put("RateLimitRegister", "100000/1m");
         return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", port, Optional.of(emulators), env,
-                Optional.of(ADMIN_KEY), Optional.of(Duration.ofMillis(200)), 2, 4, false, "sdkf-"));
+                Optional.of(adminKey), Optional.of(Duration.ofMillis(200)), 2, 4, false, prefix));
     }
 
     @AfterAll
@@ -169,6 +175,11 @@ class SdkFaultIT {
 
     /** Waits for the queue to drain (redriving the DLQ if needed) and the count to hold still; returns it. */
     static long settle(HttpJson api, String apiKey, Duration timeout) throws Exception {
+        return settle(runtime, api, apiKey, timeout);
+    }
+
+    /** As above, for any runtime (PythonSdkIT's too). */
+    static long settle(LocalRuntime runtime, HttpJson api, String apiKey, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Long last = null;
         while (System.nanoTime() < deadline) {

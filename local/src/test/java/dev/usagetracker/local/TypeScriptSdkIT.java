@@ -74,21 +74,9 @@ class TypeScriptSdkIT {
             control.start();
 
             Path result = Files.createTempFile("ts-sdk-e2e", ".json");
-            ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "test/e2e/express-outage.test.mjs")
-                    .directory(SDK.toFile()).redirectErrorStream(true);
-            pb.environment().put("BASE_URL", stack.baseUrl());
-            pb.environment().put("API_KEY", client.apiKey());
-            pb.environment().put("CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort());
-            pb.environment().put("RESULT_FILE", result.toString());
-            Process node = pb.start();
-            List<String> output = new CopyOnWriteArrayList<>();
-            Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
-            boolean finished = node.waitFor(10, TimeUnit.MINUTES);
-            if (!finished) node.destroyForcibly();
-            reader.join(5_000);
-            String log = String.join("\n", output);
-            assertThat(finished).as("the node test finished in time; output:\n" + log).isTrue();
-            assertThat(node.exitValue()).as(log).isZero();
+            List<String> output = runNodeTest("test/e2e/express-outage.test.mjs", Map.of("BASE_URL", stack.baseUrl(),
+                    "API_KEY", client.apiKey(), "CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort(),
+                    "RESULT_FILE", result.toString()), 10);
             assertThat(faults).containsExactly("cut", "restore", "restart-redis");
 
             JsonNode stats = new ObjectMapper().readTree(Files.readString(result));
@@ -108,5 +96,52 @@ class TypeScriptSdkIT {
             control.stop(0);
             stack.close();
         }
+    }
+
+    /**
+     * DESIGN.md §2b: an Express app behind the middleware and the real tracker; the raw hits the stack stored
+     * carry the method, the status the app answered (200, 201, 404 for no route, 500 for a route that throws)
+     * and a duration (at least the 20 ms the slow route waits).
+     */
+    @Test
+    @org.junit.jupiter.api.extension.ExtendWith(TestStack.Extension.class)
+    void expressAppReportsTheStatusItAnsweredAndItsDuration(TestStack stack) throws Exception {
+        assumeTrue(NodeProcess.available(), "skipped: Node.js is not installed (scripts/test installs it)");
+        assumeTrue(Files.isRegularFile(SDK.resolve("dist/index.js")),
+                "skipped: sdk/typescript/dist is missing (scripts/test runs 'npm ci && npm run build' there)");
+        assumeTrue(Files.isDirectory(SDK.resolve("node_modules/express")),
+                "skipped: sdk/typescript/node_modules is missing (scripts/test runs 'npm ci' there)");
+        try (LocalRuntime runtime = UsageTrackingFilterIT.runtime(stack, "tsst-", Map.of())) {
+            HttpJson api = new HttpJson(runtime.baseUrl());
+            String[] client = UsageTrackingFilterIT.register(api, "tst-").split(" ");
+            runNodeTest("test/e2e/express-statuses.test.mjs", Map.of("BASE_URL", runtime.baseUrl(), "API_KEY", client[1]), 3);
+
+            List<JsonNode> stored = UsageTrackingFilterIT.poll(() -> UsageTrackingFilterIT.rawHitNodes(stack, runtime, client[0]),
+                    l -> l.size() >= 4);
+            // Express's ":id", whether or not the server has canonicalised it to "{id}" (DESIGN.md §2b "One route, one name")
+            assertThat(stored.stream().map(h -> h.get("m").asText() + " " + h.get("ep").asText().replaceAll(":(\\w+)", "{$1}")
+                    + " " + h.get("s").asInt()))
+                    .containsExactlyInAnyOrder("GET /products/{id} 200", "POST /orders 201", "GET /no/such/route 404", "GET /fail/{id} 500");
+            assertThat(stored).allSatisfy(h -> assertThat(h.get("d").asDouble()).isBetween(0.0, 60_000.0));
+            assertThat(stored.stream().filter(h -> h.get("s").asInt() == 200))
+                    .allSatisfy(h -> assertThat(h.get("d").asDouble()).as("the route waits 20 ms").isGreaterThanOrEqualTo(19.0));
+        }
+    }
+
+    /** Runs one of the SDK's node tests with {@code env}; it must pass within {@code minutes}. Its output lines. */
+    static List<String> runNodeTest(String file, Map<String, String> env, int minutes) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", file)
+                .directory(SDK.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process node = pb.start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = Thread.ofVirtual().start(() -> NodeProcess.read(node, output));
+        boolean finished = node.waitFor(minutes, TimeUnit.MINUTES);
+        if (!finished) node.destroyForcibly();
+        reader.join(5_000);
+        String log = String.join("\n", output);
+        assertThat(finished).as("the node test finished in time; output:\n" + log).isTrue();
+        assertThat(node.exitValue()).as(log).isZero();
+        return output;
     }
 }

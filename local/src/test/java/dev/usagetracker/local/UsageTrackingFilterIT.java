@@ -118,6 +118,150 @@ class UsageTrackingFilterIT {
         }
     }
 
+    /** An app whose routes answer 200, 201 and 500 (the servlet throws); what no servlet matches is Jetty's 404. */
+    static Server statusApp(UsageTrackingFilter filter) throws Exception {
+        Server server = new Server(new InetSocketAddress("127.0.0.1", 0));
+        ServletContextHandler ctx = new ServletContextHandler();
+        ctx.setContextPath("/");
+        ctx.addServlet(new ServletHolder(new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                req.setAttribute(UsageTrackingFilter.SPRING_BEST_MATCHING_PATTERN, "/users/{id}");
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                resp.getWriter().write("ok");
+            }
+
+            @Override
+            protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                req.setAttribute(UsageTrackingFilter.SPRING_BEST_MATCHING_PATTERN, "/users/{id}");
+                resp.setStatus(201);
+                resp.getWriter().write("created");
+            }
+        }), "/users/*");
+        ctx.addServlet(new ServletHolder(new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse resp) {
+                throw new IllegalStateException("the app failed");
+            }
+        }), "/boom");
+        ctx.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST));
+        server.setHandler(ctx);
+        server.start();
+        return server;
+    }
+
+    static LocalRuntime runtime(TestStack stack, String prefix, Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("RateLimitRegister", "1000/1m");
+        return LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
+                Optional.of(stack.emulators()), all, Optional.of("sdk-filter-admin-key-0123456789"),
+                Optional.of(Duration.ofMillis(200)), 2, 2, false, prefix));
+    }
+
+    static String register(HttpJson api, String prefix) throws Exception {
+        String clientId = prefix + UUID.randomUUID().toString().substring(0, 8);
+        HttpJson.Reply reg = api.post("/api/register", Map.of("name", "Filter app", "email", clientId + "@filter.example",
+                "client_id", clientId), Map.of());
+        assertThat(reg.status()).as(reg.body()).isEqualTo(201);
+        return clientId + " " + reg.json().get("api_key").asText();
+    }
+
+    /**
+     * DESIGN.md §2b: the filter records the method, the status the app answered and the time it took, and
+     * the stack stores them with the hit; a request no route matched is recorded under its path with its
+     * 404, or left out with skipUnmatched.
+     */
+    @Test
+    void theStatusTheAppAnsweredAndItsDurationAreStoredWithTheHit(TestStack stack) throws Exception {
+        try (LocalRuntime runtime = runtime(stack, "sdkst-", Map.of())) {
+            HttpJson api = new HttpJson(runtime.baseUrl());
+            String[] client = register(api, "fst-").split(" ");
+            UsageTracker tracker = UsageTracker.builder(URI.create(runtime.baseUrl()), client[1])
+                    .flushInterval(Duration.ofMillis(200)).build();
+            Server app = statusApp(new UsageTrackingFilter(tracker));
+            Server quiet = statusApp(new UsageTrackingFilter(tracker).skipUnmatched(true));
+            try {
+                HttpClient http = HttpClient.newHttpClient();
+                assertThat(call(http, port(app), "GET", "/users/42")).isEqualTo(200);
+                assertThat(call(http, port(app), "POST", "/users/42")).isEqualTo(201);
+                assertThat(call(http, port(app), "GET", "/no/such/route")).isEqualTo(404);
+                assertThat(call(http, port(app), "GET", "/boom")).isEqualTo(500);
+                assertThat(call(http, port(quiet), "GET", "/no/such/route")).isEqualTo(404);
+                assertThat(call(http, port(quiet), "GET", "/users/7")).isEqualTo(200);
+                tracker.flush().get(30, TimeUnit.SECONDS);
+            } finally {
+                app.stop();
+                quiet.stop();
+                tracker.close();
+            }
+            assertThat(tracker.stats()).isEqualTo(new UsageTracker.Stats(5, 5, 0, 0, 0, 0));
+            List<JsonNode> stored = poll(() -> rawHitNodes(stack, runtime, client[0]), l -> l.size() >= 5);
+            assertThat(stored.stream().map(h -> h.get("m").asText() + " " + h.get("ep").asText() + " " + h.get("s").asInt()))
+                    .containsExactlyInAnyOrder("GET /users/{id} 200", "POST /users/{id} 201", "GET /no/such/route 404",
+                            "GET /boom 500", "GET /users/{id} 200");
+            assertThat(stored).allSatisfy(h -> assertThat(h.get("d").asDouble()).isBetween(0.0, 30_000.0));
+            assertThat(stored.stream().filter(h -> h.get("m").asText().equals("GET") && h.get("s").asInt() == 200))
+                    .allSatisfy(h -> assertThat(h.get("d").asDouble()).as("the servlet sleeps 20 ms").isGreaterThanOrEqualTo(20.0));
+        }
+    }
+
+    /**
+     * Issue 29, finding 4, through the stack: with an ingest_hits policy of 300 the first 500-hit batch is
+     * refused 400 (it could never pass), then every batch is cut to 300 and nothing is lost.
+     */
+    @Test
+    void batchesAreCutToASmallIngestHitsPolicyAndNothingIsLost(TestStack stack) throws Exception {
+        try (LocalRuntime runtime = runtime(stack, "sdkhp-", Map.of("RateLimitIngestHits", "300/1s"))) {
+            HttpJson api = new HttpJson(runtime.baseUrl());
+            String[] client = register(api, "fhp-").split(" ");
+            List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+            UsageTracker tracker = UsageTracker.builder(URI.create(runtime.baseUrl()), client[1])
+                    .flushInterval(Duration.ofMillis(200)).listener(new UsageTracker.Listener() {
+                        @Override
+                        public void onRejected(int hits, int status, String detail) {
+                            events.add("rejected " + hits + " " + status + " " + detail);
+                        }
+                    }).build();
+            try {
+                for (int i = 0; i < 1_000; i++) tracker.record("198.51.100.7", "/api/items/" + (i % 10));
+                tracker.flush().get(60, TimeUnit.SECONDS);
+            } finally {
+                tracker.close();
+            }
+            UsageTracker.Stats s = tracker.stats();
+            assertThat(events).isEmpty();
+            assertThat(s.acknowledged()).as(s.toString()).isEqualTo(1_000);
+            assertThat(s.pending() + s.dropped() + s.rejected()).isZero();
+            List<String> stored = poll(() -> rawHits(stack, runtime, client[0]), l -> l.size() >= 1_000);
+            assertThat(stored).hasSize(1_000);
+        }
+    }
+
+    static int call(HttpClient http, int port, String method, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    /** Every raw hit stored for the client today, as stored (ip, ep, t, and m, s, d when known). */
+    static List<JsonNode> rawHitNodes(TestStack stack, LocalRuntime runtime, String clientId) {
+        List<JsonNode> out = new ArrayList<>();
+        String pk = clientId + "#" + LocalDate.now(ZoneOffset.UTC);
+        stack.dynamo().queryPaginator(q -> q.tableName(runtime.resource("HitsTable")).keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk)))).items().forEach(item -> {
+            try {
+                MAPPER.readTree(item.get("hits").s()).forEach(out::add);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return out;
+    }
+
     /** Polls (up to 30 s) until {@code done} holds, and returns the last value either way. */
     static <T> T poll(java.util.function.Supplier<T> read, java.util.function.Predicate<T> done) throws InterruptedException {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -138,16 +282,6 @@ class UsageTrackingFilterIT {
 
     /** "ip endpoint" of every raw hit stored for the client today, read from the Hits table. */
     static List<String> rawHits(TestStack stack, LocalRuntime runtime, String clientId) {
-        List<String> out = new ArrayList<>();
-        String pk = clientId + "#" + LocalDate.now(ZoneOffset.UTC);
-        stack.dynamo().queryPaginator(q -> q.tableName(runtime.resource("HitsTable")).keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk)))).items().forEach(item -> {
-            try {
-                for (JsonNode h : MAPPER.readTree(item.get("hits").s())) out.add(h.get("ip").asText() + " " + h.get("ep").asText());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return out;
+        return rawHitNodes(stack, runtime, clientId).stream().map(h -> h.get("ip").asText() + " " + h.get("ep").asText()).toList();
     }
 }

@@ -10,8 +10,17 @@ import java.util.List;
 public interface AlertPolicy {
 
     /** {@code monthlyQuota} null: no quota, so no alerts; {@code thresholds} ascending percents (1..1000). */
-    record Quota(Long monthlyQuota, List<Integer> thresholds) {
+    /**
+     * {@code excludeServerErrors}: the quota counts only hits whose status was not 5xx (quota_counts non_5xx).
+     * {@code generation} tells one registration of a client id from the next (its creation time): an id
+     * erased and registered again is a new client whose thresholds have not been reached.
+     */
+    record Quota(Long monthlyQuota, List<Integer> thresholds, boolean excludeServerErrors, String generation) {
         public static final Quota NONE = new Quota(null, List.of());
+
+        public Quota(Long monthlyQuota, List<Integer> thresholds) {
+            this(monthlyQuota, thresholds, false, "");
+        }
 
         public boolean alerts() {
             return monthlyQuota != null && monthlyQuota > 0 && !thresholds.isEmpty();

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * commit and claim; the next commit of that client catches it up). Only the winner of the claim raises
  * the event, so it fires exactly once however batches are replayed or containers race, and never before
  * the hits that crossed it are durable. Once every threshold of a month is claimed, this container stops
- * reading that client's usage for the month.
+ * reading that client's usage for the month — that registration of the client's, not a later one of
+ * the same id.
  */
 public final class ThresholdDetector {
     private static final Logger LOG = LoggerFactory.getLogger(ThresholdDetector.class);
@@ -35,7 +36,11 @@ public final class ThresholdDetector {
     private final ThresholdClaims claims;
     private final AlertSink sink;
     private final Clock clock;
-    /** (client|month) → thresholds this container knows are claimed. */
+    /**
+     * (client|generation|month) → thresholds this container knows are claimed. The generation keeps an
+     * id erased and registered again (whose claims the erasure deleted) from inheriting what this
+     * container learnt about the erased client: it would get no alerts for the rest of the month.
+     */
     private final Cache<String, Set<Integer>> claimed = Caffeine.newBuilder().maximumSize(100_000).build();
 
     public ThresholdDetector(AlertPolicy policy, MonthlyUsage usage, ThresholdClaims claims, AlertSink sink, Clock clock) {
@@ -51,11 +56,12 @@ public final class ThresholdDetector {
 
     /** {@code committed}: exactly the parts whose transactions committed in this batch. */
     public List<Crossing> committed(List<HitBatch> committed) {
-        Map<String, Map<YearMonth, Long>> added = new LinkedHashMap<>();
+        Map<String, Map<YearMonth, MonthlyUsage.Count>> added = new LinkedHashMap<>();
         for (HitBatch part : committed) {
             for (HitBatch.PackedHit hit : part.hits()) {
                 added.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>())
-                        .merge(YearMonth.from(hit.timestamp().atOffset(ZoneOffset.UTC)), 1L, Long::sum);
+                        .merge(YearMonth.from(hit.timestamp().atOffset(ZoneOffset.UTC)), MonthlyUsage.Count.of(hit.s()),
+                                MonthlyUsage.Count::plus);
             }
         }
         List<Crossing> crossings = new java.util.ArrayList<>();
@@ -82,12 +88,12 @@ public final class ThresholdDetector {
         return crossings;
     }
 
-    private Crossing check(String clientId, YearMonth month, long addedNow, AlertPolicy.Quota quota) {
-        String key = clientId + "|" + month;
+    private Crossing check(String clientId, YearMonth month, MonthlyUsage.Count addedNow, AlertPolicy.Quota quota) {
+        String key = clientId + "|" + quota.generation() + "|" + month;
         Set<Integer> known = claimed.get(key, k -> ConcurrentHashMap.newKeySet());
         if (known.containsAll(quota.thresholds())) return null;
-        long after = usage.used(clientId, month);
-        long before = Math.max(0, after - addedNow);
+        long after = usage.count(clientId, month).counted(quota.excludeServerErrors());
+        long before = Math.max(0, after - addedNow.counted(quota.excludeServerErrors()));
         List<Integer> raised = new java.util.ArrayList<>();
         Instant now = clock.instant();
         for (int percent : quota.thresholds()) {

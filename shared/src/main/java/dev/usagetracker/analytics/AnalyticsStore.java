@@ -14,6 +14,12 @@ public interface AnalyticsStore {
     /** Every client's count per hour (the by-hour index); clients and hours with no hits are absent. */
     Map<String, Map<String, Long>> hourlyCountsAllClients(List<String> hours);
 
+    /** As {@link #hourlyCounts}, each hour as {count, 2xx, 3xx, 4xx, 5xx}. */
+    Map<String, long[]> hourlyTallies(String clientId, List<String> hours);
+
+    /** As {@link #hourlyCountsAllClients}, each hour as {count, 2xx, 3xx, 4xx, 5xx}. */
+    Map<String, Map<String, long[]>> hourlyTalliesAllClients(List<String> hours);
+
     /**
      * Every hit of the raw-hit items a client's ingest requests left on {@code receivedOn} (the Hits
      * partition {@code client_id#day}), in arrival order; with {@code receivedFrom}, only items received

@@ -118,7 +118,7 @@ public final class EndpointBreakdown {
     private void read(String clientId, LocalDate partition, String from, Map<LocalDate, EndpointTally> tallies) {
         AnalyticsStore.ReadCost cost = store.rawHits(clientId, partition, from, (HitBatch.PackedHit hit) -> {
             EndpointTally t = tallies.get(LocalDate.parse(UsageKeys.day(hit.timestamp())));
-            if (t != null) t.add(EndpointTemplate.of(hit.ep()), 1);
+            if (t != null) t.add(RowKey.of(hit.m(), hit.ep()), hit.s(), hit.d());
         });
         rawItemsRead.addAndGet(cost.items());
         rawBytesRead.addAndGet(cost.bytes());

@@ -5,6 +5,7 @@ import dev.usagetracker.clients.Client;
 import dev.usagetracker.clients.ClientStore;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.ApiException.FieldError;
+import dev.usagetracker.ingest.HitOutcome;
 import dev.usagetracker.usage.UsageService;
 import dev.usagetracker.usage.UsageStore;
 import java.time.Clock;
@@ -79,38 +80,83 @@ public final class UsageAnalytics {
         List<HourlyUsageReport.ClientHours> out = new ArrayList<>();
         if (clientId.isPresent()) {
             Client client = existing(clientId.get());
-            out.add(series(client.clientId(), client.name(), buckets, store.hourlyCounts(client.clientId(), buckets)));
+            out.add(series(client.clientId(), client.name(), buckets, store.hourlyTallies(client.clientId(), buckets)));
         } else {
-            Map<String, Map<String, Long>> all = new TreeMap<>(store.hourlyCountsAllClients(buckets));
-            all.values().removeIf(m -> m.values().stream().mapToLong(Long::longValue).sum() == 0);
+            Map<String, Map<String, long[]>> all = new TreeMap<>(store.hourlyTalliesAllClients(buckets));
+            all.values().removeIf(m -> m.values().stream().mapToLong(t -> t[0]).sum() == 0);
             Map<String, String> names = all.isEmpty() ? Map.of() : clients.names(all.keySet());
             all.forEach((id, counts) -> out.add(series(id, names.getOrDefault(id, id), buckets, counts)));
         }
         return new HourlyUsageReport(window.from().toString(), window.to().toString(), out);
     }
 
-    private static HourlyUsageReport.ClientHours series(String id, String name, List<String> buckets, Map<String, Long> counts) {
-        List<HourlyUsageReport.HourCount> hours = buckets.stream()
-                .map(h -> new HourlyUsageReport.HourCount(h + ":00:00Z", counts.getOrDefault(h, 0L))).toList();
+    private static final long[] NO_HITS = new long[5];
+
+    private static HourlyUsageReport.ClientHours series(String id, String name, List<String> buckets, Map<String, long[]> tallies) {
+        List<HourlyUsageReport.HourCount> hours = buckets.stream().map(h -> {
+            long[] t = tallies.getOrDefault(h, NO_HITS);
+            return new HourlyUsageReport.HourCount(h + ":00:00Z", t[0], statuses(t));
+        }).toList();
         return new HourlyUsageReport.ClientHours(id, name, hours, hours.stream().mapToLong(HourlyUsageReport.HourCount::count).sum());
+    }
+
+    /** {"2xx","3xx","4xx","5xx","unknown"} of a {count, 2xx, 3xx, 4xx, 5xx} tally; they add up to its count. */
+    static Map<String, Long> statuses(long[] tally) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        long known = 0;
+        for (int i = 0; i < HitOutcome.STATUS_CLASSES.size(); i++) {
+            out.put(HitOutcome.STATUS_CLASSES.get(i), tally[i + 1]);
+            known += tally[i + 1];
+        }
+        out.put("unknown", tally[0] - known);
+        return out;
     }
 
     // ---- endpoints ----
 
     public EndpointUsageReport endpoints(String clientId, int days, int limit) {
+        return endpoints(clientId, days, limit, false);
+    }
+
+    /** {@code ?group_by=}: absent or {@code endpoint} → false, {@code method} → true, anything else a 400. */
+    public static boolean groupByMethod(Optional<String> groupBy) {
+        if (groupBy.isEmpty() || groupBy.get().equals("endpoint")) return false;
+        if (groupBy.get().equals("method")) return true;
+        throw ApiException.validation(List.of(new FieldError("group_by", "must be 'endpoint' or 'method'")));
+    }
+
+    /** With {@code byMethod}, rows are (method, template) pairs; else the rows of one template are merged. */
+    public EndpointUsageReport endpoints(String clientId, int days, int limit, boolean byMethod) {
         existing(clientId);
         LocalDate today = today();
         List<LocalDate> window = EndpointBreakdown.window(today, days);
         EndpointTally all = EndpointBreakdown.sum(endpoints.days(clientId, window).values());
-        List<EndpointUsageReport.EndpointCount> top = all.named().entrySet().stream()
-                .filter(e -> e.getValue() > 0)
-                .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
+        Map<RowKey, RowStats> rows = new java.util.HashMap<>();
+        all.named().forEach((row, stats) -> {
+            RowKey key = RowKey.parse(row);
+            if (!byMethod) key = new RowKey(null, key.template());
+            rows.computeIfAbsent(key, k -> new RowStats()).addAll(stats);
+        });
+        Comparator<Map.Entry<RowKey, RowStats>> order = Comparator
+                .comparingLong((Map.Entry<RowKey, RowStats> e) -> e.getValue().count()).reversed()
+                .thenComparing(e -> e.getKey().template())
+                .thenComparing(e -> e.getKey().method(), Comparator.nullsFirst(Comparator.naturalOrder()));
+        List<EndpointUsageReport.Row> top = rows.entrySet().stream()
+                .filter(e -> e.getValue().count() > 0)
+                .sorted(order)
                 .limit(limit)
-                .map(e -> new EndpointUsageReport.EndpointCount(e.getKey(), e.getValue()))
+                .map(e -> row(e.getKey(), e.getValue(), byMethod))
                 .toList();
-        long shown = top.stream().mapToLong(EndpointUsageReport.EndpointCount::count).sum();
+        long shown = top.stream().mapToLong(EndpointUsageReport.Row::count).sum();
         return new EndpointUsageReport(window.getFirst().toString(), today.toString(), clientId, top,
                 all.total() - shown, all.total());
+    }
+
+    private static EndpointUsageReport.Row row(RowKey key, RowStats stats, boolean byMethod) {
+        return byMethod
+                ? new EndpointUsageReport.MethodEndpointCount(key.method(), key.template(), stats.count(), stats.statuses(),
+                        stats.durationMs())
+                : new EndpointUsageReport.EndpointCount(key.template(), stats.count(), stats.statuses(), stats.durationMs());
     }
 
     // ---- export ----

@@ -45,6 +45,14 @@ public final class Authenticator {
     private final CredentialChanges changes;
     private final Cache<String, Client> byKeyHash;
     private final Cache<String, Client> byId;
+    /**
+     * The rows last read, kept past their TTL for when the store cannot be read: used only while the
+     * revocation signal answers and confirms the row's credential version (stale while unhealthy).
+     */
+    private final Cache<String, Client> lastKnownByKeyHash;
+    private final Cache<String, Client> lastKnownById;
+    /** How long a row last read may stand in for an unreadable store (with the signal confirming it). */
+    static final Duration LAST_KNOWN_LIMIT = Duration.ofHours(1);
     /** Verified signatures keyed by SHA-256(token); never kept past the token's expiry. Not a verdict. */
     private final Cache<String, TokenService.VerifiedToken> verified;
 
@@ -72,6 +80,8 @@ public final class Authenticator {
         this.changes = changes;
         this.byKeyHash = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
         this.byId = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheTtl).build();
+        this.lastKnownByKeyHash = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(LAST_KNOWN_LIMIT).build();
+        this.lastKnownById = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(LAST_KNOWN_LIMIT).build();
         this.verified = Caffeine.newBuilder().maximumSize(50_000)
                 .expireAfter(Expiry.creating((String key, TokenService.VerifiedToken token) -> {
                     Duration untilExpiry = Duration.between(clock.instant(), token.expiresAt());
@@ -257,8 +267,8 @@ public final class Authenticator {
         Client cached = byId.getIfPresent(clientId);
         if (cached != null && upToDate(cached)) return Optional.of(cached);
         // Absent clients are not cached: an id freed by an erasure may be registered again at once.
-        Optional<Client> loaded = clients.find(clientId);
-        loaded.ifPresentOrElse(c -> byId.put(clientId, c), () -> byId.invalidate(clientId));
+        Optional<Client> loaded = readOrLastKnown(() -> clients.find(clientId), lastKnownById.getIfPresent(clientId));
+        loaded.ifPresentOrElse(c -> remember(byId, lastKnownById, clientId, c), () -> forget(byId, lastKnownById, clientId));
         return loaded;
     }
 
@@ -266,9 +276,43 @@ public final class Authenticator {
         Client cached = byKeyHash.getIfPresent(hash);
         if (cached != null && upToDate(cached)) return Optional.of(cached);
         // A key registered a moment later must work at once: unknown keys are not cached either.
-        Optional<Client> loaded = clients.findByApiKeyHash(hash);
-        loaded.ifPresentOrElse(c -> byKeyHash.put(hash, c), () -> byKeyHash.invalidate(hash));
+        Optional<Client> loaded = readOrLastKnown(() -> clients.findByApiKeyHash(hash), lastKnownByKeyHash.getIfPresent(hash));
+        loaded.ifPresentOrElse(c -> remember(byKeyHash, lastKnownByKeyHash, hash, c), () -> forget(byKeyHash, lastKnownByKeyHash, hash));
         return loaded;
+    }
+
+    /**
+     * The row from the store; if the store cannot be read (a timeout, an outage), the row last read, but
+     * only while the revocation signal answers and is at that row's version: no credential change since, so
+     * the row still tells the truth about keys, status and allowlist. Otherwise the failure stands (503).
+     */
+    private Optional<Client> readOrLastKnown(java.util.function.Supplier<Optional<Client>> read, Client lastKnown) {
+        try {
+            return read.get();
+        } catch (RuntimeException e) {
+            if (lastKnown == null || DependencyFailure.of(e).isEmpty() || !confirmedBySignal(lastKnown)) throw e;
+            return Optional.of(lastKnown);
+        }
+    }
+
+    private static void remember(Cache<String, Client> fresh, Cache<String, Client> lastKnown, String key, Client client) {
+        fresh.put(key, client);
+        lastKnown.put(key, client);
+    }
+
+    private static void forget(Cache<String, Client> fresh, Cache<String, Client> lastKnown, String key) {
+        fresh.invalidate(key);
+        lastKnown.invalidate(key);
+    }
+
+    /** Unlike {@link #upToDate}, an unreadable signal confirms nothing. */
+    private boolean confirmedBySignal(Client row) {
+        try {
+            String observed = changes.observe(row.clientId());
+            return (observed == null ? 0 : Long.parseLong(observed)) == row.credentials().version();
+        } catch (CredentialChanges.Unavailable | NumberFormatException e) {
+            return false;
+        }
     }
 
     /**

@@ -41,9 +41,17 @@ public final class CachedAnalytics {
     }
 
     public ResponseCache.Answer endpoints(Principal principal, Optional<String> clientId, int days, int limit) {
+        return endpoints(principal, clientId, days, limit, Optional.empty());
+    }
+
+    /** {@code groupBy}: {@code endpoint} (the default) or {@code method}. */
+    public ResponseCache.Answer endpoints(Principal principal, Optional<String> clientId, int days, int limit,
+                                          Optional<String> groupBy) {
+        boolean byMethod = UsageAnalytics.groupByMethod(groupBy);
         String id = analytics.scope(principal, clientId, false).orElseThrow();
-        String key = "endpoints:" + id + ":" + days + ":" + limit + ":" + LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-        return cache.get("client:" + id, key, () -> json(analytics.endpoints(id, days, limit)));
+        String key = "endpoints:" + id + ":" + days + ":" + limit + ":" + LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC)
+                + (byMethod ? ":method" : "");
+        return cache.get("client:" + id, key, () -> json(analytics.endpoints(id, days, limit, byMethod)));
     }
 
     /** A page of an export and the cursor of the next one, if any. */

@@ -113,11 +113,12 @@ public final class UsageCounters {
         }
         Map<String, Map<String, Long>> daily = new LinkedHashMap<>();
         Map<String, Map<String, Long>> hourly = new LinkedHashMap<>();
-        Map<String, Map<java.time.YearMonth, Long>> monthly = new LinkedHashMap<>();
+        Map<String, Map<java.time.YearMonth, dev.usagetracker.alerts.MonthlyUsage.Count>> monthly = new LinkedHashMap<>();
         for (HitBatch part : parts) {
             for (HitBatch.PackedHit hit : part.hits()) {
                 monthly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>())
-                        .merge(java.time.YearMonth.from(hit.timestamp().atZone(ZoneOffset.UTC)), 1L, Long::sum);
+                        .merge(java.time.YearMonth.from(hit.timestamp().atZone(ZoneOffset.UTC)),
+                                dev.usagetracker.alerts.MonthlyUsage.Count.of(hit.s()), dev.usagetracker.alerts.MonthlyUsage.Count::plus);
                 daily.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
                 hourly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
             }

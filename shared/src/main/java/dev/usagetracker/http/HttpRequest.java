@@ -73,6 +73,20 @@ public record HttpRequest(String method, String path, Map<String, String> header
         return new JsonBody(node);
     }
 
+    /**
+     * A body the route does not need: absent, {@code {}} and JSON {@code null} all mean "none given" —
+     * generated clients (openapi-generator's Java client) send {@code null} for an omitted optional body.
+     * Anything else goes through {@link #jsonBody()}'s checks.
+     */
+    public Optional<JsonBody> optionalJsonBody() {
+        if (body.length == 0 || isJsonNull(body)) return Optional.empty();
+        return Optional.of(jsonBody());
+    }
+
+    private static boolean isJsonNull(byte[] body) {
+        return body.length <= 64 && new String(body, java.nio.charset.StandardCharsets.US_ASCII).strip().equals("null");
+    }
+
     /** The charset parameter of a Content-Type, lower-cased and unquoted, if there is one. */
     static Optional<String> charsetOf(String contentType) {
         String[] parts = contentType.split(";");

@@ -1,5 +1,6 @@
 package dev.usagetracker.ingest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 
@@ -17,8 +18,21 @@ public record HitBatch(int v, String batchId, int part, int offset, String clien
      */
     public static final int MAX_AGGREGATES_PER_PART = 96;
 
-    /** A hit in transit: epoch millis, address, endpoint. */
-    public record PackedHit(long t, String ip, String ep) {
+    /**
+     * A hit in transit and in its raw item: epoch millis, address, endpoint, and when known the method,
+     * status and duration in ms (omitted when unknown, so a hit without them costs no byte more).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PackedHit(long t, String ip, String ep, String m, Integer s, Double d) {
+        public PackedHit(long t, String ip, String ep) {
+            this(t, ip, ep, null, null, null);
+        }
+
+        public static PackedHit of(Hit hit) {
+            return new PackedHit(hit.timestamp().toEpochMilli(), hit.ip(), hit.endpoint(), hit.method(), hit.status(),
+                    hit.durationMs());
+        }
+
         public Instant timestamp() {
             return Instant.ofEpochMilli(t);
         }

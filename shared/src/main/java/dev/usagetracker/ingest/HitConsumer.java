@@ -4,6 +4,7 @@ import dev.usagetracker.http.Json;
 import dev.usagetracker.observability.Metrics;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,7 +26,9 @@ public final class HitConsumer {
     private final HitLedger ledger;
     private final Clock clock;
     private final RetryScheduler retries;
-    private final CommitObserver observer;
+    /** Kept back from the invocation's remaining time: one transaction at its longest, then the after-commit work. */
+    private final Duration reserve;
+    static final Duration DEFAULT_RESERVE = Duration.ofSeconds(10);
 
     /**
      * A delivered message; {@code correlationId} is the ingest request's id (SQS message attribute), or
@@ -55,14 +58,39 @@ public final class HitConsumer {
 
     /** {@code observer} hears of each batch before its transactions and of exactly what they committed after. */
     public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries, CommitObserver observer) {
-        this.ledger = ledger;
+        this(ledger, clock, retries, observer, DEFAULT_RESERVE);
+    }
+
+    /**
+     * {@code reserve}: no transaction starts with less than this left of the invocation (the longest a
+     * transaction may take, its SDK call timeout, plus the after-commit work and the report).
+     */
+    public HitConsumer(HitLedger ledger, Clock clock, RetryScheduler retries, CommitObserver observer, Duration reserve) {
+        this.reserve = reserve;
+        this.ledger = new ObservedLedger(ledger, observer); // the same path as the ingest's SQS-down fallback
         this.clock = clock;
         this.retries = retries;
-        this.observer = observer;
     }
 
     /** Returns the ids of the messages that were not recorded. */
     public Set<String> process(List<QueuedMessage> messages) {
+        return process(messages, Deadline.NONE);
+    }
+
+    /** Within an invocation that has {@code remainingMillis} left (Lambda's Context.getRemainingTimeInMillis). */
+    public Set<String> process(List<QueuedMessage> messages, java.util.function.LongSupplier remainingMillis) {
+        return process(messages, Deadline.of(remainingMillis, reserve));
+    }
+
+    /**
+     * As {@link #process(List)}, starting no transaction past {@code deadline}: the messages not tried go
+     * back to the queue at once, and what was committed reaches the mirrors and the alert check before
+     * the invocation ends. Messages delivered before go first, so a message left over from one
+     * invocation is among the first of the next (and does not drift to the dead-letter queue).
+     */
+    public Set<String> process(List<QueuedMessage> messages, Deadline deadline) {
+        messages = messages.stream()
+                .sorted(java.util.Comparator.comparingInt(QueuedMessage::receiveCount).reversed()).toList();
         Set<String> failed = new LinkedHashSet<>();
         List<HitBatch> parts = new ArrayList<>();
         List<QueuedMessage> partMessages = new ArrayList<>();
@@ -85,16 +113,18 @@ public final class HitConsumer {
         long hits = 0;
         long lagMillis = 0;
         List<QueuedMessage> transientFailures = new ArrayList<>();
+        List<QueuedMessage> deferred = new ArrayList<>();
         if (!parts.isEmpty()) {
-            CommitObserver.AfterCommit after = beforeCommit(parts);
-            HitLedger.Outcome outcome = ledger.record(parts);
-            afterCommit(after, parts, outcome);
+            HitLedger.Outcome outcome = ledger.record(parts, deadline);
             long now = clock.millis();
             for (int i = 0; i < parts.size(); i++) {
                 HitBatch part = parts.get(i);
                 if (outcome.failed().contains(part.key())) {
                     failed.add(partMessages.get(i).messageId());
                     transientFailures.add(partMessages.get(i));
+                } else if (outcome.deferred().contains(part.key())) {
+                    failed.add(partMessages.get(i).messageId());
+                    deferred.add(partMessages.get(i));
                 }
                 if (outcome.committed().contains(part.key())) hits += part.hits().size();
                 lagMillis = Math.max(lagMillis, now - part.receivedAt().toEpochMilli());
@@ -104,6 +134,10 @@ public final class HitConsumer {
         }
         // Unreadable messages are not postponed: they should reach the dead-letter queue quickly.
         if (!transientFailures.isEmpty()) retries.retryLater(transientFailures);
+        if (!deferred.isEmpty()) {
+            retries.returnNow(deferred);
+            LOG.info("invocation deadline near: {} message(s) not tried, back to the queue", deferred.size());
+        }
         metrics.count(Metrics.MESSAGES_FAILED, failed.size()).flush();
         List<String> correlationIds = messages.stream().map(QueuedMessage::correlationId)
                 .filter(java.util.Objects::nonNull).distinct().limit(MAX_LOGGED_CORRELATION_IDS).toList();
@@ -112,29 +146,5 @@ public final class HitConsumer {
                 .addKeyValue("correlation_ids", correlationIds)
                 .log(failed.isEmpty() ? "hit batch recorded" : "hit batch partly recorded; SQS will deliver the rest again");
         return failed;
-    }
-
-    private CommitObserver.AfterCommit beforeCommit(List<HitBatch> parts) {
-        try {
-            return observer.beforeCommit(parts);
-        } catch (RuntimeException e) {
-            LOG.warn("before-commit work failed ({}); mirrors will not hear of this batch", e.getClass().getSimpleName());
-            return committed -> { };
-        }
-    }
-
-    /** Mirrors (Redis counters, announcements) see exactly what was committed; they never fail the batch. */
-    private void afterCommit(CommitObserver.AfterCommit after, List<HitBatch> parts, HitLedger.Outcome outcome) {
-        List<HitBatch> committed = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (HitBatch part : parts) {
-            if (outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
-        }
-        try {
-            after.committed(committed);
-        } catch (RuntimeException e) {
-            // The hits are durable and counted in DynamoDB; mirrors catch up by reconciliation.
-            LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
-        }
     }
 }

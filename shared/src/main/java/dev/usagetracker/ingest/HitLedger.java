@@ -1,5 +1,6 @@
 package dev.usagetracker.ingest;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -9,8 +10,21 @@ import java.util.Set;
  */
 public interface HitLedger {
 
-    /** Keys ({@link HitBatch#key()}) of the parts whose write did not happen and must be offered again. */
-    record Outcome(Set<String> committed, Set<String> duplicates, Set<String> failed) {}
+    /**
+     * Keys ({@link HitBatch#key()}) of the parts committed, found to be duplicates, whose write did not
+     * happen and must be offered again ({@code failed}), and that were not tried because the deadline
+     * came first ({@code deferred}: offer them again soon, nothing went wrong with them).
+     */
+    record Outcome(Set<String> committed, Set<String> duplicates, Set<String> failed, Set<String> deferred) {
+        public Outcome(Set<String> committed, Set<String> duplicates, Set<String> failed) {
+            this(committed, duplicates, failed, new LinkedHashSet<>());
+        }
+    }
 
     Outcome record(List<HitBatch> parts);
+
+    /** Starts no transaction once {@code deadline} no longer allows it; the parts left are {@code deferred}. */
+    default Outcome record(List<HitBatch> parts, Deadline deadline) {
+        return record(parts);
+    }
 }

@@ -27,6 +27,11 @@ public final class HitValidator {
     }
 
     public List<Hit> validate(List<HitFields> input, String pathPrefix) {
+        return validate(input, pathPrefix, clock.instant());
+    }
+
+    /** As of {@code now}: the bounds are relative to it, and a hit without a timestamp takes it. */
+    public List<Hit> validate(List<HitFields> input, String pathPrefix, Instant now) {
         List<FieldError> errors = new ArrayList<>();
         if (input == null || input.isEmpty()) {
             throw ApiException.validation(List.of(new FieldError("hits", "must hold 1 to " + MAX_BATCH + " hits")));
@@ -34,7 +39,6 @@ public final class HitValidator {
         if (input.size() > MAX_BATCH) {
             throw ApiException.validation(List.of(new FieldError("hits", "must hold at most " + MAX_BATCH + " hits")));
         }
-        Instant now = clock.instant();
         List<Hit> hits = new ArrayList<>(input.size());
         for (int i = 0; i < input.size(); i++) {
             String at = pathPrefix.isEmpty() ? "" : pathPrefix + "[" + i + "].";
@@ -70,8 +74,10 @@ public final class HitValidator {
                     errors.add(new FieldError(at + "timestamp", "must be an ISO-8601 date-time with an offset, e.g. 2026-01-31T12:00:00Z"));
                 }
             }
+            HitOutcome outcome = HitOutcome.of(f, at, errors);
             if (errors.size() == before) {
-                hits.add(new Hit(timestamp.truncatedTo(ChronoUnit.MILLIS), ip, f.endpoint()));
+                hits.add(new Hit(timestamp.truncatedTo(ChronoUnit.MILLIS), ip, f.endpoint(),
+                        outcome.method(), outcome.status(), outcome.durationMs()));
             }
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);

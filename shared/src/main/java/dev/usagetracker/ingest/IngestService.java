@@ -60,10 +60,51 @@ public final class IngestService {
      * while it is down, keyed requests get 503 (requests without a key still go to SQS).
      */
     public Accepted accept(Principal principal, List<Hit> hits, Optional<IdempotencyKey> key) {
+        return accept(principal, key, clock.instant().truncatedTo(ChronoUnit.MILLIS), hits, receivedAt -> hits);
+    }
+
+    /**
+     * A request that passed its gates (rate limits, quota) after {@link #admit}: claims its key, if it
+     * has one, and delivers. Should another attempt with the key have claimed it meanwhile, the hits are
+     * judged again as of that claim's receive time, so every attempt packs the same parts.
+     */
+    public Accepted accept(Admitted request) {
+        return accept(request.request().principal(), request.key(), request.receivedAt(), request.hits(),
+                receivedAt -> request.request().hits(receivedAt));
+    }
+
+    /**
+     * A fresh request (not a {@link #replay}), validated as of now: the hits to charge to the gates and,
+     * with an Idempotency-Key, the receive time the claim will propose.
+     */
+    public Admitted admit(IngestRequest request, Optional<IdempotencyKey> key) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        return new Admitted(request, key, now, request.hits(now));
+    }
+
+    /** {@link #admit}'s answer: the hits as of {@code receivedAt}. */
+    public record Admitted(IngestRequest request, Optional<IdempotencyKey> key, Instant receivedAt, List<Hit> hits) {
+        /** The hits per calendar month (UTC) of their timestamps: where they count, so where quotas apply. */
+        public java.util.Map<java.time.YearMonth, Long> hitsByMonth() {
+            return hits.stream().collect(java.util.stream.Collectors.groupingBy(
+                    h -> java.time.YearMonth.from(h.timestamp().atOffset(java.time.ZoneOffset.UTC)),
+                    java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        }
+
+        /** Of those, the hits whose status is 5xx: a plan whose quota counts non_5xx does not charge them. */
+        public java.util.Map<java.time.YearMonth, Long> serverErrorsByMonth() {
+            return hits.stream().filter(h -> HitOutcome.statusClass(h.status()) == HitOutcome.SERVER_ERROR)
+                    .collect(java.util.stream.Collectors.groupingBy(
+                            h -> java.time.YearMonth.from(h.timestamp().atOffset(java.time.ZoneOffset.UTC)),
+                            java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        }
+    }
+
+    private Accepted accept(Principal principal, Optional<IdempotencyKey> key, Instant now, List<Hit> hits,
+                            java.util.function.Function<Instant, List<Hit>> hitsAsOf) {
         if (!principal.has(Principal.SCOPE_LOGS_WRITE)) {
             throw ApiException.forbidden("This credential may not report hits.");
         }
-        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         if (key.isEmpty()) {
             return deliver(pack(principal.clientId(), hits, now, Ids.batchId()), hits.size());
         }
@@ -73,10 +114,7 @@ public final class IngestService {
         try {
             entry = idempotency.claim(principal.clientId(), key.get().value(), proposed, now);
         } catch (RuntimeException storeFailure) {
-            if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
-            LOG.warn("idempotency store unavailable ({}); refusing a keyed request", storeFailure.getClass().getSimpleName());
-            throw ApiException.unavailable("Requests with an Idempotency-Key cannot be checked right now; nothing was "
-                    + "recorded. Retry later with the same key.", RETRY_AFTER_SECONDS);
+            throw storeUnavailable(storeFailure);
         }
         if (!entry.requestHash().equals(key.get().requestHash())) {
             throw IdempotencyKey.reusedWithAnotherBody();
@@ -84,31 +122,60 @@ public final class IngestService {
         if (entry.accepted().isPresent()) {
             return new Accepted(entry.accepted().getAsInt()); // a replay: the same answer, no new hits
         }
+        List<Hit> asClaimed = entry.receivedAt().equals(now) ? hits : hitsAsOf.apply(entry.receivedAt());
+        return deliverClaimed(principal, key.get(), entry, asClaimed);
+    }
+
+    /**
+     * The answer to a keyed request whose key is already claimed, decided before any rate limit, quota
+     * or time-dependent validation, since the claim means an earlier attempt passed them all:
+     * <ul>
+     * <li>acknowledged: the same answer, nothing sent;</li>
+     * <li>claimed but not marked acknowledged — that attempt may still be running, may have landed and
+     * lost its answer (the function died after the SQS send, or marking the key failed), or may have
+     * failed: its parts are sent again exactly as that attempt packed them (its batch id and receive
+     * time, the hits judged as of that time), and the ledger counts whatever already landed once;</li>
+     * <li>claimed with another body: 422.</li>
+     * </ul>
+     * Empty for a request without a key, a key not claimed yet, or while the store cannot say (then
+     * {@link #accept(Admitted)} answers 503 for a keyed request).
+     */
+    public Optional<Accepted> replay(IngestRequest request, Optional<IdempotencyKey> key) {
+        Principal principal = request.principal();
+        if (key.isEmpty() || !principal.has(Principal.SCOPE_LOGS_WRITE)) return Optional.empty();
+        Optional<IdempotencyStore.Entry> found;
+        try {
+            found = idempotency.find(principal.clientId(), key.get().value(), clock.instant());
+        } catch (RuntimeException storeFailure) {
+            if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
+            return Optional.empty();
+        }
+        if (found.isEmpty()) return Optional.empty();
+        IdempotencyStore.Entry entry = found.get();
+        if (!entry.requestHash().equals(key.get().requestHash())) throw IdempotencyKey.reusedWithAnotherBody();
+        if (entry.accepted().isPresent()) return Optional.of(new Accepted(entry.accepted().getAsInt()));
+        return Optional.of(deliverClaimed(principal, key.get(), entry, request.hits(entry.receivedAt())));
+    }
+
+    /** Sends a claimed request's parts and marks the key acknowledged. */
+    private Accepted deliverClaimed(Principal principal, IdempotencyKey key, IdempotencyStore.Entry entry, List<Hit> hits) {
         Accepted accepted = deliver(pack(principal.clientId(), hits, entry.receivedAt(), entry.batchId()), hits.size());
         try {
-            idempotency.complete(principal.clientId(), key.get().value(), entry, accepted.accepted());
+            idempotency.complete(principal.clientId(), key.value(), entry, accepted.accepted());
         } catch (RuntimeException e) {
-            // Harmless: a replay then re-sends the same parts, and the ledger drops them as duplicates.
+            // The hits are durable, so the answer stands. A key left unmarked costs its retries one more
+            // send of the same parts each (replay() sends them again without any gate), which the ledger
+            // drops as duplicates: never a second count, never a refusal of counted hits.
             LOG.warn("could not mark an idempotency key complete ({})", e.getClass().getSimpleName());
         }
         return accepted;
     }
 
-    /**
-     * The answer already given to this request if it is a replay of an acknowledged one (same key, same
-     * body): the handler answers it without charging the rate limit again, since nothing new is counted.
-     * Empty for a first attempt, another body (accept() then answers 422) or when the store cannot say.
-     */
-    public Optional<Accepted> acknowledgedReplay(Principal principal, Optional<IdempotencyKey> key) {
-        if (key.isEmpty() || !principal.has(Principal.SCOPE_LOGS_WRITE)) return Optional.empty();
-        try {
-            return idempotency.find(principal.clientId(), key.get().value(), clock.instant())
-                    .filter(e -> e.requestHash().equals(key.get().requestHash()) && e.accepted().isPresent())
-                    .map(e -> new Accepted(e.accepted().getAsInt()));
-        } catch (RuntimeException storeFailure) {
-            if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
-            return Optional.empty(); // accept() decides (503 for a keyed request while the store is down)
-        }
+    private static ApiException storeUnavailable(RuntimeException storeFailure) {
+        if (DependencyFailure.of(storeFailure).isEmpty()) throw storeFailure;
+        LOG.warn("idempotency store unavailable ({}); refusing a keyed request", storeFailure.getClass().getSimpleName());
+        return ApiException.unavailable("Requests with an Idempotency-Key cannot be checked right now; nothing was "
+                + "recorded. Retry later with the same key.", RETRY_AFTER_SECONDS);
     }
 
     private Accepted deliver(List<HitBatch> parts, int hitCount) {
@@ -148,7 +215,7 @@ public final class IngestService {
         int bytes = 0;
         int offset = 0;
         for (Hit hit : hits) {
-            HitBatch.PackedHit packed = new HitBatch.PackedHit(hit.timestamp().toEpochMilli(), hit.ip(), hit.endpoint());
+            HitBatch.PackedHit packed = HitBatch.PackedHit.of(hit);
             int size = Json.write(packed).length + 1;
             String day = "d" + UsageKeys.day(hit.timestamp());
             String hour = "h" + UsageKeys.hour(hit.timestamp());

@@ -10,6 +10,9 @@ public interface RetryScheduler {
 
     void retryLater(List<HitConsumer.QueuedMessage> messages);
 
+    /** Messages that were not tried (the invocation's deadline came first): deliver them again soon. */
+    default void returnNow(List<HitConsumer.QueuedMessage> messages) { }
+
     /** Leave it to the queue's visibility timeout. */
     RetryScheduler NONE = messages -> { };
 }

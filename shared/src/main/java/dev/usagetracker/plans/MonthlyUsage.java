@@ -66,35 +66,53 @@ public final class MonthlyUsage {
         return redis.key("month", "{" + clientId + "}", month.toString());
     }
 
+    /** The month's hits whose status was not 5xx (same hash slot as the other two keys). */
+    static String nonServerErrorKey(Redis redis, String clientId, YearMonth month) {
+        return redis.key("month-ok", "{" + clientId + "}", month.toString());
+    }
+
     static String syncKey(Redis redis, String clientId, YearMonth month) {
         return redis.key("month-sync", "{" + clientId + "}", month.toString());
     }
 
     /** Hits of the client counted (committed) in that month. */
     public long used(String clientId, YearMonth month) {
+        return used(clientId, month, false);
+    }
+
+    /**
+     * Hits of the client counted (committed) in that month; with {@code excludeServerErrors} (a plan's
+     * {@code quota_counts: non_5xx}) those whose status was 5xx are left out. The two numbers have a
+     * counter each ({@code month:} and {@code month-ok:}), rebuilt together from one read of the daily
+     * aggregates and added to by the same end-of-commit script.
+     */
+    public long used(String clientId, YearMonth month, boolean excludeServerErrors) {
         if (redis.isPresent()) {
             Redis r = redis.get();
             String key = key(r, clientId, month);
+            String okKey = nonServerErrorKey(r, clientId, month);
+            String wanted = excludeServerErrors ? okKey : key;
             String sync = syncKey(r, clientId, month);
             try {
-                String v = r.call(c -> c.get(key));
+                String v = r.call(c -> c.get(wanted));
                 if (v != null) return Long.parseLong(v);
                 List<io.lettuce.core.KeyValue<String, String>> seen = r.call(c -> c.hmget(sync, "epoch", "begun", "done"));
-                long total = fromAggregates(clientId, month);
-                Long set = r.await(REBUILD.<Long>run(r, ScriptOutputType.INTEGER, new String[] {key, sync},
-                        Long.toString(total), Long.toString(REBUILD_EVERY.toSeconds()), syncState(seen)));
+                dev.usagetracker.alerts.MonthlyUsage.Count total = fromAggregates(clientId, month);
+                Long set = r.await(REBUILD.<Long>run(r, ScriptOutputType.INTEGER, new String[] {key, sync, okKey},
+                        Long.toString(total.all()), Long.toString(REBUILD_EVERY.toSeconds()), syncState(seen),
+                        Long.toString(total.counted(true))));
                 if (set == 0) {
                     // Another reader set it first, or a batch is in flight: the stored value (if any) is as
                     // good as the sum, and nothing partial was written.
-                    String now = r.call(c -> c.get(key));
+                    String now = r.call(c -> c.get(wanted));
                     if (now != null) return Long.parseLong(now);
                 }
-                return total;
+                return total.counted(excludeServerErrors);
             } catch (Redis.UnavailableException down) {
                 // DynamoDB answers instead
             }
         }
-        return fromAggregates(clientId, month);
+        return fromAggregates(clientId, month).counted(excludeServerErrors);
     }
 
     /** The state rebuild-month.lua compares: "" for no hash, else "epoch:begun:done". */
@@ -104,8 +122,8 @@ public final class MonthlyUsage {
                 + (fields.get(2).hasValue() ? fields.get(2).getValue() : "0");
     }
 
-    long fromAggregates(String clientId, YearMonth month) {
-        return truth.used(clientId, month);
+    dev.usagetracker.alerts.MonthlyUsage.Count fromAggregates(String clientId, YearMonth month) {
+        return truth.count(clientId, month);
     }
 
     /** The (client, month) pairs of a batch that {@link #begin} marked in flight, each with its epoch. */
@@ -149,12 +167,17 @@ public final class MonthlyUsage {
      * every (client, month) {@link #begin} marked, adds what was committed (perhaps nothing) to the
      * counter if it exists and marks the batch done. Returns the futures to await.
      */
-    public static List<CompletableFuture<?>> committed(Redis redis, Map<String, Map<YearMonth, Long>> counts, InFlight inFlight) {
+    public static List<CompletableFuture<?>> committed(Redis redis,
+                                                      Map<String, Map<YearMonth, dev.usagetracker.alerts.MonthlyUsage.Count>> counts,
+                                                      InFlight inFlight) {
         List<CompletableFuture<?>> futures = new ArrayList<>();
+        var none = new dev.usagetracker.alerts.MonthlyUsage.Count(0, 0);
         inFlight.epochs().forEach((client, months) -> months.forEach((month, epoch) -> {
-            long n = counts.getOrDefault(client, Map.of()).getOrDefault(month, 0L);
+            var n = counts.getOrDefault(client, Map.of()).getOrDefault(month, none);
             futures.add(END.run(redis, ScriptOutputType.INTEGER,
-                    new String[] {key(redis, client, month), syncKey(redis, client, month)}, Long.toString(n), epoch));
+                    new String[] {key(redis, client, month), syncKey(redis, client, month),
+                            nonServerErrorKey(redis, client, month)},
+                    Long.toString(n.all()), epoch, Long.toString(n.counted(true))));
         }));
         return futures;
     }

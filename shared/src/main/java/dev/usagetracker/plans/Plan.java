@@ -10,17 +10,24 @@ import java.util.Map;
 /**
  * A plan: the rate limits of its clients per route class (requests for {@code ingest} and {@code read},
  * hits for {@code ingest_hits}), its monthly hit quota ({@code null}: none), what happens over the
- * quota, and the percentages of the quota that raise alerts.
+ * quota, the percentages of the quota that raise alerts, and which hits the quota counts.
  */
 public record Plan(String name, Map<RouteClass, List<Limit>> limits, Long monthlyQuota, Enforcement enforcement,
-                   List<Integer> alertThresholds) {
+                   List<Integer> alertThresholds, QuotaCounts quotaCounts) {
     public static final String DEFAULT = "default";
     /** The largest monthly quota a plan may set: far beyond any client, and × 1000 % still fits a long. */
     public static final long MAX_MONTHLY_QUOTA = 1_000_000_000_000_000L;
     /** The route classes a plan sets (registration is limited per source IP, not per plan). */
     public static final List<RouteClass> PLAN_CLASSES = List.of(RouteClass.INGEST, RouteClass.INGEST_HITS, RouteClass.READ);
 
+    /** A plan whose quota counts every hit (the default). */
+    public Plan(String name, Map<RouteClass, List<Limit>> limits, Long monthlyQuota, Enforcement enforcement,
+                List<Integer> alertThresholds) {
+        this(name, limits, monthlyQuota, enforcement, alertThresholds, QuotaCounts.ALL);
+    }
+
     public Plan {
+        if (quotaCounts == null) quotaCounts = QuotaCounts.ALL;
         Map<RouteClass, List<Limit>> copy = new EnumMap<>(RouteClass.class);
         limits.forEach((c, l) -> copy.put(c, List.copyOf(l)));
         limits = java.util.Collections.unmodifiableMap(copy);
@@ -41,6 +48,7 @@ public record Plan(String name, Map<RouteClass, List<Limit>> limits, Long monthl
         out.put("monthly_quota", monthlyQuota);
         out.put("enforcement", enforcement.wireName());
         out.put("alert_thresholds", alertThresholds);
+        out.put("quota_counts", quotaCounts.wireName());
         return out;
     }
 }

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 /** PUT and GET /api/plans: the admin's plans, validated at the edge and merged over the default plan. */
 public final class PlanService {
     static final Pattern NAME = Pattern.compile("[a-z0-9_-]{1,32}");
-    private static final Set<String> FIELDS = Set.of("limits", "monthly_quota", "enforcement", "alert_thresholds");
+    private static final Set<String> FIELDS = Set.of("limits", "monthly_quota", "enforcement", "alert_thresholds",
+            "quota_counts");
     private static final int MAX_THRESHOLDS = 10;
 
     private final PlanStore store;
@@ -92,6 +93,16 @@ public final class PlanService {
                 errors.add(new FieldError("enforcement", "must be report or refuse"));
             }
         }
+        QuotaCounts quotaCounts = base.quotaCounts();
+        if (body.has("quota_counts")) {
+            JsonNode qc = body.get("quota_counts");
+            try {
+                if (!qc.isTextual()) throw new IllegalArgumentException();
+                quotaCounts = QuotaCounts.parse(qc.asText());
+            } catch (IllegalArgumentException bad) {
+                errors.add(new FieldError("quota_counts", "must be all or non_5xx"));
+            }
+        }
         List<Integer> thresholds = base.alertThresholds();
         if (body.has("alert_thresholds")) {
             JsonNode t = body.get("alert_thresholds");
@@ -109,7 +120,7 @@ public final class PlanService {
             }
         }
         if (!errors.isEmpty()) throw ApiException.validation(errors);
-        Plan plan = new Plan(name, limits, quota, enforcement, thresholds);
+        Plan plan = new Plan(name, limits, quota, enforcement, thresholds, quotaCounts);
         store.put(plan);
         if (catalog instanceof CachedPlanCatalog cached) cached.invalidate(name);
         return plan.toJson();

@@ -47,7 +47,8 @@ public record PlanSettings(Plan defaultPlan, Map<String, Plan> seeded, Duration 
         rateLimits.plans().forEach((name, overrides) -> {
             Map<RouteClass, List<Limit>> l = new EnumMap<>(defaultPlan.limits());
             overrides.forEach((c, v) -> { if (Plan.PLAN_CLASSES.contains(c)) l.put(c, v); });
-            seeded.put(name, new Plan(name, l, defaultPlan.monthlyQuota(), defaultPlan.enforcement(), defaultPlan.alertThresholds()));
+            seeded.put(name, new Plan(name, l, defaultPlan.monthlyQuota(), defaultPlan.enforcement(), defaultPlan.alertThresholds(),
+                    defaultPlan.quotaCounts()));
         });
         String ttl = env.getOrDefault("PLAN_CACHE_SECONDS", "").trim();
         return new PlanSettings(defaultPlan, seeded, Duration.ofSeconds(ttl.isEmpty() ? 30 : Long.parseLong(ttl)));

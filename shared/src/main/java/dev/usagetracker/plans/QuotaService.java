@@ -35,7 +35,7 @@ public final class QuotaService {
         Client client = clients.find(id).orElseThrow(() -> ApiException.notFound("No client with that client_id."));
         Plan plan = plans.planOf(client.plan());
         YearMonth month = usage.currentMonth();
-        long used = usage.used(id, month);
+        long used = usage.used(id, month, plan.quotaCounts().excludesServerErrors());
         Map<Integer, String> reached = plan.alertThresholds().isEmpty() ? Map.of() : claims.reached(id, month);
         List<Map<String, Object>> thresholds = new ArrayList<>();
         for (int percent : plan.alertThresholds()) {
@@ -53,6 +53,7 @@ public final class QuotaService {
         out.put("used", used);
         out.put("remaining", plan.monthlyQuota() == null ? null : Math.max(0, plan.monthlyQuota() - used));
         out.put("enforcement", plan.enforcement().wireName());
+        out.put("quota_counts", plan.quotaCounts().wireName());
         out.put("thresholds", thresholds);
         return out;
     }

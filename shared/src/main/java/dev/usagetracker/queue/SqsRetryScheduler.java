@@ -39,11 +39,21 @@ public final class SqsRetryScheduler implements RetryScheduler {
 
     @Override
     public void retryLater(List<QueuedMessage> messages) {
+        hide(messages, m -> (int) delay(m.receiveCount()).toSeconds());
+    }
+
+    /** Visible again at once: they were not tried, so there is nothing to back off from. */
+    @Override
+    public void returnNow(List<QueuedMessage> messages) {
+        hide(messages, m -> 0);
+    }
+
+    private void hide(List<QueuedMessage> messages, java.util.function.ToIntFunction<QueuedMessage> seconds) {
         List<ChangeMessageVisibilityBatchRequestEntry> entries = new ArrayList<>();
         for (QueuedMessage m : messages) {
             if (m.receiptHandle() == null || m.receiptHandle().isEmpty()) continue;
             entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(entries.size()))
-                    .receiptHandle(m.receiptHandle()).visibilityTimeout((int) delay(m.receiveCount()).toSeconds()).build());
+                    .receiptHandle(m.receiptHandle()).visibilityTimeout(seconds.applyAsInt(m)).build());
         }
         for (int i = 0; i < entries.size(); i += 10) {
             List<ChangeMessageVisibilityBatchRequestEntry> chunk = entries.subList(i, Math.min(entries.size(), i + 10));

@@ -57,13 +57,32 @@ public final class RateLimitGuard {
      */
     public APIGatewayV2HTTPResponse forClient(Principal caller, RouteClass routeClass, int cost,
                                               Supplier<APIGatewayV2HTTPResponse> route) {
+        return forClient(caller, routeClass, cost, quotas.map(q -> q.currentMonth(cost)).orElse(Map.of()), Map.of(), route);
+    }
+
+    /**
+     * Ingest with the request's hits counted per calendar month of their own timestamps (UTC): a plan
+     * with a refused monthly quota checks each of those months, since that is where the hits count;
+     * {@code serverErrorsByMonth} of them have a 5xx status (see {@link dev.usagetracker.plans.QuotaGate}).
+     */
+    public APIGatewayV2HTTPResponse forIngest(Principal caller, Map<java.time.YearMonth, Long> hitsByMonth,
+                                              Map<java.time.YearMonth, Long> serverErrorsByMonth,
+                                              Supplier<APIGatewayV2HTTPResponse> route) {
+        int cost = (int) hitsByMonth.values().stream().mapToLong(Long::longValue).sum();
+        return forClient(caller, RouteClass.INGEST, cost, hitsByMonth, serverErrorsByMonth, route);
+    }
+
+    private APIGatewayV2HTTPResponse forClient(Principal caller, RouteClass routeClass, int cost,
+                                               Map<java.time.YearMonth, Long> hitsByMonth,
+                                               Map<java.time.YearMonth, Long> serverErrorsByMonth,
+                                               Supplier<APIGatewayV2HTTPResponse> route) {
         dev.usagetracker.plans.Plan plan = plans.planOf(caller.plan());
         List<Charge> charges = new java.util.ArrayList<>();
         if (routeClass == RouteClass.INGEST) {
             charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST), 1, ""));
             charges.addAll(Charge.of(plan.limitsOf(RouteClass.INGEST_HITS), Math.max(1, cost), "hits"));
             Supplier<APIGatewayV2HTTPResponse> metered = quotas.isEmpty() ? route : () -> {
-                quotas.get().check(caller, plan, cost);
+                quotas.get().check(caller, plan, hitsByMonth, serverErrorsByMonth);
                 return route.get();
             };
             return guard(routeClass.wireName() + ":" + caller.clientId(), charges, metered);

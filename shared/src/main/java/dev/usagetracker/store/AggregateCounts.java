@@ -10,7 +10,7 @@ import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 
 /**
  * The {@code count} of aggregate items read by key: strongly consistent BatchGetItem calls of at most
- * 100 keys, unprocessed keys asked again, only {@code pk} and {@code count} projected (1 RCU per item
+ * 100 keys, unprocessed keys asked again, only {@code pk}, {@code count} and the status classes projected (1 RCU per item
  * under 4 KB). Absent items are absent from the answer (a count of zero).
  */
 final class AggregateCounts {
@@ -19,14 +19,21 @@ final class AggregateCounts {
     private AggregateCounts() {}
 
     static Map<String, Long> byPk(DynamoDbClient dynamo, String table, Collection<String> pks) {
-        List<String> keys = List.copyOf(pks);
         Map<String, Long> counts = new HashMap<>();
+        tallies(dynamo, table, pks).forEach((pk, t) -> counts.put(pk, t[0]));
+        return counts;
+    }
+
+    /** {count, 2xx, 3xx, 4xx, 5xx} of each item ({@link StatusTally}), read in the same BatchGetItem calls. */
+    static Map<String, long[]> tallies(DynamoDbClient dynamo, String table, Collection<String> pks) {
+        List<String> keys = List.copyOf(pks);
+        Map<String, long[]> counts = new HashMap<>();
         for (int from = 0; from < keys.size(); from += MAX_KEYS) {
             Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder()
                     .keys(keys.subList(from, Math.min(keys.size(), from + MAX_KEYS)).stream()
                             .map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList())
                     .consistentRead(true)
-                    .projectionExpression("pk, #count")
+                    .projectionExpression("pk, #count, " + String.join(", ", StatusTally.ATTRIBUTES))
                     .expressionAttributeNames(Map.of("#count", "count"))
                     .build());
             while (request != null && !request.isEmpty()) {
@@ -34,7 +41,7 @@ final class AggregateCounts {
                 var page = dynamo.batchGetItem(r -> r.requestItems(current));
                 for (Map<String, AttributeValue> item : page.responses().getOrDefault(table, List.of())) {
                     AttributeValue n = item.get("count");
-                    if (n != null && n.n() != null) counts.put(item.get("pk").s(), Long.parseLong(n.n()));
+                    if (n != null && n.n() != null) counts.put(item.get("pk").s(), StatusTally.of(item));
                 }
                 request = page.unprocessedKeys();
             }

@@ -67,6 +67,33 @@ public final class DynamoAnalyticsStore implements AnalyticsStore {
     }
 
     @Override
+    public Map<String, long[]> hourlyTallies(String clientId, List<String> hours) {
+        Map<String, String> byPk = new HashMap<>();
+        hours.forEach(h -> byPk.put(UsageKeys.hourlyPk(clientId, h), h));
+        Map<String, long[]> tallies = new HashMap<>();
+        AggregateCounts.tallies(dynamo, usageTable, byPk.keySet()).forEach((pk, t) -> tallies.put(byPk.get(pk), t));
+        return tallies;
+    }
+
+    /**
+     * The by-hour index projects only {@code count} (a projection cannot change without rebuilding the
+     * index), so the status classes of the (client, hour) items it found are read by key.
+     */
+    @Override
+    public Map<String, Map<String, long[]>> hourlyTalliesAllClients(List<String> hours) {
+        Map<String, String[]> byPk = new HashMap<>();
+        hourlyCountsAllClients(hours).forEach((client, counts) -> counts.forEach((hour, n) -> {
+            if (n > 0) byPk.put(UsageKeys.hourlyPk(client, hour), new String[] {client, hour});
+        }));
+        Map<String, Map<String, long[]>> tallies = new HashMap<>();
+        AggregateCounts.tallies(dynamo, usageTable, byPk.keySet()).forEach((pk, t) -> {
+            String[] clientHour = byPk.get(pk);
+            tallies.computeIfAbsent(clientHour[0], c -> new HashMap<>()).put(clientHour[1], t);
+        });
+        return tallies;
+    }
+
+    @Override
     public ReadCost rawHits(String clientId, LocalDate receivedOn, String receivedFrom, Consumer<HitBatch.PackedHit> sink) {
         Map<String, String> names = new HashMap<>(Map.of("#pk", "pk", "#hits", "hits"));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":pk", AttributeValue.fromS(clientId + "#" + receivedOn)));

@@ -2,9 +2,11 @@ package dev.usagetracker.store;
 
 import dev.usagetracker.http.DependencyFailure;
 import dev.usagetracker.http.Json;
+import dev.usagetracker.ingest.Deadline;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitLedger;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -17,12 +19,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -45,6 +51,9 @@ public final class DynamoHitLedger implements HitLedger {
             "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError");
 
     private final DynamoDbClient dynamo;
+    /** Halved when a transaction times out or keeps conflicting, grown on success: adapts to the store's pace. */
+    private final java.util.concurrent.atomic.AtomicInteger partsPerTransaction =
+            new java.util.concurrent.atomic.AtomicInteger(MAX_TRANSACTION_ITEMS);
     private final String hitsTable;
     private final String usageTable;
     private final UsageKeys keys;
@@ -57,19 +66,46 @@ public final class DynamoHitLedger implements HitLedger {
      * client from a new registration of its id.
      */
     static final long CREATION_SKEW_MILLIS = 10_000;
+    /** A transaction is sent at most this long after the client rows it relies on were read (bounded guard). */
+    static final Duration MAX_ROW_AGE = Duration.ofSeconds(5);
+    /** Room between a transaction's latest landing and the erasure's sweep (clock skew, DynamoDB's own queueing). */
+    static final Duration GUARD_MARGIN = Duration.ofSeconds(10);
+    private static final int MAX_GUARD_ROUNDS = 4;
+
+    /** Zero: every transaction holds a ConditionCheck on the client row (the atomic guard). */
+    private final Duration rowAge;
+    private final Clock clock;
 
     public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention) {
         this(dynamo, hitsTable, usageTable, keys, retention, null);
     }
 
     /**
-     * With {@code clientsTable}, every transaction also holds a ConditionCheck on the client's row: it
-     * commits only while the row exists, is not {@code erasing}, and was created before the hits were
-     * received (plus {@link #CREATION_SKEW_MILLIS}). Hits of an erased or erasing client are dropped,
-     * never resurrected, and an erased id registered again does not inherit them (docs/database.md).
+     * With {@code clientsTable}, each part is admitted only while its client's row exists, is not
+     * {@code erasing}, and was created before the part was received (plus {@link #CREATION_SKEW_MILLIS}),
+     * and every transaction holds a ConditionCheck that the row is still the registration the parts were
+     * admitted against. Hits of an erased or erasing client are dropped, never resurrected, and an erased
+     * id registered again does not inherit them (docs/database.md).
      */
     public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention,
                            String clientsTable) {
+        this(dynamo, hitsTable, usageTable, keys, retention, clientsTable, Duration.ZERO, Clock.systemUTC());
+    }
+
+    /**
+     * The client rows of a batch are read once (one consistent BatchGetItem) and each part is admitted or
+     * dropped on its own against its client's row (a redriven part of an erased id never takes the new
+     * registration's parts with it). With {@code rowAge} zero, each transaction also holds a
+     * ConditionCheck that the row is still the registration that was read (2 WRU per transaction). With a
+     * positive {@code rowAge} ({@link #guardWindow}) there is no ConditionCheck: a transaction is sent at
+     * most {@code rowAge} after its row was read, lands within the SDK's call timeout, and the erasure
+     * sweeps only ERASURE_DELAY_SECONDS after marking the row: whatever such a transaction committed is
+     * in the table before the sweep reads it (docs/reliability.md, "Erasure and the hit consumer").
+     */
+    public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention,
+                           String clientsTable, Duration rowAge, Clock clock) {
+        this.rowAge = rowAge;
+        this.clock = clock;
         this.clientsTable = clientsTable;
         this.dynamo = dynamo;
         this.hitsTable = hitsTable;
@@ -78,18 +114,49 @@ public final class DynamoHitLedger implements HitLedger {
         this.retention = retention;
     }
 
+    /**
+     * The longest a transaction may follow its row read so that it lands before an erasure sweeps, given
+     * the erasure delay and the DynamoDB SDK's call timeout; zero (the atomic guard) when the delay is too
+     * short to bound it.
+     */
+    public static Duration guardWindow(Duration erasureDelay, Duration dynamoCallTimeout) {
+        Duration room = erasureDelay.minus(dynamoCallTimeout).minus(GUARD_MARGIN);
+        if (room.compareTo(Duration.ofSeconds(1)) < 0) return Duration.ZERO;
+        return room.compareTo(MAX_ROW_AGE) < 0 ? room : MAX_ROW_AGE;
+    }
+
     @Override
     public Outcome record(List<HitBatch> parts) {
+        return record(parts, Deadline.NONE);
+    }
+
+    /**
+     * Before each transaction the deadline is asked: once it passes, the parts not yet tried are
+     * {@code deferred} (the consumer returns them to the queue), so the invocation ends with everything it
+     * committed reported, instead of being stopped mid-batch by its timeout.
+     */
+    @Override
+    public Outcome record(List<HitBatch> parts, Deadline deadline) {
         Map<String, HitBatch> unique = new LinkedHashMap<>();
         parts.forEach(p -> unique.putIfAbsent(p.key(), p)); // SQS may hand us the same message twice
         Map<String, List<HitBatch>> byClient = new LinkedHashMap<>();
         unique.values().forEach(p -> byClient.computeIfAbsent(p.clientId(), c -> new ArrayList<>()).add(p));
-        Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
+        Outcome outcome = new Outcome(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
+        Map<String, ClientRow> rows;
+        try {
+            rows = clientsTable == null ? Map.of() : clientRows(byClient.keySet());
+        } catch (SdkException e) {
+            LOG.warn("client rows of {} part(s) could not be read ({}); leaving them for redelivery", unique.size(),
+                    e.getClass().getSimpleName());
+            unique.keySet().forEach(outcome.failed()::add);
+            return outcome;
+        }
         boolean reachable = true;
-        for (List<HitBatch> group : byClient.values()) {
-            for (List<HitBatch> chunk : chunks(group)) {
+        for (var group : byClient.entrySet()) {
+            ClientRow row = rows.get(group.getKey());
+            for (List<HitBatch> chunk : chunks(admitted(group.getValue(), row, outcome))) {
                 if (reachable) {
-                    reachable = commit(chunk, outcome);
+                    reachable = commit(chunk, row, outcome, deadline);
                 } else {
                     // DynamoDB did not answer: do not spend another timeout per client; SQS redelivers.
                     chunk.forEach(p -> outcome.failed().add(p.key()));
@@ -97,6 +164,77 @@ public final class DynamoHitLedger implements HitLedger {
             }
         }
         return outcome;
+    }
+
+    /**
+     * A client row as the guard needs it, and when it was read. {@code absent}: no row, or one without a
+     * name (a guard item of a rotated key never counts as a client).
+     */
+    record ClientRow(String clientId, boolean absent, boolean erasing, Long createdMs, long readAtMillis) {
+        /** Hits received before this registration (beyond the clock skew) belong to an erased namesake. */
+        boolean admits(HitBatch part) {
+            return !absent && !erasing && (createdMs == null || createdMs <= part.receivedAt().toEpochMilli() + CREATION_SKEW_MILLIS);
+        }
+    }
+
+    /** Parts the row admits; the others (an erased, erasing or newer namesake) are dropped, reported done. */
+    private List<HitBatch> admitted(List<HitBatch> parts, ClientRow row, Outcome outcome) {
+        if (row == null) return parts;
+        List<HitBatch> admitted = new ArrayList<>();
+        for (HitBatch part : parts) {
+            if (row.admits(part)) {
+                admitted.add(part);
+            } else {
+                outcome.duplicates().add(part.key());
+            }
+        }
+        if (admitted.size() < parts.size()) {
+            LOG.info("dropped {} part(s) of a client that is erased, being erased or registered after they were received",
+                    parts.size() - admitted.size());
+        }
+        return admitted;
+    }
+
+    /** One consistent BatchGetItem per 100 clients: the only read the guard makes per consumer batch. */
+    private Map<String, ClientRow> clientRows(Set<String> clientIds) {
+        Map<String, ClientRow> rows = new LinkedHashMap<>();
+        List<String> ids = new ArrayList<>(clientIds);
+        for (int from = 0; from < ids.size(); from += 100) {
+            List<Map<String, AttributeValue>> keys = ids.subList(from, Math.min(ids.size(), from + 100)).stream()
+                    .map(id -> Map.of("client_id", AttributeValue.fromS(id))).toList();
+            Map<String, KeysAndAttributes> request = Map.of(clientsTable, KeysAndAttributes.builder().keys(keys)
+                    .consistentRead(true).projectionExpression("client_id, #n, #st, created_ms")
+                    .expressionAttributeNames(Map.of("#n", "name", "#st", "status")).build());
+            long readAt = clock.millis();
+            for (int attempt = 0; !request.isEmpty(); attempt++) {
+                if (attempt > 0) backoff(Math.min(attempt, MAX_ATTEMPTS));
+                Map<String, KeysAndAttributes> asked = request;
+                var response = dynamo.batchGetItem(r -> r.requestItems(asked));
+                response.responses().getOrDefault(clientsTable, List.of())
+                        .forEach(item -> rows.put(item.get("client_id").s(), row(item.get("client_id").s(), item, readAt)));
+                request = response.hasUnprocessedKeys() ? response.unprocessedKeys() : Map.of();
+                if (attempt >= 8 && !request.isEmpty()) throw SdkException.create("client rows left unprocessed", null);
+            }
+        }
+        long readAt = clock.millis();
+        for (String id : clientIds) rows.putIfAbsent(id, new ClientRow(id, true, false, null, readAt));
+        return rows;
+    }
+
+    private ClientRow readRow(String clientId) {
+        long readAt = clock.millis();
+        var item = dynamo.getItem(r -> r.tableName(clientsTable).consistentRead(true)
+                .key(Map.of("client_id", AttributeValue.fromS(clientId)))
+                .projectionExpression("client_id, #n, #st, created_ms")
+                .expressionAttributeNames(Map.of("#n", "name", "#st", "status"))).item();
+        return row(clientId, item, readAt);
+    }
+
+    private static ClientRow row(String clientId, Map<String, AttributeValue> item, long readAt) {
+        if (item == null || item.isEmpty() || !item.containsKey("name")) return new ClientRow(clientId, true, false, null, readAt);
+        boolean erasing = item.containsKey("status") && "erasing".equals(item.get("status").s());
+        Long created = item.containsKey("created_ms") ? Long.valueOf(item.get("created_ms").n()) : null;
+        return new ClientRow(clientId, false, erasing, created, readAt);
     }
 
     /** Splits one client's parts so each transaction stays within DynamoDB's item and size limits. */
@@ -111,7 +249,7 @@ public final class DynamoHitLedger implements HitLedger {
             union.addAll(touched);
             long size = rawItemBytes(part);
             if (!current.isEmpty() && (current.size() + 1 + union.size() + guardItems() > MAX_TRANSACTION_ITEMS
-                    || bytes + size > MAX_TRANSACTION_BYTES)) {
+                    || bytes + size > MAX_TRANSACTION_BYTES || current.size() >= partsPerTransaction.get())) {
                 chunks.add(current);
                 current = new ArrayList<>();
                 union = new HashSet<>(touched);
@@ -126,25 +264,58 @@ public final class DynamoHitLedger implements HitLedger {
     }
 
     private int guardItems() {
-        return clientsTable == null ? 0 : 1;
+        return clientsTable == null || rowAge.isPositive() ? 0 : 1;
     }
 
-    /** Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. */
-    private boolean commit(List<HitBatch> chunk, Outcome outcome) {
+    /**
+     * Returns false when DynamoDB could not be reached, so the caller stops trying for this batch. A
+     * transaction that timed out, or kept meeting conflicts or throttling, is tried again in halves (down to
+     * single parts) before its parts are given back: a hot client's large transactions are what time out
+     * and conflict, and retrying them whole only repeats that.
+     */
+    private boolean commit(List<HitBatch> chunk, ClientRow firstRow, Outcome outcome, Deadline deadline) {
         List<HitBatch> pending = new ArrayList<>(chunk);
+        ClientRow row = firstRow;
         int attempt = 0;
+        int guardRounds = 0;
         while (!pending.isEmpty()) {
-            List<HitBatch> current = List.copyOf(pending);
+            if (!deadline.allowsStart()) {
+                pending.forEach(p -> outcome.deferred().add(p.key()));
+                return true;
+            }
             try {
-                dynamo.transactWriteItems(r -> r.transactItems(transaction(current)));
+                if (row != null && rowAge.isPositive() && clock.millis() - row.readAtMillis() > rowAge.toMillis()) {
+                    // Too old to vouch for a transaction that must land before an erasure sweeps: read it again.
+                    row = readRow(row.clientId());
+                    pending = admitted(pending, row, outcome);
+                    if (pending.isEmpty()) return true;
+                }
+            } catch (SdkException e) {
+                LOG.warn("client row could not be read again ({}); leaving {} part(s) for redelivery",
+                        e.getClass().getSimpleName(), pending.size());
+                pending.forEach(p -> outcome.failed().add(p.key()));
+                return !DependencyFailure.isUnreachable(e);
+            }
+            List<HitBatch> current = List.copyOf(pending);
+            ClientRow guard = row;
+            try {
+                // The SDK retries an attempt that timed out with the same token: if the first one committed,
+                // DynamoDB answers success, so the parts are reported committed (and mirrored), not as replays.
+                dynamo.transactWriteItems(r -> r.transactItems(transaction(current, guard))
+                        .clientRequestToken(UUID.randomUUID().toString()));
                 current.forEach(p -> outcome.committed().add(p.key()));
+                grow();
                 return true;
             } catch (TransactionCanceledException e) {
-                if (clientGone(current, e)) {
-                    // Erased or being erased: its hits are dropped (reported done, so SQS forgets them).
-                    LOG.info("dropped {} part(s) of a client that is erased or being erased", current.size());
-                    current.forEach(p -> outcome.duplicates().add(p.key()));
-                    return true;
+                if (rowChanged(current, guard, e)) {
+                    // Erased, being erased or registered again since the read: decide each part again.
+                    if (++guardRounds > MAX_GUARD_ROUNDS) {
+                        current.forEach(p -> outcome.failed().add(p.key()));
+                        return true;
+                    }
+                    row = readRow(guard.clientId());
+                    pending = admitted(pending, row, outcome);
+                    continue;
                 }
                 List<HitBatch> replayed = replayed(current, e);
                 if (!replayed.isEmpty()) {
@@ -156,10 +327,16 @@ public final class DynamoHitLedger implements HitLedger {
                     backoff(attempt);
                     continue;
                 }
+                if (isRetryable(e) && current.size() > 1) return inHalves(current, reasons(e), row, outcome, deadline);
                 LOG.warn("transaction of {} part(s) cancelled ({}); leaving them for redelivery", current.size(), reasons(e));
                 current.forEach(p -> outcome.failed().add(p.key()));
                 return true;
             } catch (SdkException e) {
+                // A timeout is a store too slow for this transaction, a refused connection one that is down.
+                boolean timedOut = e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException;
+                if ((timedOut || !DependencyFailure.isUnreachable(e)) && current.size() > 1) {
+                    return inHalves(current, e.getClass().getSimpleName(), row, outcome, deadline);
+                }
                 // The SDK has already retried with backoff; SQS redelivery is the next, slower retry.
                 LOG.warn("transaction of {} part(s) failed ({}); leaving them for redelivery", current.size(),
                         e.getClass().getSimpleName());
@@ -170,22 +347,43 @@ public final class DynamoHitLedger implements HitLedger {
         return true;
     }
 
+    private boolean atomicGuard(ClientRow row) {
+        return row != null && !rowAge.isPositive();
+    }
+
+    /**
+     * Each half is a transaction of its own (its own aggregate ADDs): a commit stays all or nothing per
+     * half. Parts that the failed attempt committed after all come back as replays and are dropped.
+     */
+    private boolean inHalves(List<HitBatch> parts, String why, ClientRow row, Outcome outcome, Deadline deadline) {
+        int half = parts.size() / 2;
+        // Later transactions of this container start smaller; successes grow them back (grow()).
+        partsPerTransaction.accumulateAndGet(half, Math::min);
+        LOG.info("transaction of {} part(s) failed ({}); trying it as two of {} and {}", parts.size(), why, half,
+                parts.size() - half);
+        if (!commit(parts.subList(0, half), row, outcome, deadline)) {
+            parts.subList(half, parts.size()).forEach(p -> outcome.failed().add(p.key()));
+            return false;
+        }
+        return commit(parts.subList(half, parts.size()), row, outcome, deadline);
+    }
+
+    /** After a success the cap on parts per transaction grows by a quarter again, up to DynamoDB's limit. */
+    private void grow() {
+        partsPerTransaction.updateAndGet(n -> Math.min(MAX_TRANSACTION_ITEMS, n + Math.max(1, n / 4)));
+    }
+
     /** The row check follows the raw-hit items: reason {@code parts.size()} is its. */
-    private boolean clientGone(List<HitBatch> parts, TransactionCanceledException e) {
-        if (clientsTable == null) return false;
+    private boolean rowChanged(List<HitBatch> parts, ClientRow row, TransactionCanceledException e) {
+        if (!atomicGuard(row)) return false;
         List<CancellationReason> reasons = e.hasCancellationReasons() ? e.cancellationReasons() : List.of();
         if (reasons.size() > parts.size()) return "ConditionalCheckFailed".equals(reasons.get(parts.size()).code());
         // Without reasons (some emulators), read the row.
-        HitBatch first = parts.getFirst();
-        var row = dynamo.getItem(r -> r.tableName(clientsTable).consistentRead(true)
-                .key(Map.of("client_id", AttributeValue.fromS(first.clientId())))).item();
-        if (row == null || row.isEmpty() || !row.containsKey("name")) return true;
-        if (row.containsKey("status") && "erasing".equals(row.get("status").s())) return true;
-        return row.containsKey("created_ms") && Long.parseLong(row.get("created_ms").n()) > oldestReceived(parts) + CREATION_SKEW_MILLIS;
+        return !sameRegistration(readRow(row.clientId()), row);
     }
 
-    private static long oldestReceived(List<HitBatch> parts) {
-        return parts.stream().mapToLong(p -> p.receivedAt().toEpochMilli()).min().orElseThrow();
+    private static boolean sameRegistration(ClientRow a, ClientRow b) {
+        return a.absent() == b.absent() && a.erasing() == b.erasing() && java.util.Objects.equals(a.createdMs(), b.createdMs());
     }
 
     /** Raw-hit items come first in the transaction, so reason i belongs to part i. */
@@ -206,28 +404,29 @@ public final class DynamoHitLedger implements HitLedger {
         return replayed;
     }
 
-    private List<TransactWriteItem> transaction(List<HitBatch> parts) {
+    private List<TransactWriteItem> transaction(List<HitBatch> parts, ClientRow row) {
         List<TransactWriteItem> items = new ArrayList<>();
-        Map<String, Long> daily = new LinkedHashMap<>();
-        Map<String, Long> hourly = new LinkedHashMap<>();
+        Map<String, long[]> daily = new LinkedHashMap<>();
+        Map<String, long[]> hourly = new LinkedHashMap<>();
         String clientId = parts.getFirst().clientId();
         for (HitBatch part : parts) {
             items.add(TransactWriteItem.builder().put(p -> p.tableName(hitsTable).item(rawItem(part))
                     .conditionExpression("attribute_not_exists(pk)")).build());
             for (HitBatch.PackedHit hit : part.hits()) {
-                daily.merge(UsageKeys.day(hit.timestamp()), 1L, Long::sum);
-                hourly.merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
+                StatusTally.add(daily.computeIfAbsent(UsageKeys.day(hit.timestamp()), k -> StatusTally.empty()), hit.s());
+                StatusTally.add(hourly.computeIfAbsent(UsageKeys.hour(hit.timestamp()), k -> StatusTally.empty()), hit.s());
             }
         }
-        if (clientsTable != null) {
-            long received = oldestReceived(parts) + CREATION_SKEW_MILLIS;
+        if (atomicGuard(row)) {
+            // Still the registration that was read, and not being erased (its parts were admitted against it).
+            String created = row.createdMs() == null ? "attribute_not_exists(created_ms)" : "created_ms = :created";
+            Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(":erasing", AttributeValue.fromS("erasing")));
+            if (row.createdMs() != null) values.put(":created", AttributeValue.fromN(Long.toString(row.createdMs())));
             items.add(TransactWriteItem.builder().conditionCheck(c -> c.tableName(clientsTable)
                     .key(Map.of("client_id", AttributeValue.fromS(clientId)))
-                    .conditionExpression("attribute_exists(#n) AND (attribute_not_exists(#st) OR #st <> :erasing)"
-                            + " AND (attribute_not_exists(created_ms) OR created_ms <= :received)")
+                    .conditionExpression("attribute_exists(#n) AND (attribute_not_exists(#st) OR #st <> :erasing) AND " + created)
                     .expressionAttributeNames(Map.of("#n", "name", "#st", "status"))
-                    .expressionAttributeValues(Map.of(":erasing", AttributeValue.fromS("erasing"),
-                            ":received", AttributeValue.fromN(Long.toString(received)))))
+                    .expressionAttributeValues(values))
                     .build());
         }
         String shard = keys.shardOf(clientId);
@@ -239,17 +438,29 @@ public final class DynamoHitLedger implements HitLedger {
         return items;
     }
 
-    private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long n,
+    /**
+     * {@code n[0]} hits, {@code n[1..4]} of them with a 2xx..5xx status: the classes are attributes of the
+     * same item ({@link StatusTally}), a few bytes that keep it far below 1 KB, so they cost no write unit.
+     */
+    private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long[] n,
                                         Instant expiresAt) {
+        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
+                ":n", AttributeValue.fromN(Long.toString(n[0])),
+                ":c", AttributeValue.fromS(clientId),
+                ":b", AttributeValue.fromS(bucket),
+                ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))));
+        StringBuilder add = new StringBuilder("ADD #count :n");
+        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
+            if (n[i + 1] == 0) continue;
+            String a = StatusTally.ATTRIBUTES.get(i);
+            add.append(", ").append(a).append(" :").append(a);
+            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
+        }
         return TransactWriteItem.builder().update(u -> u.tableName(usageTable)
                 .key(Map.of("pk", AttributeValue.fromS(pk)))
-                .updateExpression("ADD #count :n SET client_id = :c, #bucket = :b, expires_at = :e")
+                .updateExpression(add + " SET client_id = :c, #bucket = :b, expires_at = :e")
                 .expressionAttributeNames(Map.of("#count", "count", "#bucket", bucketAttribute))
-                .expressionAttributeValues(Map.of(
-                        ":n", AttributeValue.fromN(Long.toString(n)),
-                        ":c", AttributeValue.fromS(clientId),
-                        ":b", AttributeValue.fromS(bucket),
-                        ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))))).build();
+                .expressionAttributeValues(values)).build();
     }
 
     private Map<String, AttributeValue> rawKey(HitBatch part) {
@@ -266,15 +477,16 @@ public final class DynamoHitLedger implements HitLedger {
         item.put("n", AttributeValue.fromN(Integer.toString(part.hits().size())));
         // Packed: one item per request part, not per hit, is what keeps a batch under 0.3 WRU per hit.
         item.put("hits", AttributeValue.fromS(new String(Json.write(part.hits()), StandardCharsets.UTF_8)));
-        item.put("time_bucket", AttributeValue.fromS(keys.bucket(UsageKeys.hour(part.receivedAt()),
-                Integer.toString(Math.floorMod(part.batchId().hashCode(), keys.shards())))));
         item.put("expires_at", AttributeValue.fromN(Long.toString(part.receivedAt().plus(retention).getEpochSecond())));
         return item;
     }
 
     private static long rawItemBytes(HitBatch part) {
         long bytes = 300;
-        for (HitBatch.PackedHit hit : part.hits()) bytes += 30 + hit.ip().length() + 3L * hit.ep().length();
+        for (HitBatch.PackedHit hit : part.hits()) {
+            bytes += 30 + hit.ip().length() + 3L * hit.ep().length() + (hit.m() == null ? 0 : 8 + hit.m().length())
+                    + (hit.s() == null ? 0 : 8) + (hit.d() == null ? 0 : 16);
+        }
         return bytes;
     }
 

@@ -1,6 +1,7 @@
 package dev.usagetracker.store;
 
 import dev.usagetracker.plans.Enforcement;
+import dev.usagetracker.plans.QuotaCounts;
 import dev.usagetracker.plans.Plan;
 import dev.usagetracker.plans.PlanStore;
 import dev.usagetracker.ratelimit.Limit;
@@ -70,6 +71,7 @@ public final class DynamoPlanStore implements PlanStore {
         item.put("enforcement", AttributeValue.fromS(plan.enforcement().wireName()));
         item.put("alert_thresholds", AttributeValue.fromL(plan.alertThresholds().stream()
                 .map(t -> AttributeValue.fromN(Integer.toString(t))).toList()));
+        item.put("quota_counts", AttributeValue.fromS(plan.quotaCounts().wireName()));
         item.put("updated_at", AttributeValue.fromS(clock.instant().toString()));
         dynamo.putItem(r -> r.tableName(table).item(item));
     }
@@ -84,6 +86,7 @@ public final class DynamoPlanStore implements PlanStore {
         List<Integer> thresholds = item.containsKey("alert_thresholds")
                 ? item.get("alert_thresholds").l().stream().map(a -> Integer.parseInt(a.n())).toList() : List.of();
         return new Plan(item.get("plan_name").s(), limits, quota,
-                item.containsKey("enforcement") ? Enforcement.parse(item.get("enforcement").s()) : Enforcement.REPORT, thresholds);
+                item.containsKey("enforcement") ? Enforcement.parse(item.get("enforcement").s()) : Enforcement.REPORT, thresholds,
+                item.containsKey("quota_counts") ? QuotaCounts.parse(item.get("quota_counts").s()) : QuotaCounts.ALL);
     }
 }

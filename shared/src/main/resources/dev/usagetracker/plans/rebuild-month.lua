@@ -13,5 +13,8 @@ if state ~= '' then
   local s = redis.call('HMGET', KEYS[2], 'begun', 'done')
   if tonumber(s[1] or '0') ~= tonumber(s[2] or '0') then return 0 end
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
-return 0
+-- KEYS[3]/ARGV[4]: the counter of the month's hits whose status was not 5xx, from the same read.
+local set = 0
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then set = 1 end
+if KEYS[3] and redis.call('SET', KEYS[3], ARGV[4], 'NX', 'EX', ARGV[2]) then set = 1 end
+return set

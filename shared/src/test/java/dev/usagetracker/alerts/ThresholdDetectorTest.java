@@ -26,7 +26,7 @@ class ThresholdDetectorTest {
     final List<ThresholdAlert> raised = new ArrayList<>();
     final MonthlyUsage usage = (client, month) -> {
         reads.incrementAndGet();
-        return table.getOrDefault(client + "|" + month, 0L);
+        return new MonthlyUsage.Count(table.getOrDefault(client + "|" + month, 0L), 0);
     };
     final ThresholdClaims claims = (client, month, percent, used, at) -> claimed.add(client + "|" + month + "|" + percent);
     final AlertSink sink = (id, alert, at) -> raised.add(alert);

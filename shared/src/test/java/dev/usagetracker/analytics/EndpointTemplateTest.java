@@ -1,6 +1,7 @@
 package dev.usagetracker.analytics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import org.junit.jupiter.api.Test;
 
@@ -26,12 +27,41 @@ class EndpointTemplateTest {
     }
 
     @Test
+    void oneRouteInEveryFrameworksSyntaxIsOneTemplate() {
+        for (String route : new String[] {"/api/users/:id/orders", "/api/users/{id}/orders", "/api/users/{id:[0-9]+}/orders",
+                "/api/users/<id>/orders", "/api/users/<int:id>/orders", "/api/users/:id(\\d+)/orders",
+                "/api/users/123/orders?page=2"}) {
+            assertThat(EndpointTemplate.of(route)).as(route).isEqualTo("/api/users/{id}/orders");
+        }
+        assertThat(EndpointTemplate.of("/api/orgs/:orgId/members/<uuid:member_id>"))
+                .isEqualTo("/api/orgs/{orgId}/members/{member_id}");
+        assertThat(EndpointTemplate.of("/files/{*path}")).isEqualTo("/files/{path}");
+        assertThat(EndpointTemplate.of("/api/users/:id?")).isEqualTo("/api/users/{id}"); // Express optional
+        assertThat(EndpointTemplate.of("/codes/{code:[A-Z]{3}}")).isEqualTo("/codes/{code}");
+    }
+
+    @Test
+    void segmentsThatOnlyLookLikeParametersStay() {
+        assertThat(EndpointTemplate.of("/a:b")).isEqualTo("/a:b");
+        assertThat(EndpointTemplate.of("/time/12:30")).isEqualTo("/time/12:30");
+        assertThat(EndpointTemplate.of("/x/:")).isEqualTo("/x/:");
+        assertThat(EndpointTemplate.of("/x/{}")).isEqualTo("/x/{}");
+        assertThat(EndpointTemplate.of("/x/<a b>")).isEqualTo("/x/<a b>");
+        assertThat(EndpointTemplate.of("/x/{id}.json")).isEqualTo("/x/{id}.json");
+    }
+
+    @Test
     void tallyNamesTheFirstThousandTemplatesAndCountsTheRestAsOther() {
         EndpointTally tally = new EndpointTally();
-        for (int i = 0; i < 1_100; i++) tally.add("/t/" + i, 2);
-        tally.add("/t/5", 1);
+        for (int i = 0; i < 1_100; i++) {
+            tally.add("/t/" + i, null, null);
+            tally.add("/t/" + i, 200, 1.0);
+        }
+        tally.add("/t/5", 503, null);
         assertThat(tally.named()).hasSize(1_000);
-        assertThat(tally.named().get("/t/5")).isEqualTo(3);
+        assertThat(tally.named().get("/t/5").count()).isEqualTo(3);
+        assertThat(tally.named().get("/t/5").statuses())
+                .containsExactly(entry("2xx", 1L), entry("3xx", 0L), entry("4xx", 0L), entry("5xx", 1L), entry("unknown", 1L));
         assertThat(tally.other()).isEqualTo(200);
         assertThat(tally.total()).isEqualTo(2_201);
     }

@@ -162,6 +162,48 @@ class RevocationTest {
         return new HttpRequest("POST", "/api/token", caseInsensitive, Map.of(), new byte[0], IP, "req-1", Map.of());
     }
 
+    /**
+     * Issue 30: with every cached row past its TTL (here: no TTL at all) and the store timing out, the row
+     * last read still answers while the signal confirms its version; after a credential change it does not,
+     * and neither does it when the signal cannot be read either.
+     */
+    @Test
+    void theRowLastReadAnswersWhileTheStoreIsUnreadableOnlyIfTheSignalConfirmsIt() {
+        boolean[] storeDown = {false};
+        dev.usagetracker.clients.ClientStore flaky = (dev.usagetracker.clients.ClientStore) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {dev.usagetracker.clients.ClientStore.class}, (proxy, method, args) -> {
+                    if (storeDown[0] && method.getName().startsWith("find")) {
+                        throw software.amazon.awssdk.core.exception.ApiCallTimeoutException.create(2_000);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        Authenticator uncached = new Authenticator(flaky, hasher, tokens, List.of("0.0.0.0/0", "::/0"), clock, Duration.ZERO, signal);
+        signal.changed("victim");
+        Principal owner = uncached.apiKey(request(Map.of("X-API-Key", key)), Optional.empty());
+        String token = tokens.issue(owner.clientId(), owner.role(), owner.akh()).accessToken();
+        assertThat(uncached.verdict("Bearer " + token, IP).outcome()).isEqualTo(AccessVerdict.Outcome.ALLOW);
+
+        storeDown[0] = true;
+        assertThat(uncached.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()).clientId()).isEqualTo("victim");
+        assertThat(uncached.verdict("Bearer " + token, IP).outcome()).isEqualTo(AccessVerdict.Outcome.ALLOW);
+
+        signal.down = true;
+        assertThat(status(() -> uncached.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()))).isEqualTo(503);
+        assertThat(uncached.verdict("Bearer " + token, IP).outcome()).isEqualTo(AccessVerdict.Outcome.UNAVAILABLE);
+
+        signal.down = false;
+        store.administer("victim", new AdminChange(Optional.empty(), Optional.of(true), Optional.empty()), clock.instant());
+        signal.changed("victim");
+        // the row last read is at an older version: it no longer stands in for the store
+        assertThat(status(() -> uncached.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()))).isEqualTo(503);
+        storeDown[0] = false;
+        assertThat(status(() -> uncached.apiKey(request(Map.of("X-API-Key", key)), Optional.empty()))).isEqualTo(403);
+    }
+
     /** The Redis signal's behaviour in memory: the row's version, published after each change. */
     static final class FakeSignal implements CredentialChanges {
         private final InMemoryClientStore store;

@@ -194,6 +194,25 @@ public class HttpRequestTest {
                 .withQueryStringParameters(new HashMap<>(query)).build());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"", "null", " null\n", "{}"})
+    void anOptionalBodyThatIsAbsentNullOrEmptyGivesNoFields(String body) {
+        HttpRequest request = HttpRequest.from(event(Map.of("Content-Type", "application/json"), "POST", body, false));
+
+        assertThat(request.optionalJsonBody().map(b -> b.node().size()).orElse(0)).isZero();
+    }
+
+    @Test
+    void anOptionalBodyIsCheckedLikeAnyOtherWhenItIsGiven() {
+        HttpRequest notAnObject = HttpRequest.from(event(Map.of("Content-Type", "application/json"), "POST", "[]", false));
+        HttpRequest wrongType = HttpRequest.from(event(Map.of("Content-Type", "text/plain"), "POST", "{}", false));
+        HttpRequest given = HttpRequest.from(event(Map.of("Content-Type", "application/json"), "POST", "{\"grace_seconds\":0}", false));
+
+        assertThat(catchThrowable(notAnObject::optionalJsonBody)).isInstanceOf(ApiException.class);
+        assertThat(((ApiException) catchThrowable(wrongType::optionalJsonBody)).status()).isEqualTo(415);
+        assertThat(given.optionalJsonBody().orElseThrow().node().get("grace_seconds").asInt()).isZero();
+    }
+
     public static APIGatewayV2HTTPEvent event(Map<String, String> headers, String method, String body, boolean base64) {
         return APIGatewayV2HTTPEvent.builder()
                 .withRawPath("/api/logs")

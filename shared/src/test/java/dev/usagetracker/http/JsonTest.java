@@ -20,7 +20,7 @@ class JsonTest {
     void bindsAKnownBodyWithSnakeCaseNames() {
         SingleHitRequest hit = bind("{\"ip\":\"10.0.0.1\",\"endpoint\":\"/a\",\"api_key\":\"k\"}", SingleHitRequest.class);
 
-        assertThat(hit).isEqualTo(new SingleHitRequest("10.0.0.1", "/a", null, "k"));
+        assertThat(hit).isEqualTo(new SingleHitRequest("10.0.0.1", "/a", null, null, null, null, "k"));
     }
 
     @Test

@@ -72,6 +72,15 @@ class PlanServiceTest {
     }
 
     @Test
+    void quotaCountsDefaultsToAllAndTakesNon5xx() {
+        assertThat(put("metered", "{\"monthly_quota\":70}")).containsEntry("quota_counts", "all");
+        assertThat(put("ok-only", "{\"quota_counts\":\"non_5xx\"}")).containsEntry("quota_counts", "non_5xx");
+        assertThat(catalog.planOf("ok-only").quotaCounts()).isEqualTo(QuotaCounts.NON_5XX);
+        assertThat(errors("p", "{\"quota_counts\":\"2xx\"}")).containsExactly("quota_counts");
+        assertThat(errors("p", "{\"quota_counts\":5}")).containsExactly("quota_counts");
+    }
+
+    @Test
     void badInputNamesEveryWrongField() {
         assertThat(errors("Bad", "{}")).containsExactly("name");
         assertThat(errors("p", "{\"limits\":{\"ingest\":\"0/1m\",\"read\":\"5/7x\",\"ingest_hits\":\"1/1m,2/60s\"}}"))

@@ -7,7 +7,10 @@ import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -23,14 +26,18 @@ import java.util.Objects;
  * {@value #SPRING_BEST_MATCHING_PATTERN}), else the request path without the query; the client address
  * is the socket peer, or, when the peer is a {@link TrustedProxies trusted proxy}, the rightmost
  * untrusted address of {@code X-Forwarded-For}. The hit is timestamped when the request arrives and
- * recorded when the application has answered (so that the route attribute is set); recording never
- * blocks or fails the request.
+ * recorded when the application has answered (so that the route attribute is set), with the request's
+ * method, the response's status (500 when the application threw and nothing was sent yet) and the time the
+ * application took; an async request is recorded when it completes. A request no route matched (no route
+ * attribute, answered 404) is recorded under its path, or not at all with {@link #skipUnmatched}.
+ * Recording never blocks or fails the request.
  *
  * <p>Programmatic (Spring Boot: a {@code FilterRegistrationBean}): {@code new UsageTrackingFilter(tracker,
  * TrustedProxies.of("10.0.0.0/8"))}; the tracker is yours to close. Declarative ({@code web.xml}, no-arg
  * constructor): init parameters {@code baseUrl}, {@code apiKey} (or {@code apiKeyEnv}, the name of an
  * environment variable holding it), {@code trustedProxies} (CIDRs, comma-separated),
- * {@code routeAttributes} (comma-separated attribute names) and {@code flushIntervalMillis}; the filter
+ * {@code routeAttributes} (comma-separated attribute names), {@code skipUnmatched} ({@code true}/{@code false})
+ * and {@code flushIntervalMillis}; the filter
  * then owns its tracker and closes it in {@link #destroy()}.
  */
 public class UsageTrackingFilter implements Filter {
@@ -41,6 +48,7 @@ public class UsageTrackingFilter implements Filter {
     private TrustedProxies trustedProxies;
     private List<String> routeAttributes;
     private boolean ownsTracker;
+    private volatile boolean skipUnmatched;
 
     /** For {@code web.xml}: configured from the init parameters in {@link #init}. */
     public UsageTrackingFilter() {
@@ -65,8 +73,19 @@ public class UsageTrackingFilter implements Filter {
         this.routeAttributes = List.copyOf(routeAttributes);
     }
 
+    /**
+     * Whether a request no route matched — no route attribute set and answered {@code 404} — is left out
+     * (default {@code false}: it is recorded under its path with its status).
+     */
+    public UsageTrackingFilter skipUnmatched(boolean skip) {
+        this.skipUnmatched = skip;
+        return this;
+    }
+
     @Override
     public void init(FilterConfig filterConfig) throws ServletException {
+        String skip = filterConfig.getInitParameter("skipUnmatched");
+        if (skip != null) skipUnmatched = Boolean.parseBoolean(skip.trim());
         if (tracker != null) return;
         String baseUrl = filterConfig.getInitParameter("baseUrl");
         String apiKey = filterConfig.getInitParameter("apiKey");
@@ -97,14 +116,74 @@ public class UsageTrackingFilter implements Filter {
             return;
         }
         Instant at = Instant.now();
+        long start = System.nanoTime();
+        boolean threw = true;
         try {
             chain.doFilter(request, response);
+            threw = false;
         } finally {
             try {
-                tracker.record(clientAddress(http), endpoint(http), at);
+                if (!threw && http.isAsyncStarted()) {
+                    http.getAsyncContext().addListener(new Completion(http, response, at, start));
+                } else {
+                    record(http, response, at, start, threw);
+                }
             } catch (RuntimeException ignored) {
                 // the tracker never throws; a broken request object must not fail the response either
             }
+        }
+    }
+
+    private void record(HttpServletRequest http, ServletResponse response, Instant at, long start, boolean threw) {
+        long nanos = System.nanoTime() - start;
+        int status = response instanceof HttpServletResponse r ? r.getStatus() : 0;
+        // an exception on its way to the container: it answers 500 unless the application had sent its answer
+        if (threw && !response.isCommitted()) status = 500;
+        if (status == 404 && skipUnmatched && routeTemplate(http) == null) return;
+        UsageTracker.Hit hit = new UsageTracker.Hit(clientAddress(http), endpoint(http), at,
+                http.getMethod(), status > 0 ? status : null, nanos / 1e6);
+        tracker.record(hit);
+    }
+
+    /** Records an async request when it completes, times out or fails, once. */
+    private final class Completion implements AsyncListener {
+        private final HttpServletRequest request;
+        private final ServletResponse response;
+        private final Instant at;
+        private final long start;
+        private boolean done;
+
+        Completion(HttpServletRequest request, ServletResponse response, Instant at, long start) {
+            this.request = request;
+            this.response = response;
+            this.at = at;
+            this.start = start;
+        }
+
+        @Override
+        public synchronized void onComplete(AsyncEvent event) {
+            if (done) return;
+            done = true;
+            try {
+                record(request, response, at, start, false);
+            } catch (RuntimeException ignored) {
+                // as above
+            }
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            // the container completes the request after this (with its own status): recorded then
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            // likewise
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this);
         }
     }
 
@@ -113,6 +192,12 @@ public class UsageTrackingFilter implements Filter {
      * {@code ;jsessionid=…} in the URI is a session credential, and must not be metered.
      */
     protected String endpoint(HttpServletRequest request) {
+        String route = routeTemplate(request);
+        return route != null ? route : path(request);
+    }
+
+    /** The route template the framework put into one of the route attributes; {@code null} when no route matched. */
+    private String routeTemplate(HttpServletRequest request) {
         for (String name : routeAttributes) {
             Object v = request.getAttribute(name);
             if (v != null) {
@@ -120,6 +205,10 @@ public class UsageTrackingFilter implements Filter {
                 if (s.startsWith("/")) return s;
             }
         }
+        return null;
+    }
+
+    private static String path(HttpServletRequest request) {
         String uri = request.getRequestURI();
         return uri == null || uri.isEmpty() ? "/" : withoutPathParameters(uri);
     }
