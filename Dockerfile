@@ -34,7 +34,8 @@ COPY --from=build /src/local/target/classes local/target/classes
 COPY --from=build /src/local/target/lib local/target/lib
 RUN useradd --system --uid 10001 runtime && mkdir -p /app/.local && chown runtime /app/.local
 USER runtime
-ENV HOST=0.0.0.0 PORT=3000 AWS_REGION=us-east-1
+# Webhook receivers: public https only, as on AWS (WEBHOOK_ALLOW_PRIVATE is for ./scripts/dev alone).
+ENV HOST=0.0.0.0 PORT=3000 AWS_REGION=us-east-1 WEBHOOK_ALLOW_PRIVATE=false
 EXPOSE 3000 3001
 ENTRYPOINT ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dproject.root=/app", \
             "-cp", "local/target/classes:local/target/lib/*", "dev.usagetracker.local.LocalRuntime"]

@@ -290,7 +290,8 @@ public final class App {
     public StreamConnections streamConnections() {
         Optional<LiveConnections> sockets = config.stream().callbackUrl().isEmpty() ? Optional.empty()
                 : Optional.of(liveConnections());
-        return new StreamConnections(authenticator.get(), tokenExpiry(), rateLimits.get(), connectionStore.get(), sockets, clock);
+        return new StreamConnections(authenticator.get(), tokenExpiry(), rateLimits.get(), connectionStore.get(), sockets, clock,
+                config.stream().maxStreamsPerClient());
     }
 
     /** Usage changes to WebSocket connections through {@code @connections} (WEBSOCKET_CALLBACK_URL). */
@@ -500,7 +501,8 @@ public final class App {
     }
 
     public dev.usagetracker.webhooks.WebhookUrlPolicy webhookUrlPolicy() {
-        return new dev.usagetracker.webhooks.WebhookUrlPolicy(webhookSettings.get().allowPrivate());
+        var settings = webhookSettings.get();
+        return new dev.usagetracker.webhooks.WebhookUrlPolicy(settings.allowPrivate(), settings.reservedPorts());
     }
 
     /** PUT/GET/DELETE /api/clients/me/webhook and its test event. */

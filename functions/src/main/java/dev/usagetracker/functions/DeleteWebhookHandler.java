@@ -12,7 +12,6 @@ import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
 import dev.usagetracker.webhooks.WebhookService;
-import java.util.Optional;
 
 /** DELETE /api/clients/me/webhook: removes the caller's webhook. */
 public final class DeleteWebhookHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -34,7 +33,7 @@ public final class DeleteWebhookHandler implements RequestHandler<APIGatewayV2HT
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.currentKeyHolder(authenticator.apiKeyOrBearer(request, Optional.empty()), "Removing the webhook");
+            Principal caller = authenticator.apiKeyItself(request, "Removing the webhook");
             return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
                 webhooks.delete(caller);
                 return Responses.noContent();

@@ -14,7 +14,6 @@ import dev.usagetracker.http.Json;
 import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
-import java.util.Optional;
 
 /** PATCH /api/clients/me: the caller's own settings (its IP allowlist). */
 public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -37,7 +36,7 @@ public final class UpdateClientHandler implements RequestHandler<APIGatewayV2HTT
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return ApiGateway.serve(event, request -> {
             SettingsRequest body = Json.bind(request.jsonBody().node(), SettingsRequest.class);
-            Principal caller = authenticator.currentKeyHolder(authenticator.apiKeyOrBearer(request, Optional.empty()), "Changing the IP allowlist");
+            Principal caller = authenticator.apiKeyItself(request, "Changing the IP allowlist");
             return rateLimits.forClient(caller, RouteClass.READ, 1,
                     () -> Responses.json(200, settings.update(caller, body, request.sourceIp())));
         });

@@ -26,7 +26,7 @@ public final class FunctionPool implements AutoCloseable {
 
     private final SamTemplate.Function function;
     private final Path jar;
-    private final Map<String, String> environment;
+    private volatile Map<String, String> environment;
     private final Semaphore concurrency;
     private final Deque<Container> idle = new ArrayDeque<>();
     private final List<Container> all = new ArrayList<>();
@@ -48,6 +48,18 @@ public final class FunctionPool implements AutoCloseable {
 
     public SamTemplate.Function function() {
         return function;
+    }
+
+    Map<String, String> environment() {
+        return environment;
+    }
+
+    /** Adds variables known only once the gateway has bound its ports; before any container starts. */
+    void addEnvironment(Map<String, String> more) {
+        if (started.get() > 0) throw new IllegalStateException(function.logicalId() + " has started containers already");
+        Map<String, String> merged = new java.util.HashMap<>(environment);
+        merged.putAll(more);
+        environment = Map.copyOf(merged);
     }
 
     /** Runs one invocation; the result is whatever the handler returned. */

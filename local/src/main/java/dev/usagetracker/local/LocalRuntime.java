@@ -146,11 +146,8 @@ public final class LocalRuntime implements AutoCloseable {
             templateEnv.keySet().forEach(k -> {
                 if (options.environment().containsKey(k)) env.put(k, options.environment().get(k));
             });
-            // Locally, webhook receivers may be http and on loopback/private addresses (tests, demos); the
-            // template's "false" is the AWS configuration. WEBHOOK_ALLOW_PRIVATE=false runs it as on AWS.
-            if (templateEnv.containsKey("WEBHOOK_ALLOW_PRIVATE") && !options.environment().containsKey("WEBHOOK_ALLOW_PRIVATE")) {
-                env.put("WEBHOOK_ALLOW_PRIVATE", "true");
-            }
+            // Webhook receivers: the template's strict policy (public https only) unless the environment says
+            // WEBHOOK_ALLOW_PRIVATE=true, as ./scripts/dev does; the container image (same entrypoint) does not.
             if (env.containsKey("WEBSOCKET_CALLBACK_URL") && !options.environment().containsKey("WEBSOCKET_CALLBACK_URL")) {
                 env.put("WEBSOCKET_CALLBACK_URL", webSockets.callbackUrl());
                 // What the emulated @connections requires instead of SigV4: only functions this runtime runs know it.
@@ -169,14 +166,17 @@ public final class LocalRuntime implements AutoCloseable {
         App app = new App(Config.from(adminEnv), Clock.systemUTC());
         bootstrapAdmin(app);
 
-        if (options.prewarm()) prewarm();
-
         gateway = new HttpApiGateway(options.host(), options.httpsOnly() ? -1 : options.port(), List.copyOf(pools.values()),
                 RequestDeadlines.from(options.environment()));
         if (options.httpsPort() >= 0) {
             tls = LocalTls.loadOrCreate(options.projectRoot().resolve(".local/tls"));
             gateway.withHttps(options.host(), options.httpsPort(), tls.context());
         }
+        // Now that every port is bound: no webhook receiver may be one of them, whatever the policy (issue 22).
+        String reservedPorts = reservedPorts(base).stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        pools.values().forEach(p -> p.addEnvironment(Map.of("WEBHOOK_RESERVED_PORTS", reservedPorts)));
+
+        if (options.prewarm()) prewarm();
         DeveloperEndpoints.install(gateway, OpenApiDocument.load(options.projectRoot()), new SwaggerUi(), pools,
                 () -> List.copyOf(mappings));
         readiness = readiness(base, resources);
@@ -199,6 +199,36 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /**
+     * This runtime's own ports: its gateway (HTTP, HTTPS), the WebSocket and @connections port, and every
+     * endpoint it talks to (ElasticMQ, moto_server, redis-server, or the LocalStack/Redis it was pointed at).
+     * A webhook aimed at one of them would let a client send SQS, KMS or Redis requests as this service.
+     */
+    private java.util.SortedSet<Integer> reservedPorts(Map<String, String> base) {
+        java.util.SortedSet<Integer> ports = new java.util.TreeSet<>();
+        ports.add(gateway.port());
+        ports.add(gateway.httpsPort());
+        ports.add(webSockets.port());
+        List<String> endpoints = new ArrayList<>();
+        base.forEach((k, v) -> {
+            if (k.startsWith("AWS_ENDPOINT_URL") || k.equals("REDIS_URL")) endpoints.add(v);
+        });
+        pools.values().stream().findFirst().ifPresent(p -> p.environment().forEach((k, v) -> {
+            if (k.startsWith("AWS_ENDPOINT_URL") || k.equals("REDIS_URL") || k.equals("WEBSOCKET_CALLBACK_URL")) endpoints.add(v);
+        }));
+        if (emulators != null) endpoints.addAll(List.of(emulators.sqsEndpoint(), emulators.awsEndpoint(), emulators.redisUrl()));
+        for (String endpoint : endpoints) {
+            try {
+                int port = java.net.URI.create(endpoint.trim()).getPort();
+                if (port > 0) ports.add(port);
+            } catch (IllegalArgumentException e) {
+                // not a URL: nothing to reserve
+            }
+        }
+        ports.removeIf(p -> p <= 0);
+        return ports;
+    }
+
+    /**
      * Live updates, which need a long-lived process: one Redis subscription for the whole runtime, fanned
      * out to the SSE streams ({@code GET /api/usage/stream}) and the WebSocket emulation; the dashboard.
      */
@@ -208,7 +238,7 @@ public final class LocalRuntime implements AutoCloseable {
         usageHub = redis.map(r -> UsageHub.start(new UsageFeed(r), Duration.ofSeconds(2)));
         usageHub.ifPresent(closeables::add);
         usageStreams = usageHub.map(h -> new UsageStream(h, new UsageFeed(redis.get()), app.config().stream(),
-                app.config().tokenTtl()));
+                app.config().tokenTtl(), app.authenticator()::registeredAt));
         gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.authenticator(),
                 app.streamTickets(), app.rateLimits(), usageStreams, app.tokenExpiry()));
         Dashboard.install(gateway);

@@ -205,9 +205,22 @@ public final class LocalWebSocketApi implements AutoCloseable {
         } catch (java.io.IOException | RuntimeException notJson) {
             // a plain message
         }
+        byte[] body = problem(status, detail == null || detail.isBlank() ? "The WebSocket handshake was refused." : detail, null);
+        response.write(true, ByteBuffer.wrap(body), callback);
+        return null;
+    }
+
+    /**
+     * An RFC 9457 problem, as every error of the service. {@code message}, when given, is kept as an
+     * extension member: the AWS SDK's REST-JSON error reader takes an @connections error's text from it.
+     */
+    private static byte[] problem(int status, String detail, String message) {
         String type = switch (status) {
             case 401 -> "unauthorized";
             case 403 -> "forbidden";
+            case 404 -> "not-found";
+            case 405 -> "method-not-allowed";
+            case 410 -> "gone";
             case 429 -> "rate-limited";
             case 503 -> "unavailable";
             default -> status >= 500 ? "internal-error" : "bad-request";
@@ -216,16 +229,14 @@ public final class LocalWebSocketApi implements AutoCloseable {
         problem.put("type", "https://usage-tracker.dev/problems/" + type);
         problem.put("title", org.eclipse.jetty.http.HttpStatus.getMessage(status));
         problem.put("status", status);
-        problem.put("detail", detail == null || detail.isBlank() ? "The WebSocket handshake was refused." : detail);
+        problem.put("detail", detail);
         problem.put("instance", "urn:request:" + HttpApiGateway.requestId());
-        byte[] body;
+        if (message != null) problem.put("message", message);
         try {
-            body = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(problem);
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(problem);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            body = "{}".getBytes(StandardCharsets.UTF_8);
+            return "{}".getBytes(StandardCharsets.UTF_8);
         }
-        response.write(true, ByteBuffer.wrap(body), callback);
-        return null;
     }
 
     /** One open socket: fed by the runtime's subscription with what its row's audience may see. */
@@ -389,17 +400,17 @@ public final class LocalWebSocketApi implements AutoCloseable {
     private boolean callbackApi(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
         if (!path.startsWith(CALLBACK)) {
-            return answer(response, callback, 404, "{\"message\":\"Not Found\"}", null);
+            return answer(response, callback, 404, "Not Found", null);
         }
         if (!isLoopback(Request.getRemoteAddr(request)) || !hasSecret(request)) {
-            return answer(response, callback, 403, "{\"message\":\"Forbidden\"}", "ForbiddenException");
+            return answer(response, callback, 403, "Forbidden", "ForbiddenException");
         }
         String id = path.substring(CALLBACK.length());
         Connection c = open.get(id);
         if (c == null) {
             // As API Gateway: a connection that closed is gone; an id it never issued is not found.
-            return closed.containsKey(id) ? answer(response, callback, 410, "{\"message\":\"Gone\"}", "GoneException")
-                    : answer(response, callback, 404, "{\"message\":\"Not Found\"}", "NotFoundException");
+            return closed.containsKey(id) ? answer(response, callback, 410, "Gone", "GoneException")
+                    : answer(response, callback, 404, "Not Found", "NotFoundException");
         }
         switch (request.getMethod()) {
             case "POST" -> {
@@ -407,7 +418,7 @@ public final class LocalWebSocketApi implements AutoCloseable {
                 try {
                     body = Content.Source.asString(request, StandardCharsets.UTF_8);
                 } catch (IOException e) {
-                    return answer(response, callback, 400, "{\"message\":\"Bad Request\"}", "BadRequestException");
+                    return answer(response, callback, 400, "Bad Request", "BadRequestException");
                 }
                 CountDownLatch sent = new CountDownLatch(1);
                 AtomicReference<Boolean> ok = new AtomicReference<>(Boolean.TRUE);
@@ -419,7 +430,7 @@ public final class LocalWebSocketApi implements AutoCloseable {
                     ok.set(Boolean.FALSE);
                 }
                 return ok.get() ? answer(response, callback, 200, "", null)
-                        : answer(response, callback, 410, "{\"message\":\"Gone\"}", "GoneException");
+                        : answer(response, callback, 410, "Gone", "GoneException");
             }
             case "GET" -> {
                 return answer(response, callback, 200, "{\"ConnectedAt\":\"" + c.connectedAt + "\",\"Identity\":{\"SourceIp\":\""
@@ -430,17 +441,28 @@ public final class LocalWebSocketApi implements AutoCloseable {
                 return answer(response, callback, 204, "", null);
             }
             default -> {
-                return answer(response, callback, 405, "{\"message\":\"Method Not Allowed\"}", null);
+                return answer(response, callback, 405, "Method Not Allowed", null);
             }
         }
     }
 
+    /** A success's JSON {@code body}, or for a status of 400 and above a problem whose message is {@code body}. */
     private static boolean answer(Response response, Callback callback, int status, String body, String errorType) {
         response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        if (status >= 400) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.getHeaders().put("X-Content-Type-Options", "nosniff");
+            bytes = problem(status, status == 403 ? "This port serves WebSocket connections; @connections is for this runtime's functions only."
+                    : status == 404 && errorType == null ? "Nothing here: connect with a WebSocket handshake (?token=<access token>)."
+                    : body, body);
+        } else {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        }
         // How the SDK tells GoneException from other errors (REST-JSON protocol).
         if (errorType != null) response.getHeaders().put("x-amzn-ErrorType", errorType);
-        response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
         return true;
     }
 

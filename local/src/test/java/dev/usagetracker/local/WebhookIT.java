@@ -52,6 +52,7 @@ class WebhookIT {
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
                 Optional.of(stack.emulators()), Map.of(
                         "Stage", "webhook-it",
+                        "WEBHOOK_ALLOW_PRIVATE", "true",
                         "PLAN_DEFAULT_MONTHLY_QUOTA", "100",
                         "PLAN_DEFAULT_ALERT_THRESHOLDS", "50,100",
                         "WEBHOOK_RETRY_SCHEDULE", "1s,1s,1s",
@@ -244,7 +245,7 @@ class WebhookIT {
         LiveClient c = LiveClient.register(api, "routes");
         assertThat(api.get("/api/clients/me/webhook", c.bearer()).status()).isEqualTo(404);
         assertThat(api.post("/api/clients/me/webhook/test", "application/json", "", c.bearer()).status()).isEqualTo(404);
-        assertThat(api.delete("/api/clients/me/webhook", c.bearer()).status()).isEqualTo(404);
+        assertThat(api.delete("/api/clients/me/webhook", Map.of("X-API-Key", c.key())).status()).isEqualTo(404);
         // a bearer token cannot set a secret: valid credentials, not enough for this (403), the API key itself is required
         Reply byToken = api.put("/api/clients/me/webhook", Map.of("url", receiver.url("/ok"), "events", List.of("usage.threshold")),
                 c.bearer());
@@ -258,7 +259,12 @@ class WebhookIT {
         assertThat(invalid.status()).isEqualTo(400);
         assertThat(invalid.json().get("errors").findValuesAsText("field")).contains("url", "events[0]");
         putWebhook(c, receiver.url("/ok"));
-        Reply deleted = api.delete("/api/clients/me/webhook", c.bearer());
+        // nor silence the alerts: removing the webhook needs the API key itself too (issue 22)
+        Reply deletedByToken = api.delete("/api/clients/me/webhook", c.bearer());
+        assertThat(deletedByToken.status()).isEqualTo(403);
+        assertThat(deletedByToken.body()).contains("API key itself");
+        assertThat(api.get("/api/clients/me/webhook", c.bearer()).status()).as("still there").isEqualTo(200);
+        Reply deleted = api.delete("/api/clients/me/webhook", Map.of("X-API-Key", c.key()));
         assertThat(deleted.status()).isEqualTo(204);
         assertThat(deleted.body()).isEmpty();
         assertThat(api.get("/api/clients/me/webhook", Map.of("X-API-Key", c.key())).status()).isEqualTo(404);

@@ -26,9 +26,19 @@ public interface AlertPolicy {
             return monthlyQuota != null && monthlyQuota > 0 && !thresholds.isEmpty();
         }
 
-        /** The usage at which {@code percent} is reached: the smallest count ≥ quota × percent / 100. */
+        /**
+         * The usage at which {@code percent} is reached: the smallest count ≥ quota × percent / 100, computed
+         * without overflow (a quota stored before plans were bounded could be near Long.MAX_VALUE: quota ×
+         * percent wrapped negative and every threshold fired on the first hit); saturates at Long.MAX_VALUE.
+         */
         public long usageFor(int percent) {
-            return Math.max(1, (monthlyQuota * percent + 99) / 100);
+            long q = monthlyQuota;
+            try {
+                long whole = Math.multiplyExact(q / 100, (long) percent);
+                return Math.max(1, Math.addExact(whole, ((q % 100) * percent + 99) / 100));
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
         }
     }
 

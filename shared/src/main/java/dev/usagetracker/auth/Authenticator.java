@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -252,6 +253,14 @@ public final class Authenticator {
         if (refusal != null) return AccessVerdict.forbidden(refusal);
         // The rate-limit plan comes from the client row just read, so a new plan applies at once.
         return AccessVerdict.allow(principal.withPlan(client.plan()));
+    }
+
+    /**
+     * When the client with this id registered (the row authentication reads, cached); empty if there is
+     * none. An id freed by an erasure may be registered again: what happened before belongs to someone else.
+     */
+    public Optional<Instant> registeredAt(String clientId) {
+        return clientById(clientId).map(Client::createdAt);
     }
 
     private Optional<Client> clientById(String clientId) {

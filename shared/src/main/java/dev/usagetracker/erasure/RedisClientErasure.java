@@ -1,9 +1,16 @@
 package dev.usagetracker.erasure;
 
+import dev.usagetracker.http.Json;
+import dev.usagetracker.realtime.UsageEvents;
+import dev.usagetracker.realtime.UsageUpdate;
 import dev.usagetracker.redis.Redis;
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -14,8 +21,10 @@ import java.util.function.Consumer;
  * found with {@code SCAN MATCH <prefix>*<client_id>*} and deleted; the client is removed from the keys it
  * shares with others: {@code ZREM} from the hourly {@code top:*} rankings, {@code HDEL} from the
  * {@code client-names} hash; and every response-cache version is bumped, so no cached answer that lists
- * the client (the admin's views) is served again (they expire within the cache TTL). SCAN walks the
- * whole keyspace in steps of 1,000 keys without blocking Redis; erasures are rare.
+ * the client (the admin's views) is served again (they expire within the cache TTL). The client's entries
+ * in the shared usage-events stream are deleted ({@code XDEL}), so whoever registers the freed id cannot
+ * replay them with {@code Last-Event-ID: 0-0}. SCAN walks the whole keyspace in steps of 1,000 keys, and
+ * XRANGE the capped stream in pages of 1,000 entries, without blocking Redis; erasures are rare.
  */
 public final class RedisClientErasure implements RedisErasure {
     private static final int SCAN_COUNT = 1_000;
@@ -44,7 +53,32 @@ public final class RedisClientErasure implements RedisErasure {
         });
         redis.call(c -> c.hdel(redis.key("client-names"), clientId));
         scan(ClientKeyMatcher.escape(redis.key("usage", "version", "")) + "*", key -> redis.call(c -> c.incr(key)));
-        return doomed.size();
+        return doomed.size() + eraseStreamEntries(clientId);
+    }
+
+    /** Deletes the client's announcements from the capped usage-events stream; returns how many. */
+    private int eraseStreamEntries(String clientId) {
+        String stream = UsageEvents.stream(redis);
+        int deleted = 0;
+        Range.Boundary<String> from = Range.Boundary.unbounded();
+        while (true) {
+            Range<String> range = Range.from(from, Range.Boundary.unbounded());
+            List<StreamMessage<String, String>> page = redis.call(c -> c.xrange(stream, range, Limit.create(0, SCAN_COUNT)));
+            if (page.isEmpty()) return deleted;
+            String[] ids = page.stream().filter(m -> names(m.getBody().get("data"), clientId))
+                    .map(StreamMessage::getId).toArray(String[]::new);
+            if (ids.length > 0) deleted += redis.call(c -> c.xdel(stream, ids)).intValue();
+            from = Range.Boundary.excluding(page.getLast().getId());
+        }
+    }
+
+    private static boolean names(String data, String clientId) {
+        if (data == null) return false;
+        try {
+            return clientId.equals(Json.read(data.getBytes(StandardCharsets.UTF_8), UsageUpdate.class).clientId());
+        } catch (IllegalArgumentException e) {
+            return false; // another writer's entry: not the client's announcement
+        }
     }
 
     private void scan(String match, Consumer<String> each) {

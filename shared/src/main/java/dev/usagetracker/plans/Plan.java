@@ -15,6 +15,8 @@ import java.util.Map;
 public record Plan(String name, Map<RouteClass, List<Limit>> limits, Long monthlyQuota, Enforcement enforcement,
                    List<Integer> alertThresholds, QuotaCounts quotaCounts) {
     public static final String DEFAULT = "default";
+    /** The largest monthly quota a plan may set: far beyond any client, and × 1000 % still fits a long. */
+    public static final long MAX_MONTHLY_QUOTA = 1_000_000_000_000_000L;
     /** The route classes a plan sets (registration is limited per source IP, not per plan). */
     public static final List<RouteClass> PLAN_CLASSES = List.of(RouteClass.INGEST, RouteClass.INGEST_HITS, RouteClass.READ);
 

@@ -79,8 +79,8 @@ public final class PlanService {
         if (body.has("monthly_quota")) {
             JsonNode q = body.get("monthly_quota");
             if (q.isNull()) quota = null;
-            else if (!q.isIntegralNumber() || !q.canConvertToLong() || q.asLong() < 1) {
-                errors.add(new FieldError("monthly_quota", "must be an integer ≥ 1, or null for no quota"));
+            else if (!q.isIntegralNumber() || !q.canConvertToLong() || q.asLong() < 1 || q.asLong() > Plan.MAX_MONTHLY_QUOTA) {
+                errors.add(new FieldError("monthly_quota", "must be an integer from 1 to 10^15, or null for no quota"));
             } else quota = q.asLong();
         }
         Enforcement enforcement = base.enforcement();

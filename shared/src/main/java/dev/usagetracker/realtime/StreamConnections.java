@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * The WebSocket API's {@code $connect} and {@code $disconnect}: a connection is accepted only with an
  * access token ({@code ?token=}: browsers cannot set headers on a WebSocket handshake) that passes the
  * same checks as on {@code /api/usage/*} — signature, expiry, client still registered, IP allowlists —
- * and within the client's read quota. Its row keeps what the fan-out re-checks before every push: the
+ * and within the client's read quota and its cap on open connections (like SSE streams, 10 by default). Its row keeps what the fan-out re-checks before every push: the
  * principal, the source address and the token's {@code exp} (also the row's TTL). When a client's
  * credentials change, {@link #closeAllFor} removes its rows (and closes the sockets where this process
  * can reach {@code @connections}), so nothing is pushed to them again.
@@ -35,6 +35,7 @@ public final class StreamConnections {
     private final ConnectionStore store;
     private final Optional<LiveConnections> sockets;
     private final Clock clock;
+    private final int maxPerClient;
 
     /**
      * {@code sockets}: the {@code @connections} API, if this process may close connections (then
@@ -42,6 +43,13 @@ public final class StreamConnections {
      */
     public StreamConnections(Authenticator authenticator, TokenExpiry expiry, RateLimitGuard rateLimits, ConnectionStore store,
                              Optional<LiveConnections> sockets, Clock clock) {
+        this(authenticator, expiry, rateLimits, store, sockets, clock, StreamSettings.DEFAULT_MAX_STREAMS_PER_CLIENT);
+    }
+
+    /** {@code maxPerClient}: open connections one client may hold, as its SSE streams ({@code SSE_MAX_STREAMS_PER_CLIENT}). */
+    public StreamConnections(Authenticator authenticator, TokenExpiry expiry, RateLimitGuard rateLimits, ConnectionStore store,
+                             Optional<LiveConnections> sockets, Clock clock, int maxPerClient) {
+        this.maxPerClient = maxPerClient;
         this.authenticator = authenticator;
         this.expiry = expiry;
         this.rateLimits = rateLimits;
@@ -63,6 +71,13 @@ public final class StreamConnections {
         // Never kept longer than API Gateway keeps a connection, and never past the token's exp.
         Instant until = exp.isBefore(now.plus(MAX_CONNECTION)) ? exp : now.plus(MAX_CONNECTION);
         LiveConnection connection = LiveConnection.of(connectionId, new StreamCredential(viewer, until), sourceIp, now);
+        // Capped like SSE streams: one client's sockets must not take every push the fan-out can make.
+        // Counted from the table (every process's connections); concurrent handshakes may overshoot by their number.
+        long open = store.ofClient(viewer.clientId()).stream().filter(c -> c.expiresAt().isAfter(now)).count();
+        if (open >= maxPerClient) {
+            throw ApiException.tooManyRequests("This client has " + maxPerClient
+                    + " WebSocket connections open already; close one first.", 5, Map.of());
+        }
         rateLimits.forClient(viewer, RouteClass.READ, 1, () -> {
             store.put(connection);
             return APIGatewayV2HTTPResponse.builder().withStatusCode(200).withHeaders(Map.of()).build();

@@ -36,6 +36,8 @@ public record StreamSettings(String connectionsTable, Optional<URI> callbackUrl,
     public static final Duration DEFAULT_RECHECK = Duration.ofSeconds(4);
     /** The header carrying {@link #callbackSecret} to the local {@code @connections} endpoint. */
     public static final String CALLBACK_SECRET_HEADER = "X-Local-Connections-Secret";
+    /** Open SSE streams, and open WebSocket connections, one client may hold. */
+    public static final int DEFAULT_MAX_STREAMS_PER_CLIENT = 10;
 
     public static StreamSettings from(Map<String, String> env) {
         String callback = env.getOrDefault("WEBSOCKET_CALLBACK_URL", "").trim();
@@ -45,7 +47,7 @@ public record StreamSettings(String connectionsTable, Optional<URI> callbackUrl,
                 Duration.ofMillis(Math.round(positiveDecimal(env, "SSE_HEARTBEAT_SECONDS", 15) * 1000)),
                 Duration.ofMillis((long) positiveDecimal(env, "SSE_RETRY_MS", 3000)),
                 (int) positiveDecimal(env, "SSE_MAX_STREAMS", 1000),
-                (int) positiveDecimal(env, "SSE_MAX_STREAMS_PER_CLIENT", 10),
+                (int) positiveDecimal(env, "SSE_MAX_STREAMS_PER_CLIENT", DEFAULT_MAX_STREAMS_PER_CLIENT),
                 (int) positiveDecimal(env, "SSE_QUEUE_CAPACITY", 1000),
                 recheck(env),
                 Optional.ofNullable(env.get("WEBSOCKET_CALLBACK_SECRET")).map(String::trim).filter(v -> !v.isEmpty()));

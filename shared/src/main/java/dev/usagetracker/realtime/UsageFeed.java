@@ -53,6 +53,11 @@ public final class UsageFeed {
         return id != null && EVENT_ID.matcher(id).matches();
     }
 
+    /** The milliseconds part of a stream id: when Redis added the entry. */
+    public static long millisOf(String id) {
+        return Long.parseUnsignedLong(id.substring(0, id.indexOf('-')));
+    }
+
     /** Orders stream ids numerically ("10-0" after "9-5"). */
     public static int compareIds(String a, String b) {
         String[] x = a.split("-", 2);

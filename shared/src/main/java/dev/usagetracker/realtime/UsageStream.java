@@ -39,6 +39,7 @@ public final class UsageStream {
     private final UsageFeed feed;
     private final StreamSettings settings;
     private final Duration maxAge;
+    private final Registrations registrations;
     private final Clock clock;
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
@@ -52,16 +53,27 @@ public final class UsageStream {
     /** Why a stream ended. */
     public enum End { CLIENT_LEFT, EXPIRED, ACCESS_ENDED, FELL_BEHIND, INTERRUPTED }
 
-    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge) {
-        this(hub, feed, settings, maxAge, Clock.systemUTC());
+    /** When a client registered ({@code Authenticator#registeredAt}); empty when it does not exist. */
+    @FunctionalInterface
+    public interface Registrations {
+        Optional<Instant> registeredAt(String clientId);
     }
 
-    /** {@code maxAge} bounds a stream even if its token lived longer; {@code clock} tells when a token's exp is reached. */
-    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge, Clock clock) {
+    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge, Registrations registrations) {
+        this(hub, feed, settings, maxAge, registrations, Clock.systemUTC());
+    }
+
+    /**
+     * {@code maxAge} bounds a stream even if its token lived longer; {@code clock} tells when a token's exp is
+     * reached; {@code registrations} bound a replay to what happened since the viewer registered.
+     */
+    public UsageStream(UsageHub hub, UsageFeed feed, StreamSettings settings, Duration maxAge, Registrations registrations,
+                       Clock clock) {
         this.hub = hub;
         this.feed = feed;
         this.settings = settings;
         this.maxAge = maxAge;
+        this.registrations = registrations;
         this.clock = clock;
     }
 
@@ -111,7 +123,10 @@ public final class UsageStream {
         Session session = new Session(credential);
         try {
             if (lastEventId.isPresent()) {
+                // Never before the viewer registered: its id may have been an erased client's (issue 22).
+                long since = registrations.registeredAt(viewer.clientId()).map(Instant::toEpochMilli).orElse(Long.MAX_VALUE);
                 session.replay = feed.after(lastEventId.get(), (int) UsageEvents.STREAM_LENGTH).stream()
+                        .filter(u -> UsageFeed.millisOf(u.eventId()) >= since)
                         .filter(u -> UsageMessage.visibleTo(viewer, u.clientId())).toList();
             }
             return session;

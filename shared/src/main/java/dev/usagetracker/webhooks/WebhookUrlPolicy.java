@@ -13,10 +13,15 @@ import java.util.Locale;
  * has no user info or fragment, and <em>every</em> address its host resolves to is public: not loopback,
  * private (10/8, 172.16/12, 192.168/16), link-local (169.254/16, fe80::/10), CGNAT (100.64/10), ULA
  * (fc00::/7), multicast, unspecified, or a documentation/benchmark/reserved range. The cloud metadata
- * addresses (169.254.169.254, fd00:ec2::254) are refused in every configuration. The check runs when the
+ * addresses and the ranges that tunnel or relay to arbitrary IPv4 hosts are refused in every configuration
+ * ({@link #isAlwaysRefused}: 169.254/16 with the metadata and ECS credential endpoints, fe80::/10, fd00:ec2::/32,
+ * 6to4 2002::/16, Teredo 2001::/32, the 6to4 relay anycast 192.88.99/24, "this network" 0/8 and ::), and so
+ * are the local runtime's own ports ({@code reservedPorts}: its gateway, WebSocket and emulator ports), on
+ * any address: a relaxed policy must not turn the webhook test into a way to send SQS or Redis commands to
+ * the runtime itself (issue 22). The check runs when the
  * webhook is saved and again at every delivery, and the delivery connects to the address that was checked
  * ({@link Target#address()}), so a DNS answer that changes in between (rebinding) cannot redirect it.
- * Only the local runtime sets {@code allowPrivate}, to let {@code http} and loopback/private receivers in.
+ * Only {@code ./scripts/dev} sets {@code allowPrivate}, to let {@code http} and loopback/private receivers in.
  */
 public final class WebhookUrlPolicy {
     public static final int MAX_URL_LENGTH = 2048;
@@ -50,15 +55,25 @@ public final class WebhookUrlPolicy {
     }
 
     private final boolean allowPrivate;
+    private final java.util.Set<Integer> reservedPorts;
     private final Resolver resolver;
 
-    public WebhookUrlPolicy(boolean allowPrivate, Resolver resolver) {
+    public WebhookUrlPolicy(boolean allowPrivate, java.util.Set<Integer> reservedPorts, Resolver resolver) {
         this.allowPrivate = allowPrivate;
+        this.reservedPorts = java.util.Set.copyOf(reservedPorts);
         this.resolver = resolver;
     }
 
+    public WebhookUrlPolicy(boolean allowPrivate, Resolver resolver) {
+        this(allowPrivate, java.util.Set.of(), resolver);
+    }
+
+    public WebhookUrlPolicy(boolean allowPrivate, java.util.Set<Integer> reservedPorts) {
+        this(allowPrivate, reservedPorts, InetAddress::getAllByName);
+    }
+
     public WebhookUrlPolicy(boolean allowPrivate) {
-        this(allowPrivate, InetAddress::getAllByName);
+        this(allowPrivate, java.util.Set.of());
     }
 
     public boolean allowsPrivate() {
@@ -90,6 +105,9 @@ public final class WebhookUrlPolicy {
         boolean tls = uri.getScheme().equalsIgnoreCase("https");
         String host = uri.getHost();
         if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+        // Before DNS, with the same words for every reserved port: a refusal must not tell which ports are open.
+        if (reservedPorts.contains(port)) throw new Refused("must not point at this service's own ports");
         InetAddress[] addresses;
         try {
             addresses = resolver.resolve(host);
@@ -99,11 +117,13 @@ public final class WebhookUrlPolicy {
         if (addresses == null || addresses.length == 0) throw new Refused("names a host that does not resolve");
         for (InetAddress a : addresses) {
             if (isMetadata(a)) throw new Refused("must not point at a cloud metadata address");
+            if (isAlwaysRefused(a)) {
+                throw new Refused("must not resolve to a link-local, tunnel or relay address (" + a.getHostAddress() + ")");
+            }
             if (!allowPrivate && !isPublic(a)) {
                 throw new Refused("must resolve to public addresses only (" + a.getHostAddress() + " is not public)");
             }
         }
-        int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
         return new Target(uri, host, port, tls, addresses[0]);
     }
 
@@ -119,6 +139,29 @@ public final class WebhookUrlPolicy {
         return false;
     }
 
+    /**
+     * Refused whatever the configuration: link-local 169.254/16 (the metadata service, the ECS credential
+     * endpoint 169.254.170.2) and fe80::/10, AWS's fd00:ec2::/32, "this network" 0/8 and ::, and the
+     * transition mechanisms that carry a packet on to an IPv4 address chosen inside the IPv6 one or to a
+     * relay: 6to4 2002::/16, Teredo 2001::/32 and the 6to4 relay anycast 192.88.99/24. IPv4-mapped,
+     * -compatible and NAT64 forms are judged by the IPv4 address inside.
+     */
+    public static boolean isAlwaysRefused(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (a instanceof Inet4Address) {
+            int o0 = b[0] & 0xff, o1 = b[1] & 0xff, o2 = b[2] & 0xff;
+            return o0 == 0 || (o0 == 169 && o1 == 254) || (o0 == 192 && o1 == 88 && o2 == 99);
+        }
+        if (a.isAnyLocalAddress()) return true;
+        Inet4Address embedded = embeddedV4(b);
+        if (embedded != null) return isAlwaysRefused(embedded);
+        int w0 = ((b[0] & 0xff) << 8) | (b[1] & 0xff), w1 = ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+        return (w0 & 0xffc0) == 0xfe80                 // link-local fe80::/10
+                || (w0 == 0xfd00 && w1 == 0x0ec2)       // fd00:ec2::/32
+                || w0 == 0x2002                         // 6to4
+                || (w0 == 0x2001 && w1 == 0x0000);      // Teredo
+    }
+
     /** Public unicast only. IPv4-mapped/compatible and NAT64 IPv6 addresses are judged by the IPv4 inside. */
     public static boolean isPublic(InetAddress a) {
         if (a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
@@ -130,6 +173,7 @@ public final class WebhookUrlPolicy {
                     || (o0 == 100 && (o1 & 0xc0) == 64)                          // CGNAT 100.64/10
                     || (o0 == 169 && o1 == 254) || (o0 == 172 && (o1 & 0xf0) == 16) || (o0 == 192 && o1 == 168)
                     || (o0 == 192 && o1 == 0 && (o2 == 0 || o2 == 2))            // IETF protocol assignments, TEST-NET-1
+                    || (o0 == 192 && o1 == 88 && o2 == 99)                       // 6to4 relay anycast
                     || (o0 == 198 && (o1 & 0xfe) == 18)                          // benchmarking 198.18/15
                     || (o0 == 198 && o1 == 51 && o2 == 100) || (o0 == 203 && o1 == 0 && o2 == 113)); // TEST-NET-2/3
         }
@@ -139,6 +183,7 @@ public final class WebhookUrlPolicy {
         if ((first & 0xfe) == 0xfc) return false;                                // ULA fc00::/7
         if (first == 0xfe && (b[1] & 0xc0) == 0xc0) return false;                // site-local fec0::/10 (deprecated)
         if (first == 0x20 && b[1] == 0x01 && b[2] == 0x0d && (b[3] & 0xff) == 0xb8) return false; // documentation
+        if (isAlwaysRefused(a)) return false;                                    // 6to4, Teredo, fd00:ec2::/32
         return (first & 0xe0) == 0x20;                                           // global unicast 2000::/3 only
     }
 

@@ -67,4 +67,41 @@ class WebhookUrlPolicyTest {
             assertThatThrownBy(() -> aws.check(url)).as(url).isInstanceOf(WebhookUrlPolicy.Refused.class);
         }
     }
+
+    @Test
+    void linkLocalTunnelAndRelayRangesAreRefusedInEveryConfiguration() {
+        for (WebhookUrlPolicy policy : new WebhookUrlPolicy[] {aws, local}) {
+            for (String url : new String[] {"http://169.254.170.2/v2/credentials", "https://169.254.1.1/", "https://[fe80::1]/",
+                    "https://[febf::1]/", "https://[fd00:ec2::23]/", "https://[2002:a00:1::1]/", "https://[2002:5db8:d822::1]/",
+                    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "https://192.88.99.1/", "https://[::ffff:192.88.99.1]/",
+                    "https://[64:ff9b::a9fe:aa02]/", "https://0.0.0.0/", "https://0.1.2.3/", "https://[::]/"}) {
+                assertThatThrownBy(() -> policy.check(url)).as(url).isInstanceOf(WebhookUrlPolicy.Refused.class);
+            }
+        }
+    }
+
+    @Test
+    void tunnelAndRelayAddressesAreNotPublicButTheirNeighboursAre() throws Exception {
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("2002::1"))).isFalse();
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("2001::1"))).isFalse();
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("192.88.99.255"))).isFalse();
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("192.88.98.1"))).isTrue();
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("2001:1::1"))).isTrue();
+        assertThat(WebhookUrlPolicy.isPublic(InetAddress.getByName("2003::1"))).isTrue();
+        assertThat(WebhookUrlPolicy.isAlwaysRefused(InetAddress.getByName("fd00:ec3::1"))).isFalse();
+    }
+
+    @Test
+    void reservedPortsAreRefusedOnEveryAddressWithOneAnswerForAll() throws Exception {
+        WebhookUrlPolicy dev = new WebhookUrlPolicy(true, java.util.Set.of(9324, 6379), WebhookUrlPolicyTest::resolve);
+        java.util.Set<String> messages = new java.util.HashSet<>();
+        for (String url : new String[] {"http://127.0.0.1:9324/000000000000/HitsQueue?Action=SendMessage", "http://localhost:6379/",
+                "http://10.0.0.7:6379/", "https://hooks.example:9324/", "http://[::1]:9324/"}) {
+            var refused = org.assertj.core.api.Assertions.catchThrowableOfType(WebhookUrlPolicy.Refused.class, () -> dev.check(url));
+            assertThat(refused).as(url).isNotNull();
+            messages.add(refused.getMessage());
+        }
+        assertThat(messages).as("no refusal tells one port from another").hasSize(1);
+        assertThat(dev.check("http://127.0.0.1:9000/hook").port()).isEqualTo(9000);
+    }
 }
