@@ -323,16 +323,6 @@ class HitOutcomeIT {
     }
 
     static List<JsonNode> rawHits(String clientId) {
-        List<JsonNode> out = new ArrayList<>();
-        String pk = clientId + "#" + LocalDate.now(ZoneOffset.UTC);
-        stack.dynamo().queryPaginator(q -> q.tableName(runtime.resource("HitsTable")).keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk)))).items().forEach(item -> {
-            try {
-                MAPPER.readTree(item.get("hits").s()).forEach(out::add);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return out;
+        return UsageTrackingFilterIT.rawHitNodes(stack, runtime, clientId);
     }
 }
