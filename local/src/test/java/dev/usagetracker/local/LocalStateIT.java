@@ -194,6 +194,8 @@ class LocalStateIT {
             env.put("LOCAL_BATCH_WINDOW_SECONDS", Double.toString(batchWindowSeconds));
             env.put("LOCAL_VISIBILITY_TIMEOUT_SECONDS", "5");
             env.put("LOCAL_MAX_CONCURRENCY", "2");
+            // As ./scripts/dev runs it: a loopback webhook receiver is allowed (the runtime alone is strict).
+            env.put("WEBHOOK_ALLOW_PRIVATE", "true");
             env.put("LOCAL_PREWARM", "false");
             env.put("METRICS_OUTPUT", "off");
             env.keySet().removeIf(k -> k.startsWith("AWS_ENDPOINT_URL"));
