@@ -20,7 +20,9 @@ public final class Deadline {
 
     /** {@code remainingMillis} is the invocation's remaining time (Lambda's Context); {@code reserve} is kept back. */
     public static Deadline of(LongSupplier remainingMillis, Duration reserve) {
-        long keep = reserve.toMillis();
+        // A reserve as long as the invocation (an SDK call timeout set near the function's timeout, as a test
+        // on a slow machine does) would defer every part for ever: at least half the invocation stays usable.
+        long keep = Math.min(reserve.toMillis(), Math.max(0, remainingMillis.getAsLong()) / 2);
         return new Deadline(() -> remainingMillis.getAsLong() - keep);
     }
 
