@@ -181,21 +181,21 @@ public final class ColdStartBench {
         App app = stack.app();
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String adminKey = "ut_cold_start_admin_" + suffix;
-        app.adminBootstrap().ensureAdmin(adminKey, "admin-" + suffix + "@example.com");
-        RegisteredClient client = app.registration().register(new Registration("Cold start " + suffix,
+        app.accounts().adminBootstrap().ensureAdmin(adminKey, "admin-" + suffix + "@example.com");
+        RegisteredClient client = app.accounts().registration().register(new Registration("Cold start " + suffix,
                 "cold-" + suffix + "@example.com", "cold-" + suffix, null));
-        RegisteredClient rotating = app.registration().register(new Registration("Rotating " + suffix,
+        RegisteredClient rotating = app.accounts().registration().register(new Registration("Rotating " + suffix,
                 "rotating-" + suffix + "@example.com", "rotating-" + suffix, null));
         Map<String, String> p = new TreeMap<>();
         p.put("api_key", client.apiKey());
         p.put("client_id", client.clientId());
         p.put("today", java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
         // tokens name the key that minted them (akh): the client's current key
-        p.put("client_token", app.tokens().issue(client.clientId(), Role.CLIENT, keyIdOf(app, client.clientId())).accessToken());
-        p.put("admin_token", app.tokens().issue("admin", Role.ADMIN, keyIdOf(app, "admin")).accessToken());
+        p.put("client_token", app.identity().tokens().issue(client.clientId(), Role.CLIENT, keyIdOf(app, client.clientId())).accessToken());
+        p.put("admin_token", app.identity().tokens().issue("admin", Role.ADMIN, keyIdOf(app, "admin")).accessToken());
         // rotation takes the API key itself, never a token
         p.put("rotate_key", rotating.apiKey());
-        p.put("rotate_token", app.tokens().issue(rotating.clientId(), Role.CLIENT, keyIdOf(app, rotating.clientId())).accessToken());
+        p.put("rotate_token", app.identity().tokens().issue(rotating.clientId(), Role.CLIENT, keyIdOf(app, rotating.clientId())).accessToken());
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         HitBatch batch = new HitBatch(1, "{{uuid}}", 0, 0, client.clientId(), now,
                 List.of(new HitBatch.PackedHit(now.toEpochMilli(), "198.51.100.7", "/api/products")));
@@ -234,16 +234,16 @@ public final class ColdStartBench {
                 App app = stack.app();
                 if (text.contains("{{fresh_api_key}}") || text.contains("{{fresh_client_id}}")) {
                     String suffix = UUID.randomUUID().toString().substring(0, 8);
-                    RegisteredClient c = app.registration().register(new Registration("Erased " + suffix,
+                    RegisteredClient c = app.accounts().registration().register(new Registration("Erased " + suffix,
                             "erased-" + suffix + "@example.com", "erased-" + suffix, null));
                     p.put("fresh_api_key", c.apiKey());
                     p.put("fresh_client_id", c.clientId());
                 }
                 if (text.contains("{{fresh_erasing_client_id}}")) {
                     String suffix = UUID.randomUUID().toString().substring(0, 8);
-                    RegisteredClient c = app.registration().register(new Registration("Erasing " + suffix,
+                    RegisteredClient c = app.accounts().registration().register(new Registration("Erasing " + suffix,
                             "erasing-" + suffix + "@example.com", "erasing-" + suffix, null));
-                    app.clientStore().markErasing(c.clientId(), Instant.now()).orElseThrow();
+                    app.identity().clientStore().markErasing(c.clientId(), Instant.now()).orElseThrow();
                     p.put("fresh_erasing_client_id", c.clientId());
                 }
                 if (webhookApp != null) {
@@ -251,7 +251,7 @@ public final class ColdStartBench {
                     Instant now = Instant.now();
                     Principal owner = new Principal(clientId, Role.CLIENT, Principal.scopesFor(Role.CLIENT), Principal.DEFAULT_PLAN,
                             keyIdOf(app, clientId), now.getEpochSecond(), now.getEpochSecond() + 3600);
-                    webhookApp.webhooks().put(owner, new WebhookService.WebhookRequest(placeholders.get("webhook_url"),
+                    webhookApp.webhooks().service().put(owner, new WebhookService.WebhookRequest(placeholders.get("webhook_url"),
                             List.of(WebhookService.USAGE_THRESHOLD), null));
                 }
                 return renderText(work, f, text, p);
@@ -288,7 +288,7 @@ public final class ColdStartBench {
     }
 
     private static String keyIdOf(App app, String clientId) {
-        return app.clientStore().find(clientId).orElseThrow().credentials().currentKeyId();
+        return app.identity().clientStore().find(clientId).orElseThrow().credentials().currentKeyId();
     }
 
     private static Path render(Path work, SamTemplate.Function f, Map<String, String> placeholders) throws IOException {

@@ -4,9 +4,9 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
-import dev.usagetracker.App.Warmup;
 import dev.usagetracker.auth.AccessVerdict;
 import dev.usagetracker.auth.Authenticator;
+import dev.usagetracker.wiring.Warmup;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -20,7 +20,7 @@ public final class AuthorizerHandler implements RequestHandler<APIGatewayV2Custo
     private final Authenticator authenticator;
 
     public AuthorizerHandler() {
-        this(Container.app().authenticator());
+        this(Container.app().identity().authenticator());
         Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ);
     }
 

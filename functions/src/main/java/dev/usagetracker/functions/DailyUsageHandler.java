@@ -1,45 +1,19 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
-import dev.usagetracker.auth.Authenticator;
-import dev.usagetracker.auth.Principal;
-import dev.usagetracker.http.ApiGateway;
-import dev.usagetracker.http.Responses;
-import dev.usagetracker.ratelimit.RateLimitGuard;
-import dev.usagetracker.ratelimit.RouteClass;
 import dev.usagetracker.cache.CachedUsage;
-import dev.usagetracker.cache.ResponseCache;
+import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.route.Auth;
+import dev.usagetracker.route.Route;
+import dev.usagetracker.wiring.Warmup;
 
 /** GET /api/usage/daily?days=&client_id= → per-day counts, zeros included. */
-public final class DailyUsageHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Authenticator authenticator;
-    private final CachedUsage usage;
-    private final RateLimitGuard rateLimits;
-
+public final class DailyUsageHandler extends RouteHandler {
     public DailyUsageHandler() {
-        this(Container.app().authenticator(), Container.app().cachedUsage(), Container.app().rateLimits());
-        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
+        super(Container.route(app -> route(app.usage().cached())), Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
-    public DailyUsageHandler(Authenticator authenticator, CachedUsage usage, RateLimitGuard rateLimits) {
-        this.authenticator = authenticator;
-        this.usage = usage;
-        this.rateLimits = rateLimits;
-    }
-
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.bearer(request);
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> {
-                int days = request.intParam("days", 7, 1, 31);
-                ResponseCache.Answer answer = usage.daily(caller, request.queryParam("client_id"), days);
-                return Responses.rawJson(200, answer.json(), answer.headers());
-            });
-        });
+    static Route route(CachedUsage usage) {
+        return Route.of(Auth.BEARER, RouteClass.READ, (caller, request) ->
+                usage.daily(caller, request.queryParam("client_id"), request.intParam("days", 7, 1, 31)).response());
     }
 }

@@ -13,7 +13,7 @@ public final class ErasureHandler implements RequestHandler<SQSEvent, SQSBatchRe
     private final ClientEraser eraser;
 
     public ErasureHandler() {
-        this(Container.app().clientEraser());
+        this(Container.app().erasure().eraser());
     }
 
     public ErasureHandler(ClientEraser eraser) {

@@ -1,41 +1,20 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
-import dev.usagetracker.auth.Authenticator;
-import dev.usagetracker.auth.Principal;
 import dev.usagetracker.clients.ClientAdministration;
-import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.route.Auth;
+import dev.usagetracker.route.Route;
+import dev.usagetracker.wiring.Warmup;
 
 /** GET /api/clients/{client_id} (admin): any client's row; reading another's is audit-logged. */
-public final class GetClientHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Authenticator authenticator;
-    private final ClientAdministration clients;
-    private final RateLimitGuard rateLimits;
-
+public final class GetClientHandler extends RouteHandler {
     public GetClientHandler() {
-        this(Container.app().authenticator(), Container.app().clientAdministration(), Container.app().rateLimits());
-        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
+        super(Container.route(app -> route(app.accounts().administration())), Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
-    public GetClientHandler(Authenticator authenticator, ClientAdministration clients, RateLimitGuard rateLimits) {
-        this.authenticator = authenticator;
-        this.clients = clients;
-        this.rateLimits = rateLimits;
-    }
-
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        String clientId = PathParameters.of(event, "client_id");
-        return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.bearer(request);
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, clients.get(caller, clientId)));
-        });
+    static Route route(ClientAdministration clients) {
+        return Route.of(Auth.BEARER, RouteClass.READ,
+                (caller, request) -> Responses.json(200, clients.get(caller, request.pathParameter("client_id"))));
     }
 }

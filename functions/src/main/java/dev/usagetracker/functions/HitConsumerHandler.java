@@ -4,9 +4,9 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import dev.usagetracker.App.Warmup;
 import dev.usagetracker.ingest.HitConsumer;
 import dev.usagetracker.observability.Correlation;
+import dev.usagetracker.wiring.Warmup;
 import java.util.List;
 
 /** SQS → ledger. Reports only the failed messages, so the rest of the batch is deleted (ReportBatchItemFailures). */
@@ -14,7 +14,7 @@ public final class HitConsumerHandler implements RequestHandler<SQSEvent, SQSBat
     private final HitConsumer consumer;
 
     public HitConsumerHandler() {
-        this(Container.app().consumer());
+        this(Container.app().ingest().consumer());
         Container.app().prime(Warmup.LEDGER, Warmup.JSON);
     }
 

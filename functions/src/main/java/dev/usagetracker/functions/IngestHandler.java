@@ -1,38 +1,28 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
+import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.http.Responses;
 import dev.usagetracker.ingest.IdempotencyKey;
 import dev.usagetracker.ingest.IngestRequest;
 import dev.usagetracker.ingest.IngestService;
-import dev.usagetracker.http.ApiGateway;
-import dev.usagetracker.http.Responses;
 import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.wiring.Warmup;
 import java.util.Optional;
 
 /** POST /api/logs: one hit or a batch → 202 once every hit is durable; an Idempotency-Key makes retries safe. */
-public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final IngestRequest.Parser parser;
-    private final IngestService ingest;
-    private final RateLimitGuard rateLimits;
-
+public final class IngestHandler extends RouteHandler {
     public IngestHandler() {
-        this(Container.app().ingestRequestParser(), Container.app().ingest(), Container.app().rateLimits());
-        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.QUEUE, Warmup.JSON);
+        super(route(Container.app().ingest().requestParser(), Container.app().ingest().service(), Container.app().plans().rateLimits()),
+                Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.QUEUE, Warmup.JSON);
     }
 
     public IngestHandler(IngestRequest.Parser parser, IngestService ingest, RateLimitGuard rateLimits) {
-        this.parser = parser;
-        this.ingest = ingest;
-        this.rateLimits = rateLimits;
+        super(route(parser, ingest, rateLimits));
     }
 
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
+    /** Not a declared {@link dev.usagetracker.route.Route}: a request costs its hits, known once they are admitted. */
+    static ApiGateway.Route route(IngestRequest.Parser parser, IngestService ingest, RateLimitGuard rateLimits) {
+        return request -> {
             IngestRequest hits = parser.parse(request);
             Optional<IdempotencyKey> key = IdempotencyKey.from(request);
             // A keyed retry of a request that claimed its key already is answered first, before the time-
@@ -45,6 +35,6 @@ public final class IngestHandler implements RequestHandler<APIGatewayV2HTTPEvent
             // n hits cost n units, taken before anything is queued: a refused batch leaves no trace
             return rateLimits.forIngest(hits.principal(), admitted.hitsByMonth(), admitted.serverErrorsByMonth(),
                     () -> Responses.json(202, ingest.accept(admitted)));
-        });
+        };
     }
 }

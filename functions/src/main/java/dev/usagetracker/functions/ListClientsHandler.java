@@ -1,39 +1,20 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
-import dev.usagetracker.auth.Authenticator;
-import dev.usagetracker.auth.Principal;
-import dev.usagetracker.http.ApiGateway;
+import dev.usagetracker.clients.ClientListService;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.route.Auth;
+import dev.usagetracker.route.Route;
+import dev.usagetracker.wiring.Warmup;
 
 /** GET /api/clients?limit=&cursor= (admin): one page of clients, with a sealed cursor to the next. */
-public final class ListClientsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Authenticator authenticator;
-    private final dev.usagetracker.clients.ClientListService service;
-    private final RateLimitGuard rateLimits;
-
+public final class ListClientsHandler extends RouteHandler {
     public ListClientsHandler() {
-        this(Container.app().authenticator(), Container.app().clientList(), Container.app().rateLimits());
-        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
+        super(Container.route(app -> route(app.accounts().list())), Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
-    public ListClientsHandler(Authenticator authenticator, dev.usagetracker.clients.ClientListService service, RateLimitGuard rateLimits) {
-        this.authenticator = authenticator;
-        this.service = service;
-        this.rateLimits = rateLimits;
-    }
-
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.bearer(request);
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, service.list(caller, request.intParam("limit", 50, 1, 100), request.queryParam("cursor"))));
-        });
+    static Route route(ClientListService clients) {
+        return Route.of(Auth.BEARER, RouteClass.READ, (caller, request) -> Responses.json(200,
+                clients.list(caller, request.intParam("limit", 50, 1, 100), request.queryParam("cursor"))));
     }
 }

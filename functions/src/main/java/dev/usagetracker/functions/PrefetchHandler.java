@@ -10,7 +10,7 @@ public final class PrefetchHandler implements RequestHandler<Map<String, Object>
     private final Prefetch prefetch;
 
     public PrefetchHandler() {
-        this(Container.app().prefetch());
+        this(Container.app().usage().prefetch());
     }
 
     public PrefetchHandler(Prefetch prefetch) {

@@ -4,9 +4,9 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketResponse;
-import dev.usagetracker.App.Warmup;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.realtime.StreamConnections;
+import dev.usagetracker.wiring.Warmup;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +21,7 @@ public final class StreamConnectionHandler implements RequestHandler<APIGatewayV
     private final StreamConnections connections;
 
     public StreamConnectionHandler() {
-        this(Container.app().streamConnections());
+        this(Container.app().realtime().connections());
         Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ);
     }
 

@@ -3,9 +3,9 @@ package dev.usagetracker.functions;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
-import dev.usagetracker.App.Warmup;
 import dev.usagetracker.realtime.UsageFanout;
 import dev.usagetracker.store.UsageStreamRecords;
+import dev.usagetracker.wiring.Warmup;
 import java.util.Map;
 
 /** Usage table stream (daily items) → every WebSocket connection that may see the change, via @connections. */
@@ -13,7 +13,7 @@ public final class StreamFanoutHandler implements RequestHandler<DynamodbEvent, 
     private final UsageFanout fanout;
 
     public StreamFanoutHandler() {
-        this(Container.app().usageFanout());
+        this(Container.app().realtime().fanout());
         Container.app().prime(Warmup.JSON);
     }
 

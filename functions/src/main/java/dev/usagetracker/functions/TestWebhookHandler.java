@@ -1,41 +1,20 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
-import dev.usagetracker.auth.Authenticator;
-import dev.usagetracker.auth.Principal;
-import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.ratelimit.RateLimitGuard;
 import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.route.Auth;
+import dev.usagetracker.route.Route;
 import dev.usagetracker.webhooks.WebhookService;
-import java.util.Optional;
+import dev.usagetracker.wiring.Warmup;
 
 /** POST /api/clients/me/webhook/test: queues a webhook.test event for the caller's webhook. */
-public final class TestWebhookHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Authenticator authenticator;
-    private final WebhookService webhooks;
-    private final RateLimitGuard rateLimits;
-
+public final class TestWebhookHandler extends RouteHandler {
     public TestWebhookHandler() {
-        this(Container.app().authenticator(), Container.app().webhooks(), Container.app().rateLimits());
-        Container.app().prime(Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
+        super(Container.route(app -> route(app.webhooks().service())),
+                Warmup.KEY_HASH, Warmup.CLIENT_READ, Warmup.PUBLIC_KEY, Warmup.JSON);
     }
 
-    public TestWebhookHandler(Authenticator authenticator, WebhookService webhooks, RateLimitGuard rateLimits) {
-        this.authenticator = authenticator;
-        this.webhooks = webhooks;
-        this.rateLimits = rateLimits;
-    }
-
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.apiKeyOrBearer(request, Optional.empty());
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(202, webhooks.test(caller)));
-        });
+    static Route route(WebhookService webhooks) {
+        return Route.of(Auth.API_KEY_OR_BEARER, RouteClass.READ, (caller, request) -> Responses.json(202, webhooks.test(caller)));
     }
 }

@@ -1,39 +1,20 @@
 package dev.usagetracker.functions;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.usagetracker.App.Warmup;
-import dev.usagetracker.auth.Authenticator;
-import dev.usagetracker.auth.Principal;
-import dev.usagetracker.http.ApiGateway;
 import dev.usagetracker.http.Responses;
-import dev.usagetracker.ratelimit.RateLimitGuard;
+import dev.usagetracker.plans.QuotaService;
 import dev.usagetracker.ratelimit.RouteClass;
+import dev.usagetracker.route.Auth;
+import dev.usagetracker.route.Route;
+import dev.usagetracker.wiring.Warmup;
 
 /** GET /api/usage/quota?client_id= : the caller's (or, for the admin, a client's) plan and month so far. */
-public final class UsageQuotaHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Authenticator authenticator;
-    private final dev.usagetracker.plans.QuotaService service;
-    private final RateLimitGuard rateLimits;
-
+public final class UsageQuotaHandler extends RouteHandler {
     public UsageQuotaHandler() {
-        this(Container.app().authenticator(), Container.app().quotaService(), Container.app().rateLimits());
-        Container.app().prime(Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
+        super(Container.route(app -> route(app.plans().quotaService())), Warmup.PUBLIC_KEY, Warmup.CLIENT_READ, Warmup.JSON);
     }
 
-    public UsageQuotaHandler(Authenticator authenticator, dev.usagetracker.plans.QuotaService service, RateLimitGuard rateLimits) {
-        this.authenticator = authenticator;
-        this.service = service;
-        this.rateLimits = rateLimits;
-    }
-
-    @Override
-    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return ApiGateway.serve(event, request -> {
-            Principal caller = authenticator.bearer(request);
-            return rateLimits.forClient(caller, RouteClass.READ, 1, () -> Responses.json(200, service.quota(caller, request.queryParam("client_id"))));
-        });
+    static Route route(QuotaService quotas) {
+        return Route.of(Auth.BEARER, RouteClass.READ,
+                (caller, request) -> Responses.json(200, quotas.quota(caller, request.queryParam("client_id"))));
     }
 }

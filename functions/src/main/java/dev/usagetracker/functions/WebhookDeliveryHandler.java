@@ -4,8 +4,8 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import dev.usagetracker.App.Warmup;
 import dev.usagetracker.webhooks.WebhookDelivery;
+import dev.usagetracker.wiring.Warmup;
 import java.util.List;
 
 /** Webhook queue → receivers (WebhookDeliveryFunction); only messages to receive again are reported. */
@@ -13,7 +13,7 @@ public final class WebhookDeliveryHandler implements RequestHandler<SQSEvent, SQ
     private final WebhookDelivery delivery;
 
     public WebhookDeliveryHandler() {
-        this(Container.app().webhookDelivery());
+        this(Container.app().webhooks().delivery());
         Container.app().prime(Warmup.JSON);
     }
 

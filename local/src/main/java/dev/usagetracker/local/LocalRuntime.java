@@ -233,18 +233,18 @@ public final class LocalRuntime implements AutoCloseable {
      * out to the SSE streams ({@code GET /api/usage/stream}) and the WebSocket emulation; the dashboard.
      */
     private void startRealTime(SamTemplate template, App app) throws Exception {
-        Optional<Redis> redis = app.redis();
+        Optional<Redis> redis = app.clients().redis();
         redis.ifPresent(closeables::add);
         usageHub = redis.map(r -> UsageHub.start(new UsageFeed(r), Duration.ofSeconds(2)));
         usageHub.ifPresent(closeables::add);
         usageStreams = usageHub.map(h -> new UsageStream(h, new UsageFeed(redis.get()), app.config().stream(),
-                app.config().tokenTtl(), app.authenticator()::registeredAt));
-        gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.authenticator(),
-                app.streamTickets(), app.rateLimits(), usageStreams, app.tokenExpiry()));
+                app.config().tokenTtl(), app.identity().authenticator()::registeredAt));
+        gateway.addStreamingRoute("GET", UsageStreamEndpoint.PATH, new UsageStreamEndpoint(app.identity().authenticator(),
+                app.realtime().tickets(), app.plans().rateLimits(), usageStreams, app.realtime().tokenExpiry()));
         Dashboard.install(gateway);
         Map<String, FunctionPool> webSocketRoutes = new LinkedHashMap<>();
         WebSocketRoutes.of(template).forEach((routeKey, function) -> webSocketRoutes.put(routeKey, pools.get(function)));
-        webSockets.start(webSocketRoutes, app.connectionStore(), usageHub, app.authenticator(), app.config().stream());
+        webSockets.start(webSocketRoutes, app.realtime().connectionStore(), usageHub, app.identity().authenticator(), app.config().stream());
         // Ready means live: give the subscription a moment (Redis may be down: the hub keeps trying).
         if (usageHub.isPresent() && !usageHub.get().awaitLive(Duration.ofSeconds(5))) {
             org.slf4j.LoggerFactory.getLogger(LocalRuntime.class).warn("live updates are not flowing yet: Redis is not answering");
@@ -322,7 +322,7 @@ public final class LocalRuntime implements AutoCloseable {
                 : Optional.of(Files.readString(adminKeyFile).strip()).filter(ApiKeys::isPlausible);
         adminApiKey = given.or(() -> kept).orElseGet(ApiKeys::generate);
         adminKeyGenerated = given.isEmpty();
-        app.adminBootstrap().ensureAdmin(adminApiKey, "admin@localhost");
+        app.accounts().adminBootstrap().ensureAdmin(adminApiKey, "admin@localhost");
         if (adminKeyGenerated) {
             Files.createDirectories(adminKeyFile.getParent());
             Files.writeString(adminKeyFile, adminApiKey + "\n");

@@ -110,12 +110,12 @@ class CachingIT {
 
         // the scheduled prefetch rebuilds them from DynamoDB
         App app = new App(Config.from(withPrefix(runtime)), Clock.systemUTC());
-        Map<String, Object> summary = app.prefetch().run();
+        Map<String, Object> summary = app.usage().prefetch().run();
         assertThat(summary).containsKey("reconciled_hourly_counters");
         assertThat(counter(counter)).isEqualTo("4");
         JsonNode top = api.get("/api/usage/top?limit=10", bearer(token(ADMIN_KEY))).json();
         assertThat(top.toString()).contains(id);
-        app.redis().ifPresent(Redis::close);
+        app.clients().redis().ifPresent(Redis::close);
     }
 
     @Test

@@ -37,7 +37,7 @@ class ExactlyOnceEdgesIT {
     static void start(TestStack s) throws Exception {
         stack = InProcessStack.start(s, "edges-", Map.of("PlanCacheSeconds", "1", "PLAN_CACHE_SECONDS", "1"),
                 Instant.parse("2026-12-06T10:30:00Z"));
-        clients = new DynamoClientStore(stack.app.dynamo(), stack.config.clientsTable(), stack.clock);
+        clients = new DynamoClientStore(stack.app.clients().dynamo(), stack.config.clientsTable(), stack.clock);
     }
 
     @AfterAll
@@ -154,7 +154,7 @@ class ExactlyOnceEdgesIT {
             Instant november = Instant.parse("2026-11-30T23:00:00Z");
             assertThat(stack.postLogs(apiKey, null, hits(10, november)).getStatusCode()).isEqualTo(202);
             stack.drain();
-            assertThat(stack.app.monthlyUsage().used(id, YearMonth.of(2026, 11))).isEqualTo(10);
+            assertThat(stack.app.plans().monthlyUsage().used(id, YearMonth.of(2026, 11))).isEqualTo(10);
 
             APIGatewayV2HTTPResponse backdated = stack.postLogs(apiKey, null, hits(1, november.plusSeconds(600)));
             assertThat(backdated.getStatusCode()).as(backdated.getBody()).isEqualTo(429);
@@ -166,8 +166,8 @@ class ExactlyOnceEdgesIT {
                     + "{\"ip\":\"192.0.2.1\",\"endpoint\":\"/a\",\"timestamp\":\"2026-11-30T23:59:00Z\"}]}";
             stack.drain();
             assertThat(stack.postLogs(apiKey, null, mixed).getStatusCode()).isEqualTo(429);
-            assertThat(stack.app.monthlyUsage().used(id, YearMonth.of(2026, 11))).isEqualTo(10);
-            assertThat(stack.app.monthlyUsage().used(id, YearMonth.of(2026, 12))).isEqualTo(10);
+            assertThat(stack.app.plans().monthlyUsage().used(id, YearMonth.of(2026, 11))).isEqualTo(10);
+            assertThat(stack.app.plans().monthlyUsage().used(id, YearMonth.of(2026, 12))).isEqualTo(10);
         } finally {
             stack.clock.set(before);
         }
@@ -183,7 +183,7 @@ class ExactlyOnceEdgesIT {
         String plan = plan(Map.of("monthly_quota", 10, "alert_thresholds", List.of(80, 100)));
         String id = client();
         YearMonth month = YearMonth.from(stack.clock.instant().atZone(java.time.ZoneOffset.UTC));
-        DynamoThresholdClaims claims = new DynamoThresholdClaims(stack.app.dynamo(), stack.config.usageTable());
+        DynamoThresholdClaims claims = new DynamoThresholdClaims(stack.app.clients().dynamo(), stack.config.usageTable());
 
         String apiKey = stack.register(id);
         clients.assignPlan(id, plan);
@@ -209,7 +209,7 @@ class ExactlyOnceEdgesIT {
 
     private static String plan(Map<String, Object> body) {
         String name = "e" + UUID.randomUUID().toString().substring(0, 8);
-        stack.app.planService().put(ADMIN, name, Json.MAPPER.valueToTree(body));
+        stack.app.plans().service().put(ADMIN, name, Json.MAPPER.valueToTree(body));
         return name;
     }
 

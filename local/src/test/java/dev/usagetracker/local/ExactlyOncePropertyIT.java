@@ -69,7 +69,7 @@ class ExactlyOncePropertyIT {
     static void start(TestStack s) throws Exception {
         stack = InProcessStack.start(s, "prop-", Map.of("PlanCacheSeconds", "1", "PLAN_CACHE_SECONDS", "1"),
                 Instant.parse("2026-11-30T20:00:00Z"));
-        clients = new DynamoClientStore(stack.app.dynamo(), stack.config.clientsTable(), stack.clock);
+        clients = new DynamoClientStore(stack.app.clients().dynamo(), stack.config.clientsTable(), stack.clock);
         front = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         front.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         front.createContext("/api/logs", ExactlyOncePropertyIT::ingest);
@@ -147,7 +147,7 @@ class ExactlyOncePropertyIT {
                 body.put("monthly_quota", 40 + random.nextInt(200));
                 body.put("enforcement", "refuse");
             }
-            stack.app.planService().put(ADMIN, name, Json.MAPPER.valueToTree(body));
+            stack.app.plans().service().put(ADMIN, name, Json.MAPPER.valueToTree(body));
             log.add("plan " + body);
             return name;
         }
@@ -285,7 +285,7 @@ class ExactlyOncePropertyIT {
                  !d.isAfter(LocalDate.ofInstant(stack.clock.instant(), ZoneOffset.UTC)); d = d.plusDays(1)) {
                 days.add(d);
             }
-            return stack.app.usageStore().dailyCounts(clientId, days).values().stream().mapToLong(Long::longValue).sum();
+            return stack.app.usage().store().dailyCounts(clientId, days).values().stream().mapToLong(Long::longValue).sum();
         }
     }
 

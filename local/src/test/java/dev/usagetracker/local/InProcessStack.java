@@ -82,9 +82,9 @@ final class InProcessStack implements AutoCloseable {
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
                 .overrideConfiguration(o -> o.addExecutionInterceptor(new FailCompletes()))
                 .build();
-        IngestService service = new IngestService(new SqsHitQueue(app.sqs(), config.hitsQueueUrl()), app.ledger(),
+        IngestService service = new IngestService(new SqsHitQueue(app.clients().sqs(), config.hitsQueueUrl()), app.ingest().ledger(),
                 new DynamoIdempotencyStore(idempotencyDynamo, config.clientsTable()), clock);
-        ingest = new IngestHandler(app.ingestRequestParser(), service, app.rateLimits());
+        ingest = new IngestHandler(app.ingest().requestParser(), service, app.plans().rateLimits());
     }
 
     static InProcessStack start(TestStack stack, String prefix, Map<String, String> overrides, Instant start) throws Exception {
@@ -93,16 +93,16 @@ final class InProcessStack implements AutoCloseable {
 
     /** Registers a client as POST /api/register does; returns its API key. */
     String register(String clientId) {
-        return app.registration().register(new Registration(clientId, clientId + "@example.com", clientId, List.of())).apiKey();
+        return app.accounts().registration().register(new Registration(clientId, clientId + "@example.com", clientId, List.of())).apiKey();
     }
 
     /** Erases a client as DELETE + the erasure worker do (the worker run at once). */
     void erase(String clientId) {
-        // App.clientErasure() reads the process environment (a Lambda's); this process has the stack's
-        new dev.usagetracker.clients.ClientErasureService(app.clientStore(),
-                new dev.usagetracker.queue.SqsErasureQueue(app.sqs(), env.get("ERASURE_QUEUE_URL")), app.credentialChanges(),
+        // ErasureModule.service() reads the process environment (a Lambda's); this process has the stack's
+        new dev.usagetracker.clients.ClientErasureService(app.identity().clientStore(),
+                new dev.usagetracker.queue.SqsErasureQueue(app.clients().sqs(), env.get("ERASURE_QUEUE_URL")), app.identity().credentialChanges(),
                 clock, 0).eraseOther(new Principal("admin", Role.ADMIN, Principal.scopesFor(Role.ADMIN)), clientId);
-        app.clientEraser().erase(clientId);
+        app.erasure().eraser().erase(clientId);
     }
 
     /** POST /api/logs through the ingest function's handler. */
@@ -143,7 +143,7 @@ final class InProcessStack implements AutoCloseable {
                 continue;
             }
             emptyPolls = 0;
-            Set<String> failed = app.consumer().process(messages.stream()
+            Set<String> failed = app.ingest().consumer().process(messages.stream()
                     .map(m -> new QueuedMessage(m.messageId(), m.body())).toList());
             for (Message m : messages) {
                 if (!failed.contains(m.messageId())) {
@@ -160,14 +160,14 @@ final class InProcessStack implements AutoCloseable {
         java.time.LocalDate today = java.time.LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
         List<java.time.LocalDate> range = new java.util.ArrayList<>();
         for (int i = days - 1; i >= 0; i--) range.add(today.minusDays(i));
-        return app.usageStore().dailyCounts(clientId, range).values().stream().mapToLong(Long::longValue).sum();
+        return app.usage().store().dailyCounts(clientId, range).values().stream().mapToLong(Long::longValue).sum();
     }
 
     @Override
     public void close() {
         sqsProxy.close();
         idempotencyDynamo.close();
-        app.redis().ifPresent(dev.usagetracker.redis.Redis::close);
+        app.clients().redis().ifPresent(dev.usagetracker.redis.Redis::close);
     }
 
     /** Fails DynamoIdempotencyStore.complete (an UpdateItem on an idem# item) while asked to. */

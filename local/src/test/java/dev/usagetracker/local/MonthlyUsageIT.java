@@ -56,19 +56,19 @@ class MonthlyUsageIT {
         env.put("REDIS_URL", stack.emulators().redisUrl());
         env.put("REDIS_KEY_PREFIX", "monthit-" + UUID.randomUUID().toString().substring(0, 8) + ":");
         app = new App(Config.from(env), Clock.systemUTC());
-        redis = app.redis().orElseThrow();
+        redis = app.clients().redis().orElseThrow();
     }
 
     @AfterEach
     void tearDown() {
-        if (app != null) app.redis().ifPresent(Redis::close);
+        if (app != null) app.clients().redis().ifPresent(Redis::close);
         if (proxy != null) proxy.close();
     }
 
     @Test
     void aRebuildBetweenACommitAndItsCounterUpdateDoesNotCountTheBatchTwice() {
         String client = newClient();
-        MonthlyUsage monthly = app.monthlyUsage();
+        MonthlyUsage monthly = app.plans().monthlyUsage();
         assertThat(monthly.used(client, MONTH)).isZero();
         redis.call(c -> c.del(counterKey(client))); // the mirror is gone (expired, or Redis lost it)
 
@@ -77,15 +77,15 @@ class MonthlyUsageIT {
         AtomicLong seenByRacingReader = new AtomicLong(-1);
         proxy.afterForward = op -> {
             if (op.equals("TransactWriteItems") && seenByRacingReader.get() < 0) {
-                seenByRacingReader.set(app.monthlyUsage().used(client, MONTH));
+                seenByRacingReader.set(app.plans().monthlyUsage().used(client, MONTH));
             }
         };
-        assertThat(app.consumer().process(List.of(message(part(client, 3))))).isEmpty();
+        assertThat(app.ingest().consumer().process(List.of(message(part(client, 3))))).isEmpty();
         proxy.afterForward = op -> { };
 
         assertThat(seenByRacingReader.get()).as("the racing reader's answer: DynamoDB's sum").isEqualTo(3);
         assertThat(monthly.used(client, MONTH)).as("counted once").isEqualTo(3);
-        assertThat(app.consumer().process(List.of(message(part(client, 2))))).isEmpty();
+        assertThat(app.ingest().consumer().process(List.of(message(part(client, 2))))).isEmpty();
         assertThat(monthly.used(client, MONTH)).isEqualTo(5);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).as("the mirror").isEqualTo("5");
         assertThat(dynamoSum(client)).isEqualTo(5);
@@ -98,45 +98,45 @@ class MonthlyUsageIT {
         // This reader's DynamoDB read returns, and then a whole batch commits before it writes the counter.
         dev.usagetracker.alerts.MonthlyUsage slowRead = (clientId, month) -> {
             var before = truth.count(clientId, month);
-            assertThat(app.consumer().process(List.of(message(part(client, 4))))).isEmpty();
+            assertThat(app.ingest().consumer().process(List.of(message(part(client, 4))))).isEmpty();
             return before;
         };
-        long stale = new MonthlyUsage(app.redis(), slowRead, Clock.systemUTC()).used(client, MONTH);
+        long stale = new MonthlyUsage(app.clients().redis(), slowRead, Clock.systemUTC()).used(client, MONTH);
         assertThat(stale).as("its answer is as of its read").isZero();
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).as("but it stored nothing").isNull();
-        assertThat(app.monthlyUsage().used(client, MONTH)).isEqualTo(4);
+        assertThat(app.plans().monthlyUsage().used(client, MONTH)).isEqualTo(4);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).isEqualTo("4");
     }
 
     @Test
     void aBatchThatDiedInFlightBlocksRebuildsUntilItsMarkExpiresAndReadersStillGetTheTruth() {
         String client = newClient();
-        assertThat(app.consumer().process(List.of(message(part(client, 6))))).isEmpty();
+        assertThat(app.ingest().consumer().process(List.of(message(part(client, 6))))).isEmpty();
         // A consumer marks a batch in flight, then its container dies before the after-commit step.
         MonthlyUsage.InFlight orphan = MonthlyUsage.begin(redis, List.of(part(client, 1)));
         assertThat(orphan.epochs()).containsKey(client);
         redis.call(c -> c.del(counterKey(client)));
 
-        assertThat(app.monthlyUsage().used(client, MONTH)).isEqualTo(6);
+        assertThat(app.plans().monthlyUsage().used(client, MONTH)).isEqualTo(6);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).as("no rebuild while a batch is in flight").isNull();
         // Its mark expires (IN_FLIGHT_TTL); the next reader rebuilds.
         redis.call(c -> c.del(syncKey(client)));
-        assertThat(app.monthlyUsage().used(client, MONTH)).isEqualTo(6);
+        assertThat(app.plans().monthlyUsage().used(client, MONTH)).isEqualTo(6);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).isEqualTo("6");
         // The dead batch's late end step (a new epoch began since) adds nothing.
         MonthlyUsage.InFlight next = MonthlyUsage.begin(redis, List.of(part(client, 1)));
         MonthlyUsage.committed(redis, Map.of(client, Map.of(MONTH, new dev.usagetracker.alerts.MonthlyUsage.Count(1, 0))), orphan).forEach(redis::await);
         assertThat(redis.<String>call(c -> c.get(counterKey(client)))).isEqualTo("6");
         MonthlyUsage.committed(redis, Map.of(), next).forEach(redis::await);
-        assertThat(app.consumer().process(List.of(message(part(client, 2))))).isEmpty();
-        assertThat(app.monthlyUsage().used(client, MONTH)).isEqualTo(8).isEqualTo(dynamoSum(client));
+        assertThat(app.ingest().consumer().process(List.of(message(part(client, 2))))).isEmpty();
+        assertThat(app.plans().monthlyUsage().used(client, MONTH)).isEqualTo(8).isEqualTo(dynamoSum(client));
     }
 
     // --- helpers -------------------------------------------------------------------------------
 
     private String newClient() {
         String id = "month-" + UUID.randomUUID().toString().substring(0, 12);
-        app.clientStore().create(new NewClient(id, "Month " + id, Role.CLIENT, List.of(), NOW.minusSeconds(60),
+        app.identity().clientStore().create(new NewClient(id, "Month " + id, Role.CLIENT, List.of(), NOW.minusSeconds(60),
                 "eh-" + id, new byte[] {1}, "kh-" + id, new byte[] {2}));
         return id;
     }
@@ -152,7 +152,7 @@ class MonthlyUsageIT {
     private long dynamoSum(String client) {
         List<LocalDate> days = new ArrayList<>();
         for (LocalDate d = MONTH.atDay(1); !d.isAfter(LocalDate.ofInstant(NOW, ZoneOffset.UTC)); d = d.plusDays(1)) days.add(d);
-        return app.usageStore().dailyCounts(client, days).values().stream().mapToLong(Long::longValue).sum();
+        return app.usage().store().dailyCounts(client, days).values().stream().mapToLong(Long::longValue).sum();
     }
 
     private static HitBatch part(String client, int hits) {

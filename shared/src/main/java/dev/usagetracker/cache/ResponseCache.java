@@ -1,8 +1,10 @@
 package dev.usagetracker.cache;
 
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.usagetracker.http.ApiException;
+import dev.usagetracker.http.Responses;
 import dev.usagetracker.redis.Redis;
 import dev.usagetracker.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -35,6 +37,11 @@ public final class ResponseCache {
     public record Answer(String json, String cacheStatus, long ageSeconds) {
         public Map<String, String> headers() {
             return Map.of("X-Cache", cacheStatus, "Age", Long.toString(ageSeconds));
+        }
+
+        /** This answer as a 200 with its X-Cache and Age headers. */
+        public APIGatewayV2HTTPResponse response() {
+            return Responses.rawJson(200, json, headers());
         }
     }
 

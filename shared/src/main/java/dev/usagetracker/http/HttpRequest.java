@@ -15,10 +15,17 @@ import java.util.TreeMap;
  * from a header a client can set.
  */
 public record HttpRequest(String method, String path, Map<String, String> headers, Map<String, String> query,
-                          byte[] body, String sourceIp, String requestId, Map<String, Object> authorizerContext) {
+                          byte[] body, String sourceIp, String requestId, Map<String, Object> authorizerContext,
+                          Map<String, String> pathParameters) {
 
     /** API Gateway HTTP APIs accept 10 MB; this service takes at most 256 KiB per request. */
     public static final int MAX_BODY_BYTES = 256 * 1024;
+
+    /** A request on a route without path parameters. */
+    public HttpRequest(String method, String path, Map<String, String> headers, Map<String, String> query,
+                       byte[] body, String sourceIp, String requestId, Map<String, Object> authorizerContext) {
+        this(method, path, headers, query, body, sourceIp, requestId, authorizerContext, Map.of());
+    }
 
     public static HttpRequest from(APIGatewayV2HTTPEvent event) {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -40,7 +47,13 @@ public record HttpRequest(String method, String path, Map<String, String> header
             });
         }
         return new HttpRequest(method == null ? "GET" : method.toUpperCase(Locale.ROOT), event.getRawPath(),
-                headers, query, body, ip, requestId == null ? "" : requestId, Map.copyOf(authorizer));
+                headers, query, body, ip, requestId == null ? "" : requestId, Map.copyOf(authorizer),
+                event.getPathParameters() == null ? Map.of() : event.getPathParameters());
+    }
+
+    /** A route's path parameter as API Gateway decoded it ({@code /api/clients/{client_id}}); null if absent. */
+    public String pathParameter(String name) {
+        return pathParameters.get(name);
     }
 
     public Optional<String> header(String name) {
