@@ -175,11 +175,12 @@ public final class App {
         authenticator = new Lazy<>(() -> new Authenticator(clientStore.get(), hasher.get(), tokens.get(),
                 config.adminAllowedCidrs(), clock, config.authCacheTtl(), credentialChanges.get()));
         registration = new Lazy<>(() -> new RegistrationService(clientStore.get(), hasher.get(), cipher.get(), clock));
-        // The client-row guard without a per-transaction ConditionCheck when the erasure delay bounds it (docs/reliability.md).
+        // The client-row guard without a per-transaction ConditionCheck when the erasure delay bounds it (docs/reliability.md);
+        // HIT_LEDGER picks the recount path for light groups (default) or transactions only (docs/performance.md).
         ledger = new Lazy<>(() -> new DynamoHitLedger(dynamo.get(), config.hitsTable(), config.usageTable(), keys, retention,
                 config.clientsTable(), DynamoHitLedger.guardWindow(Duration.ofSeconds(
                         dev.usagetracker.erasure.ErasureSettings.from(LambdaEnvironment.get()).delaySeconds()),
-                        config.sdk("dynamodb").callTimeout()), clock));
+                        config.sdk("dynamodb").callTimeout()), clock, DynamoHitLedger.Mode.from(LambdaEnvironment.get())));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()),
                 new dev.usagetracker.ingest.ObservedLedger(ledger.get(), commitObserver()),
                 new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
