@@ -307,7 +307,8 @@ public final class DynamoHitLedger implements HitLedger {
             return true;
         } catch (SdkException e) {
             // A raw item that may have landed is a replay on redelivery, which recounts.
-            LOG.warn("recount of {} part(s) failed ({}); leaving them for redelivery", parts.size(), e.getClass().getSimpleName());
+            LOG.warn("recount of {} part(s) failed ({}: {}); leaving them for redelivery", parts.size(), e.getClass().getSimpleName(),
+                    e.getMessage());
             parts.stream().filter(p -> !outcome.duplicates().contains(p.key())).forEach(p -> outcome.failed().add(p.key()));
             return !DependencyFailure.isUnreachable(e);
         }
@@ -382,10 +383,11 @@ public final class DynamoHitLedger implements HitLedger {
         Long created = row == null ? null : row.createdMs();
         List<HitBatch.PackedHit> hits = new ArrayList<>();
         for (var e : from.entrySet()) {
-            Map<String, String> names = new LinkedHashMap<>(Map.of("#pk", "pk", "#sk", "sk", "#hits", "hits"));
+            Map<String, String> names = new LinkedHashMap<>(Map.of("#pk", "pk"));
             Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(":pk", AttributeValue.fromS(clientId + "#" + e.getKey())));
             String condition = "#pk = :pk";
             if (!e.getValue().isEmpty()) {
+                names.put("#sk", "sk"); // DynamoDB refuses a name the expression does not use
                 values.put(":from", AttributeValue.fromS(e.getValue()));
                 condition += " AND #sk >= :from";
             }
@@ -393,7 +395,8 @@ public final class DynamoHitLedger implements HitLedger {
             do {
                 var page = dynamo.query(QueryRequest.builder().tableName(hitsTable).consistentRead(true)
                         .keyConditionExpression(condition).expressionAttributeNames(names).expressionAttributeValues(values)
-                        .projectionExpression("#sk, #hits").exclusiveStartKey(start).build());
+                        // Whole items: DynamoDB charges their full size whatever is projected, and so does DynamoCapacity.
+                        .exclusiveStartKey(start).build());
                 for (Map<String, AttributeValue> item : page.items()) {
                     if (!Recount.ofThisRegistration(Recount.receivedAt(item.get("sk").s()), created, CREATION_SKEW_MILLIS)) continue;
                     AttributeValue packed = item.get("hits");
