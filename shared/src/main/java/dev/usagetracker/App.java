@@ -182,7 +182,8 @@ public final class App {
                         dev.usagetracker.erasure.ErasureSettings.from(LambdaEnvironment.get()).delaySeconds()),
                         config.sdk("dynamodb").callTimeout()), clock, DynamoHitLedger.Mode.from(LambdaEnvironment.get())));
         ingest = new Lazy<>(() -> new IngestService(new SqsHitQueue(sqs.get(), config.hitsQueueUrl()),
-                new dev.usagetracker.ingest.ObservedLedger(ledger.get(), commitObserver()),
+                new dev.usagetracker.ingest.ObservedLedger(((DynamoHitLedger) ledger.get()).withMode(DynamoHitLedger.Mode.TRANSACTION),
+                        commitObserver()),
                 new DynamoIdempotencyStore(dynamo.get(), config.clientsTable()), clock));
         usage = new Lazy<>(() -> new UsageService(new DynamoUsageStore(dynamo.get(), config.usageTable(), keys),
                 clientStore.get(), clock));

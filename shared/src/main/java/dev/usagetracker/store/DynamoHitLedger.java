@@ -148,6 +148,14 @@ public final class DynamoHitLedger implements HitLedger {
     }
 
     /**
+     * The same ledger with another mode. The ingest's SQS-down fallback keeps transactions: a caller waits on
+     * it, and one transaction is two calls where the recount path makes six or seven (docs/performance.md).
+     */
+    public DynamoHitLedger withMode(Mode other) {
+        return new DynamoHitLedger(dynamo, hitsTable, usageTable, keys, retention, clientsTable, rowAge, clock, other);
+    }
+
+    /**
      * The longest a transaction may follow its row read so that it lands before an erasure sweeps, given
      * the erasure delay and the DynamoDB SDK's call timeout; zero (the atomic guard) when the delay is too
      * short to bound it.
