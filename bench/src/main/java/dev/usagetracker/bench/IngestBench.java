@@ -669,11 +669,13 @@ public final class IngestBench {
         }
         out.printf(Locale.ROOT, "  ratio naive / ours per hit: single-hit requests ×%.1f, batches ×%.1f (base table)%n",
                 (naive.wru / naive.hits) / single.wruPerHit(), (naive.wru / naive.hits) / batch.wruPerHit());
-        out.println("  A single-hit request costs 2 WRU (its conditional raw item, transactional) + its share of the two"
-                + " aggregate updates (2 × 2 WRU per client, hour and consumer batch), so it depends on how many requests"
-                + " of one client a consumer batch holds; the GSI column is what the by_day/by_hour indexes add"
-                + " (1 WRU per aggregate written, ≤ 1 KB projected). The client check is a read (RRU above), not a"
-                + " ConditionCheck per transaction, unless ERASURE_DELAY_SECONDS is too short to bound it (docs/reliability.md).");
+        out.println("  In a transaction (HIT_LEDGER=transaction, and heavy groups) a single-hit request costs 2 WRU (its conditional"
+                + " raw item) + its share of the two aggregate updates (2 × 2 WRU per client, hour and consumer batch): 2 + 4/k;"
+                + " on the recount path (light groups, HIT_LEDGER=recount) 1 WRU (a plain conditional PutItem) + 2/k (the aggregates"
+                + " set to their recounted values). k is how many requests of one client a consumer batch holds; the GSI column is"
+                + " what the by_day/by_hour indexes add (1 WRU per aggregate written, ≤ 1 KB projected), 2/k on both paths. The client"
+                + " check is a read (RRU above), not a ConditionCheck per transaction, unless ERASURE_DELAY_SECONDS is too short to"
+                + " bound it (docs/reliability.md).");
         out.println("  Today's date " + LocalDate.now(ZoneOffset.UTC) + "; capacity rules as published by DynamoDB, applied by"
                 + " dev.usagetracker.store.DynamoCapacity to every request the functions sent.");
     }
