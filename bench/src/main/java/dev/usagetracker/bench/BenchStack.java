@@ -127,8 +127,14 @@ final class BenchStack implements AutoCloseable {
     /** The whole service in this JVM, on the same emulators and resources. */
     LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow, boolean prewarm)
             throws Exception {
+        return runtime(environment, adminKey, batchWindow, prewarm, prefix);
+    }
+
+    /** A runtime on tables of its own ({@code tablePrefix}), e.g. one per design compared in one run. */
+    LocalRuntime runtime(Map<String, String> environment, String adminKey, Optional<Duration> batchWindow, boolean prewarm,
+                         String tablePrefix) throws Exception {
         return LocalRuntime.start(new LocalRuntime.Options(root, "127.0.0.1", 0, Optional.of(emulators), environment,
-                Optional.of(adminKey), batchWindow, VISIBILITY_TIMEOUT_SECONDS, 4, prewarm, prefix));
+                Optional.of(adminKey), batchWindow, VISIBILITY_TIMEOUT_SECONDS, 4, prewarm, tablePrefix));
     }
 
     /** FLUSHALL: no cached response, no counters, no {@code counters:ready} mark — every read goes to DynamoDB. */

@@ -42,8 +42,12 @@ public final class IngestBench {
     static final double SINGLE_TARGET_WRU = 2.5;
     static final double BATCH_TARGET_WRU = 0.3;
 
+    /**
+     * {@code designs}: the HIT_LEDGER settings run one after the other in this run, each on tables of its own
+     * (default both: the previous design, transactions only, then the recount path — issue 28).
+     */
     record Options(int hits, int clients, int batchSize, double singleShare, int naiveSample, Optional<Duration> window,
-                   boolean smoke) {
+                   boolean smoke, List<String> designs) {
         static Options parse(String[] args) {
             int hits = 100_000;
             int clients = 50;
@@ -54,6 +58,7 @@ public final class IngestBench {
             int naive = 2_000;
             Optional<Duration> window = Optional.empty();
             boolean smoke = false;
+            List<String> designs = List.of("transaction", "recount");
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--hits" -> hits = Integer.parseInt(args[++i]);
@@ -62,6 +67,13 @@ public final class IngestBench {
                     case "--single-share" -> single = Double.parseDouble(args[++i]);
                     case "--naive-sample" -> naive = Integer.parseInt(args[++i]);
                     case "--window-ms" -> window = Optional.of(Duration.ofMillis(Long.parseLong(args[++i])));
+                    case "--ledger" -> {
+                        String d = args[++i];
+                        designs = d.equals("both") ? List.of("transaction", "recount") : List.of(d);
+                        if (!Set.of("transaction", "recount", "both").contains(d)) {
+                            throw new IllegalArgumentException("--ledger must be transaction, recount or both");
+                        }
+                    }
                     case "--smoke" -> {
                         hits = 260;
                         clients = 3;
@@ -70,13 +82,15 @@ public final class IngestBench {
                         naive = 20;
                         window = Optional.of(Duration.ofMillis(300));
                         smoke = true;
+                        designs = List.of("recount");
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
-                            + " (--hits N, --clients N, --batch-size N, --single-share 0..1, --naive-sample N, --window-ms N, --smoke)");
+                            + " (--hits N, --clients N, --batch-size N, --single-share 0..1, --naive-sample N, --window-ms N,"
+                            + " --ledger transaction|recount|both, --smoke)");
                 }
             }
             if (batch < 1 || batch > 500) throw new IllegalArgumentException("--batch-size must be 1..500");
-            return new Options(hits, clients, batch, single, naive, window, smoke);
+            return new Options(hits, clients, batch, single, naive, window, smoke, designs);
         }
     }
 
@@ -135,9 +149,41 @@ public final class IngestBench {
             // (12 s consumer call timeout, 60 s delay) reads the client rows once per batch instead: price that.
             out.println("ERASURE_DELAY_SECONDS=900: the client guard is the once-per-batch row read, as on AWS with the"
                     + " template's timeouts (DynamoHitLedger.guardWindow; nothing is erased here)");
+            out.println("HIT_LEDGER, one after the other, each on tables of its own: " + String.join(", ", options.designs()));
+            List<DesignRun> runs = new ArrayList<>();
+            for (String design : options.designs()) runs.add(runDesign(options, stack, adminKey, design));
+            Naive naive = naive(stack, options.naiveSample(), options.clients());
+            for (DesignRun d : runs) {
+                out.println("\n=== HIT_LEDGER=" + d.design() + (d.design().equals("transaction")
+                        ? " (the previous design: every group in TransactWriteItems with ADDs)"
+                        : " (light groups: conditional PutItem of the raw items, aggregates recounted; heavy ones as before)"));
+                print(out, stack, d.table(), List.of(d.single(), d.batch()), naive);
+                out.printf(Locale.ROOT, "exactly once: %d hits acknowledged (incl. %d warm-up and %d lag probes), %d counted in /daily → %s%n",
+                        d.expected(), d.warmup(), d.probes(), d.counted(), d.counted() == d.expected() ? "OK" : "MISMATCH");
+            }
+            if (runs.size() > 1) compare(out, runs);
+            DesignRun last = runs.getLast();
+            long counted = runs.stream().mapToLong(DesignRun::counted).sum();
+            long expected = runs.stream().mapToLong(DesignRun::expected).sum();
+            return new Result(last.single(), last.batch(), naive.wru / naive.hits, naive.gsiWru / naive.hits,
+                    (double) naive.calls / naive.hits, naive.hits / naive.seconds, counted, expected);
+        }
+    }
+
+    /** One design's phases, on its own tables ({@code table}: logical id → the table's name). */
+    record DesignRun(String design, Phase single, Phase batch, java.util.function.UnaryOperator<String> table,
+                     long counted, long expected, long warmup, long probes) {
+        double singleWithIndexes() {
+            return (single.wru + single.gsiWru) / Math.max(1, single.requests);
+        }
+    }
+
+    private static DesignRun runDesign(Options options, BenchStack stack, String adminKey, String design) throws Exception {
+        {
             try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600",
-                    "ERASURE_DELAY_SECONDS", "900"), adminKey,
-                    options.window(), !options.smoke())) {
+                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", design), adminKey,
+                    options.window(), !options.smoke(), stack.prefix + design.charAt(0) + "-")) {
+                java.util.function.UnaryOperator<String> table = runtime::resource;
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
                 List<String> keys = new ArrayList<>();
@@ -168,24 +214,35 @@ public final class IngestBench {
                 int singleHits = (int) Math.round(options.hits() * options.singleShare());
                 int batchHits = options.hits() - singleHits;
                 AtomicLong acknowledged = new AtomicLong();
-                Phase single = phase("single hits", stack, api, adminToken, ids, keys, singleHits, 1, lag, dashboards, acknowledged);
-                Phase batch = phase("batches of " + options.batchSize(), stack, api, adminToken, ids, keys, batchHits,
+                Phase single = phase("single hits", stack, table, api, adminToken, ids, keys, singleHits, 1, lag, dashboards, acknowledged);
+                Phase batch = phase("batches of " + options.batchSize(), stack, table, api, adminToken, ids, keys, batchHits,
                         options.batchSize(), lag, dashboards, acknowledged);
                 long counted;
                 while ((counted = countedHits(api, adminToken, ids)) < 0) Thread.sleep(500);
                 long expected = acknowledged.get() + lag.acknowledged.get() + warmup.get();
-
-                Naive naive = naive(stack, options.naiveSample(), options.clients());
-                print(out, stack, List.of(single, batch), naive);
-                out.printf(Locale.ROOT, "exactly once: %d hits acknowledged (incl. %d warm-up and %d lag probes), %d counted in /daily → %s%n",
-                        expected, warmup.get(), lag.acknowledged.get(), counted, counted == expected ? "OK" : "MISMATCH");
-                return new Result(single, batch, naive.wru / naive.hits, naive.gsiWru / naive.hits,
-                        (double) naive.calls / naive.hits, naive.hits / naive.seconds, counted, expected);
+                return new DesignRun(design, single, batch, table, counted, expected, warmup.get(), lag.acknowledged.get());
             }
         }
     }
 
-    private static Phase phase(String name, BenchStack stack, Api api, String adminToken, Set<String> ids, List<String> keys,
+    /** The designs side by side, from this run (issue 28's before and after). */
+    private static void compare(PrintStream out, List<DesignRun> runs) {
+        out.println("\nissue 28, the designs side by side (this run; WRU from the items written, GSI = by_day/by_hour writes):");
+        out.printf("  %-12s %16s %10s %16s %18s %12s %14s %14s%n", "HIT_LEDGER", "single WRU/req", "+ GSI", "incl. GSI",
+                "consumer RRU/req", "batch WRU/hit", "+ GSI", "exactly once");
+        for (DesignRun d : runs) {
+            double rru = Counters.sum(d.single().aws, ".rru", "HitConsumerFunction") / Math.max(1, d.single().requests);
+            out.printf(Locale.ROOT, "  %-12s %16.2f %10.2f %16s %18.2f %12.3f %14.3f %14s%n", d.design(), d.single().wruPerRequest(),
+                    d.single().gsiWru / Math.max(1, d.single().requests),
+                    verdict(d.singleWithIndexes() <= SINGLE_TARGET_WRU, String.format(Locale.ROOT, "%.2f", d.singleWithIndexes())),
+                    rru, d.batch().wruPerHit(), d.batch().gsiWru / Math.max(1, d.batch().hits),
+                    d.counted() + (d.counted() == d.expected() ? " = " : " ≠ ") + d.expected());
+        }
+        out.println("  before issue 28's first levers (main at 70a080f, the issue's table): single 5.07 + 2.03 GSI = 7.10 WRU/request,"
+                + " batches 0.167 + 0.019 WRU/hit; after them (docs/performance.md, 2026-12-06 11:19): 4.75 + 1.37 = 6.12, 0.165 + 0.012");
+    }
+
+    private static Phase phase(String name, BenchStack stack, java.util.function.UnaryOperator<String> table, Api api, String adminToken, Set<String> ids, List<String> keys,
                                int hits, int perRequest, LagProbe lag, Dashboards dashboards, AtomicLong acknowledged)
             throws Exception {
         if (hits <= 0) {
@@ -196,7 +253,7 @@ public final class IngestBench {
         // Drain polling reads the aggregates straight from the table (the by_day index), so neither its
         // requests nor its Redis commands land in the phase's counts.
         dev.usagetracker.store.DynamoUsageStore store = new dev.usagetracker.store.DynamoUsageStore(stack.dynamo(),
-                stack.table("UsageTable"), new UsageKeys(stack.app().config().usageShards()));
+                table.apply("UsageTable"), new UsageKeys(stack.app().config().usageShards()));
         long countedBefore = storedHits(store, ids);
         long probesBefore = lag.acknowledged.get();
         int requests = (hits + perRequest - 1) / perRequest;
@@ -275,7 +332,7 @@ public final class IngestBench {
         if (aws.containsKey("process")) aws.get("process").keySet().removeIf(k -> k.startsWith("DynamoDb."));
         var redis = Counters.diffLongs(stack.redisCommands(), redisBefore);
         double wru = Counters.sum(aws, ".wru", "HitConsumerFunction", "IngestFunction");
-        double gsi = gsiWrites(aws, stack);
+        double gsi = gsiWrites(aws, stack, table);
         return new Phase(name, requests, (int) sentHits.get(), sendSeconds, drainSeconds,
                 Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, gsi, reads);
     }
@@ -284,12 +341,12 @@ public final class IngestBench {
      * Every item written to a table with GSIs lands in exactly one of them (template.yaml: the Usage table's
      * by_day/by_hour), ≤ 1 KB projected; the Hits table has none since issue 28.
      */
-    private static double gsiWrites(Map<String, Map<String, Double>> aws, BenchStack stack) {
+    private static double gsiWrites(Map<String, Map<String, Double>> aws, BenchStack stack, java.util.function.UnaryOperator<String> tables) {
         double n = 0;
         for (String f : List.of("HitConsumerFunction", "IngestFunction")) {
             Map<String, Double> m = aws.getOrDefault(f, Map.of());
             for (String table : List.of("HitsTable", "UsageTable")) {
-                if (hasIndexes(stack, table)) n += m.getOrDefault("DynamoDb.items_written." + stack.table(table), 0.0);
+                if (hasIndexes(stack, table)) n += m.getOrDefault("DynamoDb.items_written." + tables.apply(table), 0.0);
             }
         }
         return n;
@@ -528,7 +585,8 @@ public final class IngestBench {
         return new Naive(hitsDone, calls.get(), wru.sum(), 3.0 * hitsDone, seconds);
     }
 
-    private static void print(PrintStream out, BenchStack stack, List<Phase> phases, Naive naive) {
+    private static void print(PrintStream out, BenchStack stack, java.util.function.UnaryOperator<String> table, List<Phase> phases,
+                              Naive naive) {
         out.println();
         out.printf("%-18s %9s %9s %11s %24s %24s %9s%n", "phase", "requests", "hits", "acked hits/s",
                 "POST /api/logs ms p50/p95/p99", "202→visible ms p50/p95/max", "drain s");
@@ -601,16 +659,23 @@ public final class IngestBench {
         }
         for (Phase p : phases) {
             double tx = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.TransactWriteItems.calls", 0.0);
-            double raw = p.aws.getOrDefault("HitConsumerFunction", Map.of()).getOrDefault("DynamoDb.items_written." + stack.table("HitsTable"), 0.0);
-            out.printf(Locale.ROOT, "  %-18s %.1f messages per consumer transaction (%.0f transactions)%n", p.name, tx == 0 ? 0 : raw / tx, tx);
+            Map<String, Double> consumer = p.aws.getOrDefault("HitConsumerFunction", Map.of());
+            double raw = consumer.getOrDefault("DynamoDb.items_written." + table.apply("HitsTable"), 0.0);
+            double aggregates = consumer.getOrDefault("DynamoDb.items_written." + table.apply("UsageTable"), 0.0);
+            double puts = consumer.getOrDefault("DynamoDb.PutItem.calls", 0.0);
+            out.printf(Locale.ROOT, "  %-18s %.1f messages per consumer transaction (%.0f transactions); %.0f raw items by PutItem"
+                    + " (recount path); %.2f aggregate items written per raw item%n", p.name, tx == 0 ? 0 : (raw - puts) / tx, tx, puts,
+                    raw == 0 ? 0 : aggregates / raw);
         }
         out.printf(Locale.ROOT, "  ratio naive / ours per hit: single-hit requests ×%.1f, batches ×%.1f (base table)%n",
                 (naive.wru / naive.hits) / single.wruPerHit(), (naive.wru / naive.hits) / batch.wruPerHit());
-        out.println("  A single-hit request costs 2 WRU (its conditional raw item, transactional) + its share of the two"
-                + " aggregate updates (2 × 2 WRU per client, hour and consumer batch), so it depends on how many requests"
-                + " of one client a consumer batch holds; the GSI column is what the by_day/by_hour indexes add"
-                + " (1 WRU per aggregate written, ≤ 1 KB projected). The client check is a read (RRU above), not a"
-                + " ConditionCheck per transaction, unless ERASURE_DELAY_SECONDS is too short to bound it (docs/reliability.md).");
+        out.println("  In a transaction (HIT_LEDGER=transaction, and heavy groups) a single-hit request costs 2 WRU (its conditional"
+                + " raw item) + its share of the two aggregate updates (2 × 2 WRU per client, hour and consumer batch): 2 + 4/k;"
+                + " on the recount path (light groups, HIT_LEDGER=recount) 1 WRU (a plain conditional PutItem) + 2/k (the aggregates"
+                + " set to their recounted values). k is how many requests of one client a consumer batch holds; the GSI column is"
+                + " what the by_day/by_hour indexes add (1 WRU per aggregate written, ≤ 1 KB projected), 2/k on both paths. The client"
+                + " check is a read (RRU above), not a ConditionCheck per transaction, unless ERASURE_DELAY_SECONDS is too short to"
+                + " bound it (docs/reliability.md).");
         out.println("  Today's date " + LocalDate.now(ZoneOffset.UTC) + "; capacity rules as published by DynamoDB, applied by"
                 + " dev.usagetracker.store.DynamoCapacity to every request the functions sent.");
     }

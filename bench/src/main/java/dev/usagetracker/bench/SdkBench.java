@@ -30,9 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * cost model.
  */
 public final class SdkBench {
-    record Options(int recordCalls, int threads, int burstHits, int steadyRate, int steadySeconds, int singleHits, int batchHits) {
+    /** {@code ledger}: HIT_LEDGER of the runtime (issue 28: {@code recount}, the default, or {@code transaction}). */
+    record Options(int recordCalls, int threads, int burstHits, int steadyRate, int steadySeconds, int singleHits, int batchHits,
+                   String ledger) {
         static Options parse(String[] args) {
             int recordCalls = 1_000_000, threads = 8, burst = 100_000, rate = 2_000, seconds = 20, single = 2_000, batch = 20_000;
+            String ledger = "recount";
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--record-calls" -> recordCalls = Integer.parseInt(args[++i]);
@@ -42,6 +45,12 @@ public final class SdkBench {
                     case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                     case "--single-hits" -> single = Integer.parseInt(args[++i]);
                     case "--batch-hits" -> batch = Integer.parseInt(args[++i]);
+                    case "--ledger" -> {
+                        ledger = args[++i];
+                        if (!ledger.equals("recount") && !ledger.equals("transaction")) {
+                            throw new IllegalArgumentException("--ledger must be recount or transaction");
+                        }
+                    }
                     case "--smoke" -> {
                         recordCalls = 80_000;
                         burst = 2_000;
@@ -51,15 +60,16 @@ public final class SdkBench {
                         batch = 500;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
-                            + " (--record-calls --threads --burst-hits --rate --seconds --single-hits --batch-hits --smoke)");
+                            + " (--record-calls --threads --burst-hits --rate --seconds --single-hits --batch-hits --ledger --smoke)");
                 }
             }
-            return new Options(recordCalls, threads, burst, rate, seconds, single, batch);
+            return new Options(recordCalls, threads, burst, rate, seconds, single, batch, ledger);
         }
     }
 
     /** Per-hit counts of one way of sending, measured from the functions' AWS calls. */
-    record Costs(String name, long hits, double requests, double sqs, double wru, double gsiWru, double transactions, double kms) {
+    record Costs(String name, long hits, double requests, double sqs, double wru, double gsiWru, double transactions, double kms,
+                 double rru) {
         double per1000(double v) { return v * 1000 / hits; }
         double perHit(double v) { return v / hits; }
 
@@ -68,7 +78,8 @@ public final class SdkBench {
             double apiGateway = perHit(requests) * 1.00;
             double lambdaIngest = perHit(requests) * (0.20 + 1.5 * 0.025 * 0.0000133334 * 1e6);
             double sqsCost = perHit(sqs) * 0.40;
-            double dynamo = perHit(wru + gsiWru) * 0.625;
+            // Reads too since issue 28's recount path reads what it counts ($0.125 per million RRU).
+            double dynamo = perHit(wru + gsiWru) * 0.625 + perHit(rru) * 0.125;
             double consumer = perHit(transactions) * (0.030 * 1.0 * 0.0000133334 * 1e6);
             double kmsCost = perHit(kms) * 3.0;
             return new double[] {apiGateway, lambdaIngest, sqsCost, dynamo, consumer, kmsCost,
@@ -91,7 +102,11 @@ public final class SdkBench {
         boolean exact;
         try (BenchStack stack = BenchStack.start("sdk-")) {
             String adminKey = "ut_sdk_bench_admin_" + UUID.randomUUID().toString().substring(0, 8);
-            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600"), adminKey,
+            // ERASURE_DELAY_SECONDS=900: the production guard (the row read once per batch) under the emulator's 60 s call
+            // timeout, as bench/ingest prices it; the recount path needs it.
+            out.println("HIT_LEDGER=" + o.ledger() + ", ERASURE_DELAY_SECONDS=900 (the client guard as on AWS: DynamoHitLedger.guardWindow)");
+            try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600",
+                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", o.ledger()), adminKey,
                     java.util.Optional.empty(), o.burstHits() > 10_000)) {
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
@@ -356,20 +371,22 @@ public final class SdkBench {
         double gsi = 0;
         for (String f : List.of("HitConsumerFunction", "IngestFunction")) {
             Map<String, Double> m = aws.getOrDefault(f, Map.of());
-            gsi += m.getOrDefault("DynamoDb.items_written." + stack.table("HitsTable"), 0.0);
+            // Only the Usage table has indexes (by_day/by_hour) since issue 28 dropped the raw items' by_time.
             gsi += m.getOrDefault("DynamoDb.items_written." + stack.table("UsageTable"), 0.0);
         }
-        return new Costs(name, hits, requests, sqs, wru, gsi, tx, kms);
+        double rru = Counters.sum(aws, ".rru", "HitConsumerFunction", "IngestFunction");
+        return new Costs(name, hits, requests, sqs, wru, gsi, tx, kms, rru);
     }
 
     static void printCosts(PrintStream out, List<Costs> costs) {
         out.println("\nper 1,000 hits (measured), and dollars per million hits on AWS (docs/performance.md's prices and assumptions):");
-        out.printf("  %-26s %9s %8s %8s %9s %8s %7s | %7s %7s %7s %7s %7s %7s %8s%n", "", "HTTP req", "SQS req", "WRU", "+GSI WRU",
-                "tx", "KMS", "APIGW", "Lambda", "SQS", "DynamoDB", "consum.", "KMS", "total");
+        out.printf("  %-26s %9s %8s %8s %9s %7s %8s %7s | %7s %7s %7s %7s %7s %7s %8s%n", "", "HTTP req", "SQS req", "WRU", "+GSI WRU",
+                "RRU", "tx", "KMS", "APIGW", "Lambda", "SQS", "DynamoDB", "consum.", "KMS", "total");
         for (Costs c : costs) {
             double[] d = c.dollarsPerMillion();
-            out.printf(Locale.ROOT, "  %-26s %9.2f %8.2f %8.1f %9.1f %8.2f %7.2f | %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.2f%n", c.name(),
-                    c.per1000(c.requests()), c.per1000(c.sqs()), c.per1000(c.wru()), c.per1000(c.gsiWru()), c.per1000(c.transactions()),
+            out.printf(Locale.ROOT, "  %-26s %9.2f %8.2f %8.1f %9.1f %7.1f %8.2f %7.2f | %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.2f%n", c.name(),
+                    c.per1000(c.requests()), c.per1000(c.sqs()), c.per1000(c.wru()), c.per1000(c.gsiWru()), c.per1000(c.rru()),
+                    c.per1000(c.transactions()),
                     c.per1000(c.kms()), d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
         }
         if (costs.size() < 3) return;  // one path alone (bench/forwarder): nothing to compare it with here

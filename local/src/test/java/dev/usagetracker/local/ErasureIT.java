@@ -189,9 +189,21 @@ class ErasureIT {
 
     @Test
     void theLedgerCommitsNothingForAnErasingAnErasedOrAReRegisteredClient() {
-        var ledger = new dev.usagetracker.store.DynamoHitLedger(dynamo, runtime.resource("HitsTable"),
-                runtime.resource("UsageTable"), new dev.usagetracker.store.UsageKeys(4), Duration.ofDays(90),
-                runtime.resource("ClientsTable"));
+        commitsNothingForAnErasingAnErasedOrAReRegisteredClient(new dev.usagetracker.store.DynamoHitLedger(dynamo,
+                runtime.resource("HitsTable"), runtime.resource("UsageTable"), new dev.usagetracker.store.UsageKeys(4),
+                Duration.ofDays(90), runtime.resource("ClientsTable")));
+    }
+
+    /** The same with the bounded guard and the recount path (issue 28): raw puts and aggregate writes guarded alike. */
+    @Test
+    void theRecountPathCommitsNothingForAnErasingAnErasedOrAReRegisteredClient() {
+        commitsNothingForAnErasingAnErasedOrAReRegisteredClient(new dev.usagetracker.store.DynamoHitLedger(dynamo,
+                runtime.resource("HitsTable"), runtime.resource("UsageTable"), new dev.usagetracker.store.UsageKeys(4),
+                Duration.ofDays(90), runtime.resource("ClientsTable"), Duration.ofSeconds(5), java.time.Clock.systemUTC(),
+                dev.usagetracker.store.DynamoHitLedger.Mode.RECOUNT));
+    }
+
+    private void commitsNothingForAnErasingAnErasedOrAReRegisteredClient(dev.usagetracker.store.DynamoHitLedger ledger) {
         var store = new dev.usagetracker.store.DynamoClientStore(dynamo, runtime.resource("ClientsTable"), java.time.Clock.systemUTC());
         java.time.Instant now = java.time.Instant.now();
 
@@ -229,15 +241,21 @@ class ErasureIT {
     void anErasedIdsOldPartDoesNotTakeTheReRegisteredClientsPartsOfTheSameBatchWithIt() {
         String reborn = register("ledger-mixed", null).get("client_id").asText();
         java.time.Instant registered = java.time.Instant.now();
-        for (Duration rowAge : List.of(Duration.ZERO, Duration.ofSeconds(5))) {
+        var transaction = dev.usagetracker.store.DynamoHitLedger.Mode.TRANSACTION;
+        var recount = dev.usagetracker.store.DynamoHitLedger.Mode.RECOUNT;
+        // The atomic guard, the bounded guard with transactions, the bounded guard with the recount path (issue 28).
+        for (var guard : List.of(Map.entry(Duration.ZERO, transaction), Map.entry(Duration.ofSeconds(5), transaction),
+                Map.entry(Duration.ofSeconds(5), recount))) {
+            Duration rowAge = guard.getKey();
             var ledger = new dev.usagetracker.store.DynamoHitLedger(dynamo, runtime.resource("HitsTable"),
                     runtime.resource("UsageTable"), new dev.usagetracker.store.UsageKeys(4), Duration.ofDays(90),
-                    runtime.resource("ClientsTable"), rowAge, java.time.Clock.systemUTC());
+                    runtime.resource("ClientsTable"), rowAge, java.time.Clock.systemUTC(), guard.getValue());
             var old = part(reborn, registered.minus(Duration.ofMinutes(10)));
             var fresh = part(reborn, registered);
             var fresher = part(reborn, registered.plusMillis(1));
             var outcome = ledger.record(List.of(old, fresh, fresher));
-            assertThat(outcome.committed()).as("row age " + rowAge).containsExactlyInAnyOrder(fresh.key(), fresher.key());
+            assertThat(outcome.committed()).as("row age " + rowAge + ", " + guard.getValue())
+                    .containsExactlyInAnyOrder(fresh.key(), fresher.key());
             assertThat(outcome.duplicates()).as("dropped, reported done").containsExactly(old.key());
             assertThat(outcome.failed()).isEmpty();
             assertThat(rawItemsOf(List.of(old))).as("the old part's raw hits").isZero();
@@ -246,7 +264,7 @@ class ErasureIT {
         var daily = dynamo.getItem(r -> r.tableName(runtime.resource("UsageTable")).consistentRead(true)
                 .key(Map.of("pk", AttributeValue.fromS(dev.usagetracker.store.UsageKeys.dailyPk(reborn,
                         dev.usagetracker.store.UsageKeys.day(registered)))))).item();
-        assertThat(daily.get("count").n()).as("the new registration's four parts, counted once").isEqualTo("4");
+        assertThat(daily.get("count").n()).as("the new registration's six parts, counted once").isEqualTo("6");
     }
 
     /**

@@ -26,8 +26,9 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkRequest;
@@ -38,11 +39,14 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
  * SQS delivers at least once; the ledger must count exactly once. Each test drives the real consumer
- * against real DynamoDB (moto_server) and checks both the raw-hit items and the aggregates.
+ * against real DynamoDB (moto_server) and checks both the raw-hit items and the aggregates, with both
+ * ledger designs (HIT_LEDGER): transactions only, and the recount path that the light groups here take.
  */
 @ExtendWith(TestStack.Extension.class)
 class ExactlyOnceIT {
@@ -59,11 +63,12 @@ class ExactlyOnceIT {
         this.keys = new UsageKeys(config.usageShards());
     }
 
-    @Test
-    void replayedBatchIsCountedOnce() {
+    @ParameterizedTest
+    @EnumSource(DynamoHitLedger.Mode.class)
+    void replayedBatchIsCountedOnce(DynamoHitLedger.Mode mode) {
         String client = newClient();
         List<QueuedMessage> batch = List.of(message(part(client, 3)), message(part(client, 2)), message(part(client, 5)));
-        HitConsumer consumer = new HitConsumer(ledger(stack.dynamo()));
+        HitConsumer consumer = new HitConsumer(ledger(stack.dynamo(), mode));
 
         assertThat(consumer.process(batch)).isEmpty();
         assertThat(consumer.process(batch)).isEmpty(); // the whole batch again, as after a lost delete
@@ -73,16 +78,18 @@ class ExactlyOnceIT {
         assertCounted(client, 10);
     }
 
-    @Test
-    void partiallyFailedBatchRetriesOnlyTheFailedMessagesAndCountsEachOnce() {
+    @ParameterizedTest
+    @EnumSource(DynamoHitLedger.Mode.class)
+    void partiallyFailedBatchRetriesOnlyTheFailedMessagesAndCountsEachOnce(DynamoHitLedger.Mode mode) {
         String a = newClient(), b = newClient(), c = newClient();
         List<QueuedMessage> batch = List.of(message(part(a, 2)), message(part(b, 4)), message(part(b, 1)),
                 message(part(c, 7)));
         // DynamoDB fails b's transactions in this delivery (a throttle that outlived the SDK's retries, say):
-        // the whole one and both halves the ledger then tries (issue 30), so b's parts are given back.
-        AtomicInteger failuresLeft = new AtomicInteger(3);
+        // the whole one and both halves the ledger then tries (issue 30), so b's parts are given back. On the
+        // recount path: b's first raw put fails, and b's group is given back whole.
+        AtomicInteger failuresLeft = new AtomicInteger(mode == DynamoHitLedger.Mode.TRANSACTION ? 3 : 1);
         DynamoDbClient flaky = clientWith(new FailTransactions(r -> mentions(r, b), failuresLeft, false));
-        HitConsumer consumer = new HitConsumer(ledger(flaky));
+        HitConsumer consumer = new HitConsumer(ledger(flaky, mode));
 
         Set<String> failed = consumer.process(batch);
 
@@ -101,47 +108,57 @@ class ExactlyOnceIT {
         flaky.close();
     }
 
-    @Test
-    void consumerThatDiesMidBatchNeverDoubleCountsOrDrops() {
+    @ParameterizedTest
+    @EnumSource(DynamoHitLedger.Mode.class)
+    void consumerThatDiesMidBatchNeverDoubleCountsOrDrops(DynamoHitLedger.Mode mode) {
         String a = newClient(), b = newClient(), c = newClient();
         List<QueuedMessage> batch = List.of(message(part(a, 3)), message(part(b, 6)), message(part(c, 9)),
                 message(part(a, 1)));
         // The first transaction commits, then the container dies before anything is acknowledged:
-        // Lambda reports the whole batch failed and SQS delivers all of it again.
+        // Lambda reports the whole batch failed and SQS delivers all of it again. On the recount path it dies
+        // right after the first raw put, before any aggregate: the redelivery meets a replay that is not yet
+        // counted, and must count it (the recount runs for replays too).
         AtomicInteger crashes = new AtomicInteger(1);
         DynamoDbClient dying = clientWith(new FailTransactions(r -> true, crashes, true));
-        HitConsumer doomed = new HitConsumer(ledger(dying));
+        HitConsumer doomed = new HitConsumer(ledger(dying, mode));
         assertThatThrownBy(() -> doomed.process(batch)).isInstanceOf(ContainerCrash.class);
         dying.close();
 
         long committedBeforeCrash = count(a) + count(b) + count(c);
-        assertThat(committedBeforeCrash).isIn(4L, 6L, 9L); // exactly one client's transaction landed
+        if (mode == DynamoHitLedger.Mode.TRANSACTION) {
+            assertThat(committedBeforeCrash).isIn(4L, 6L, 9L); // exactly one client's transaction landed
+        } else {
+            assertThat(committedBeforeCrash).as("no aggregate written before the crash").isZero();
+            assertThat(rawHits(a) + rawHits(b) + rawHits(c)).as("one raw item landed").isIn(1L, 3L, 6L, 9L);
+        }
 
-        HitConsumer restarted = new HitConsumer(ledger(stack.dynamo()));
+        HitConsumer restarted = new HitConsumer(ledger(stack.dynamo(), mode));
         assertThat(restarted.process(batch)).isEmpty();
         assertCounted(a, 4);
         assertCounted(b, 6);
         assertCounted(c, 9);
     }
 
-    @Test
-    void unreadableMessageIsReportedFailedAndTheRestIsCounted() {
+    @ParameterizedTest
+    @EnumSource(DynamoHitLedger.Mode.class)
+    void unreadableMessageIsReportedFailedAndTheRestIsCounted(DynamoHitLedger.Mode mode) {
         String a = newClient();
         QueuedMessage good = message(part(a, 2));
         QueuedMessage poison = new QueuedMessage(UUID.randomUUID().toString(), "{not json");
-        Set<String> failed = new HitConsumer(ledger(stack.dynamo())).process(List.of(good, poison));
+        Set<String> failed = new HitConsumer(ledger(stack.dynamo(), mode)).process(List.of(good, poison));
         assertThat(failed).containsExactly(poison.messageId());
         assertCounted(a, 2);
     }
 
-    @Test
-    void largeBatchSpansSeveralTransactionsAndIsCountedExactly() {
+    @ParameterizedTest
+    @EnumSource(DynamoHitLedger.Mode.class)
+    void largeBatchSpansSeveralTransactionsAndIsCountedExactly(DynamoHitLedger.Mode mode) {
         String a = newClient();
         List<QueuedMessage> batch = new ArrayList<>();
         for (int i = 0; i < 150; i++) batch.add(message(part(a, 1 + i % 3))); // > 100 transaction items
         long expected = batch.stream().mapToLong(m -> Json.read(m.body().getBytes(StandardCharsets.UTF_8),
                 HitBatch.class).hits().size()).sum();
-        HitConsumer consumer = new HitConsumer(ledger(stack.dynamo()));
+        HitConsumer consumer = new HitConsumer(ledger(stack.dynamo(), mode));
         assertThat(consumer.process(batch)).isEmpty();
         assertThat(consumer.process(batch.subList(40, 120))).isEmpty();
         assertCounted(a, expected);
@@ -149,8 +166,9 @@ class ExactlyOnceIT {
 
     // --- helpers -------------------------------------------------------------------------------
 
-    private HitLedger ledger(DynamoDbClient dynamo) {
-        return new DynamoHitLedger(dynamo, config.hitsTable(), config.usageTable(), keys, Duration.ofDays(config.retentionDays()));
+    private HitLedger ledger(DynamoDbClient dynamo, DynamoHitLedger.Mode mode) {
+        return new DynamoHitLedger(dynamo, config.hitsTable(), config.usageTable(), keys, Duration.ofDays(config.retentionDays()),
+                null, Duration.ZERO, java.time.Clock.systemUTC(), mode);
     }
 
     private static String newClient() {
@@ -183,15 +201,24 @@ class ExactlyOnceIT {
         Map<String, Long> hourly = new DynamoUsageStore(stack.dynamo(), config.usageTable(), keys)
                 .hourlyTotals(List.of(UsageKeys.hour(NOW), UsageKeys.hour(NOW.minusMillis(10))).stream().distinct().toList());
         assertThat(hourly.getOrDefault(client, 0L)).as("hourly aggregate of %s", client).isEqualTo(expected);
-        long raw = stack.dynamo().query(q -> q.tableName(config.hitsTable()).keyConditionExpression("pk = :pk")
-                        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(client + "#" + UsageKeys.day(NOW)))))
-                .items().stream().mapToLong(i -> Long.parseLong(i.get("n").n())).sum();
-        assertThat(raw).as("raw hits of %s", client).isEqualTo(expected);
+        assertThat(rawHits(client)).as("raw hits of %s", client).isEqualTo(expected);
     }
 
-    private static boolean mentions(TransactWriteItemsRequest request, String client) {
-        return request.transactItems().stream().anyMatch(i -> i.put() != null
-                && client.equals(i.put().item().get("client_id").s()));
+    private long rawHits(String client) {
+        return stack.dynamo().query(q -> q.tableName(config.hitsTable()).keyConditionExpression("pk = :pk").consistentRead(true)
+                        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(client + "#" + UsageKeys.day(NOW)))))
+                .items().stream().mapToLong(i -> Long.parseLong(i.get("n").n())).sum();
+    }
+
+    /** A write of the client's: a transaction holding its raw item, its raw put, or an update of its aggregate. */
+    private static boolean mentions(SdkRequest request, String client) {
+        return switch (request) {
+            case TransactWriteItemsRequest t -> t.transactItems().stream().anyMatch(i -> i.put() != null
+                    && client.equals(i.put().item().get("client_id").s()));
+            case PutItemRequest p -> p.item().containsKey("client_id") && client.equals(p.item().get("client_id").s());
+            case UpdateItemRequest u -> u.key().containsKey("pk") && u.key().get("pk").s().startsWith(client + "#");
+            default -> false;
+        };
     }
 
     private DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
@@ -209,8 +236,11 @@ class ExactlyOnceIT {
         }
     }
 
-    /** Fault injection on the real client: fail matching transactions before sending, or crash after one commits. */
-    private record FailTransactions(Predicate<TransactWriteItemsRequest> matches, AtomicInteger remaining,
+    /**
+     * Fault injection on the real client: fail matching writes (transactions, raw puts, aggregate updates)
+     * before sending, or crash after one landed.
+     */
+    private record FailTransactions(Predicate<SdkRequest> matches, AtomicInteger remaining,
                                     boolean afterCommit) implements ExecutionInterceptor {
         @Override
         public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
@@ -225,7 +255,9 @@ class ExactlyOnceIT {
         }
 
         private boolean shouldFail(SdkRequest request) {
-            return request instanceof TransactWriteItemsRequest r && matches.test(r) && remaining.getAndDecrement() > 0;
+            boolean write = request instanceof TransactWriteItemsRequest || request instanceof PutItemRequest
+                    || request instanceof UpdateItemRequest;
+            return write && matches.test(request) && remaining.getAndDecrement() > 0;
         }
     }
 

@@ -81,6 +81,11 @@ public final class AwsCallCounter implements ExecutionInterceptor, AwsCallCounte
     public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
         add(key(attributes) + ".calls", 1);
         add(key(attributes) + ".failures", 1);
+        // DynamoDB charges a write whose condition failed (a replayed raw put, a recount's lost compare-and-set)
+        // as if it had written; nothing lands in an index.
+        if (context.exception() instanceof software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException) {
+            add(key(attributes) + ".wru", DynamoCapacity.of(context.request(), null).writeUnits());
+        }
     }
 
     private static String key(ExecutionAttributes attributes) {

@@ -28,7 +28,9 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -75,6 +77,26 @@ public final class DynamoHitLedger implements HitLedger {
     /** Zero: every transaction holds a ConditionCheck on the client row (the atomic guard). */
     private final Duration rowAge;
     private final Clock clock;
+    private final Mode mode;
+    private static final int MAX_RECOUNT_ROUNDS = 8;
+
+    /**
+     * {@code HIT_LEDGER}: {@code recount} (default) lets light groups write their raw items with a plain
+     * conditional PutItem and recount their aggregates from the raw items (docs/performance.md, issue 28);
+     * {@code transaction} writes every group in TransactWriteItems with ADDs, as before.
+     */
+    public enum Mode {
+        TRANSACTION, RECOUNT;
+
+        public static Mode from(Map<String, String> env) {
+            String v = env.getOrDefault("HIT_LEDGER", "recount").strip();
+            return switch (v) {
+                case "recount" -> RECOUNT;
+                case "transaction" -> TRANSACTION;
+                default -> throw new IllegalArgumentException("HIT_LEDGER must be recount or transaction, not " + v);
+            };
+        }
+    }
 
     public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention) {
         this(dynamo, hitsTable, usageTable, keys, retention, null);
@@ -104,6 +126,17 @@ public final class DynamoHitLedger implements HitLedger {
      */
     public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention,
                            String clientsTable, Duration rowAge, Clock clock) {
+        this(dynamo, hitsTable, usageTable, keys, retention, clientsTable, rowAge, clock, Mode.TRANSACTION);
+    }
+
+    /**
+     * With {@link Mode#RECOUNT}, a light group (few parts on a light, recent day: {@link Recount#light})
+     * takes the recount path whenever the guard is the bounded row read or absent; with the atomic
+     * ConditionCheck guard every group is a transaction, since a plain PutItem cannot check another item.
+     */
+    public DynamoHitLedger(DynamoDbClient dynamo, String hitsTable, String usageTable, UsageKeys keys, Duration retention,
+                           String clientsTable, Duration rowAge, Clock clock, Mode mode) {
+        this.mode = mode;
         this.rowAge = rowAge;
         this.clock = clock;
         this.clientsTable = clientsTable;
@@ -112,6 +145,14 @@ public final class DynamoHitLedger implements HitLedger {
         this.usageTable = usageTable;
         this.keys = keys;
         this.retention = retention;
+    }
+
+    /**
+     * The same ledger with another mode. The ingest's SQS-down fallback keeps transactions: a caller waits on
+     * it, and one transaction is two calls where the recount path makes six or seven (docs/performance.md).
+     */
+    public DynamoHitLedger withMode(Mode other) {
+        return new DynamoHitLedger(dynamo, hitsTable, usageTable, keys, retention, clientsTable, rowAge, clock, other);
     }
 
     /**
@@ -151,19 +192,306 @@ public final class DynamoHitLedger implements HitLedger {
             unique.keySet().forEach(outcome.failed()::add);
             return outcome;
         }
+        Map<String, List<HitBatch>> admitted = new LinkedHashMap<>();
+        byClient.forEach((client, group) -> admitted.put(client, admitted(group, rows.get(client), outcome)));
+        Map<String, long[]> seen = recountCandidates(admitted);
         boolean reachable = true;
-        for (var group : byClient.entrySet()) {
+        for (var group : admitted.entrySet()) {
             ClientRow row = rows.get(group.getKey());
-            for (List<HitBatch> chunk : chunks(admitted(group.getValue(), row, outcome))) {
+            List<HitBatch> admittedParts = group.getValue();
+            if (admittedParts.isEmpty()) continue;
+            if (!reachable) {
+                // DynamoDB did not answer: do not spend another timeout per client; SQS redelivers.
+                admittedParts.forEach(p -> outcome.failed().add(p.key()));
+                continue;
+            }
+            if (seen != null && light(group.getKey(), admittedParts, seen)) {
+                reachable = recount(admittedParts, row, seen, outcome, deadline);
+                continue;
+            }
+            for (List<HitBatch> chunk : chunks(admittedParts)) {
                 if (reachable) {
                     reachable = commit(chunk, row, outcome, deadline);
                 } else {
-                    // DynamoDB did not answer: do not spend another timeout per client; SQS redelivers.
                     chunk.forEach(p -> outcome.failed().add(p.key()));
                 }
             }
         }
         return outcome;
+    }
+
+    // --- the recount path (issue 28) ----------------------------------------------------------------
+
+    /** The recount path needs the bounded guard or none: a plain PutItem cannot hold a ConditionCheck. */
+    private boolean recountAllowed() {
+        return mode == Mode.RECOUNT && (clientsTable == null || rowAge.isPositive());
+    }
+
+    /**
+     * The aggregates of every group that may take the recount path, read in one consistent BatchGetItem
+     * per 100 keys (pk → tally, null when the item is absent): how heavy each day is, and the values each
+     * recount's first conditional write compares with (read before its raw puts and its query). Null when
+     * no group can take the path or the read failed (every group then takes a transaction).
+     */
+    private Map<String, long[]> recountCandidates(Map<String, List<HitBatch>> admitted) {
+        if (!recountAllowed()) return null;
+        Set<String> pks = new LinkedHashSet<>();
+        for (var group : admitted.entrySet()) {
+            List<HitBatch> parts = group.getValue();
+            if (parts.isEmpty() || parts.size() > Recount.MAX_LIGHT_PARTS) continue;
+            for (HitBatch part : parts) {
+                for (String period : aggregateKeys(part)) pks.add(periodPk(group.getKey(), period));
+            }
+        }
+        if (pks.isEmpty()) return null;
+        try {
+            return aggregates(pks);
+        } catch (SdkException e) {
+            LOG.warn("aggregates could not be read ({}); this batch is written in transactions", e.getClass().getSimpleName());
+            return null;
+        }
+    }
+
+    private boolean light(String clientId, List<HitBatch> parts, Map<String, long[]> seen) {
+        Set<String> days = new LinkedHashSet<>();
+        for (HitBatch part : parts) {
+            for (String period : aggregateKeys(part)) {
+                if (!seen.containsKey(periodPk(clientId, period))) return false;
+                if (isDay(period)) days.add(period);
+            }
+        }
+        long dayHits = 0;
+        for (String day : days) {
+            long[] t = seen.get(UsageKeys.dailyPk(clientId, day));
+            if (t != null) dayHits += t[0];
+        }
+        return Recount.light(parts, dayHits, days, clock.instant());
+    }
+
+    private enum Settled { COUNTED, DROPPED, FAILED }
+
+    /**
+     * A light group: each part's raw item is a plain PutItem conditional on {@code attribute_not_exists}
+     * (1 WRU for ≤ 1 KB; a failed condition is a replay), then every aggregate the parts touch is
+     * recounted from the raw items and written with a compare-and-set on the value read before ({@link
+     * Recount}). Replays recount too: a part whose raw item landed before its consumer died is counted by
+     * its redelivery. A part is reported done only once its aggregates account for it.
+     */
+    private boolean recount(List<HitBatch> parts, ClientRow firstRow, Map<String, long[]> seen, Outcome outcome,
+                            Deadline deadline) {
+        if (!deadline.allowsStart()) {
+            parts.forEach(p -> outcome.deferred().add(p.key()));
+            return true;
+        }
+        ClientRow row = firstRow;
+        List<HitBatch> written = new ArrayList<>();
+        Set<String> replays = new HashSet<>();
+        try {
+            for (HitBatch part : parts) {
+                row = fresh(row);
+                if (row != null && !row.admits(part)) {
+                    outcome.duplicates().add(part.key());
+                    continue;
+                }
+                try {
+                    dynamo.putItem(r -> r.tableName(hitsTable).item(rawItem(part)).conditionExpression("attribute_not_exists(pk)"));
+                } catch (ConditionalCheckFailedException replay) {
+                    replays.add(part.key());
+                }
+                written.add(part);
+            }
+            if (written.isEmpty()) return true;
+            Settled settled = settle(written, row, seen);
+            for (HitBatch part : written) {
+                switch (settled) {
+                    case COUNTED -> (replays.contains(part.key()) ? outcome.duplicates() : outcome.committed()).add(part.key());
+                    case DROPPED -> outcome.duplicates().add(part.key());
+                    case FAILED -> outcome.failed().add(part.key());
+                }
+            }
+            if (settled == Settled.DROPPED) {
+                LOG.info("dropped {} part(s) of a client erased or being erased while they were written", written.size());
+            }
+            return true;
+        } catch (SdkException e) {
+            // A raw item that may have landed is a replay on redelivery, which recounts.
+            LOG.warn("recount of {} part(s) failed ({}: {}); leaving them for redelivery", parts.size(), e.getClass().getSimpleName(),
+                    e.getMessage());
+            parts.stream().filter(p -> !outcome.duplicates().contains(p.key())).forEach(p -> outcome.failed().add(p.key()));
+            return !DependencyFailure.isUnreachable(e);
+        }
+    }
+
+    /** The row as the bounded guard needs it before a write: read again once older than {@code rowAge}. */
+    private ClientRow fresh(ClientRow row) {
+        if (row == null || !rowAge.isPositive() || clock.millis() - row.readAtMillis() <= rowAge.toMillis()) return row;
+        return readRow(row.clientId());
+    }
+
+    private Settled settle(List<HitBatch> written, ClientRow firstRow, Map<String, long[]> seen) {
+        String clientId = written.getFirst().clientId();
+        Set<String> pending = new LinkedHashSet<>();
+        written.forEach(p -> pending.addAll(aggregateKeys(p)));
+        Map<String, long[]> current = new LinkedHashMap<>();
+        for (String period : pending) current.put(period, seen.get(periodPk(clientId, period)));
+        ClientRow row = firstRow;
+        for (int round = 0; round < MAX_RECOUNT_ROUNDS; round++) {
+            if (round > 0) {
+                backoff(Math.min(round, MAX_ATTEMPTS));
+                // Read the values before counting again: the compare-and-set is sound only in that order.
+                current = new LinkedHashMap<>();
+                Map<String, long[]> read = aggregates(pending.stream().map(p -> periodPk(clientId, p)).toList());
+                for (String period : pending) current.put(period, read.get(periodPk(clientId, period)));
+            }
+            Map<String, long[]> fresh = count(clientId, row, pending);
+            for (String period : List.copyOf(pending)) {
+                long[] before = current.get(period);
+                switch (Recount.decide(before, fresh.get(period))) {
+                    case DONE -> pending.remove(period);
+                    case BEHIND -> {
+                        LOG.warn("recount of {} found fewer hits than its aggregate holds; left as it is", period);
+                        pending.remove(period);
+                    }
+                    case WRITE -> {
+                        row = fresh(row);
+                        if (row != null && written.stream().noneMatch(row::admits)) return Settled.DROPPED;
+                        try {
+                            writeAggregate(clientId, period, before, fresh.get(period));
+                            pending.remove(period);
+                        } catch (ConditionalCheckFailedException moved) {
+                            // Another consumer wrote it since it was read: read, count and compare again.
+                        }
+                    }
+                }
+            }
+            if (pending.isEmpty()) return Settled.COUNTED;
+        }
+        LOG.warn("aggregates {} kept moving during {} recounts; leaving the parts for redelivery", pending, MAX_RECOUNT_ROUNDS);
+        return Settled.FAILED;
+    }
+
+    /**
+     * The tallies of {@code periods} from the client's raw items: one strongly consistent Query per
+     * received-day partition that can hold their hits ({@link Recount#partitions}), items of an erased
+     * namesake left out.
+     */
+    private Map<String, long[]> count(String clientId, ClientRow row, Set<String> periods) {
+        Map<java.time.LocalDate, String> from = new java.util.TreeMap<>();
+        for (String period : periods) {
+            String day = period.substring(0, 10);
+            Instant start = Recount.start(day);
+            for (java.time.LocalDate partition : Recount.partitions(day, clock.instant())) {
+                // Only the last minutes of a partition before the day can hold its hits; a second of slack for
+                // sort keys whose milliseconds are zero (printed without a fraction).
+                String bound = partition.isBefore(LocalDate.parse(day))
+                        ? start.minus(Recount.EARLY).minusSeconds(1).toString() : "";
+                from.merge(partition, bound, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+            }
+        }
+        Long created = row == null ? null : row.createdMs();
+        List<HitBatch.PackedHit> hits = new ArrayList<>();
+        for (var e : from.entrySet()) {
+            Map<String, String> names = new LinkedHashMap<>(Map.of("#pk", "pk"));
+            Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(":pk", AttributeValue.fromS(clientId + "#" + e.getKey())));
+            String condition = "#pk = :pk";
+            if (!e.getValue().isEmpty()) {
+                names.put("#sk", "sk"); // DynamoDB refuses a name the expression does not use
+                values.put(":from", AttributeValue.fromS(e.getValue()));
+                condition += " AND #sk >= :from";
+            }
+            Map<String, AttributeValue> start = null;
+            do {
+                var page = dynamo.query(QueryRequest.builder().tableName(hitsTable).consistentRead(true)
+                        .keyConditionExpression(condition).expressionAttributeNames(names).expressionAttributeValues(values)
+                        // Whole items: DynamoDB charges their full size whatever is projected, and so does DynamoCapacity.
+                        .exclusiveStartKey(start).build());
+                for (Map<String, AttributeValue> item : page.items()) {
+                    if (!Recount.ofThisRegistration(Recount.receivedAt(item.get("sk").s()), created, CREATION_SKEW_MILLIS)) continue;
+                    AttributeValue packed = item.get("hits");
+                    if (packed != null && packed.s() != null) hits.addAll(packed(packed.s()));
+                }
+                start = page.lastEvaluatedKey();
+            } while (start != null && !start.isEmpty());
+        }
+        return Recount.tally(hits, periods);
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<List<HitBatch.PackedHit>> PACKED =
+            new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
+    private static List<HitBatch.PackedHit> packed(String json) {
+        try {
+            return Json.MAPPER.readValue(json, PACKED);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Absolute values, conditional on the count read before the query (absent: the item still absent). */
+    private void writeAggregate(String clientId, String period, long[] before, long[] n) {
+        String shard = keys.shardOf(clientId);
+        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
+                ":n", AttributeValue.fromN(Long.toString(n[0])),
+                ":c", AttributeValue.fromS(clientId),
+                ":b", AttributeValue.fromS(keys.bucket(period, shard)),
+                ":e", AttributeValue.fromN(Long.toString(expiresAt(period).getEpochSecond()))));
+        StringBuilder set = new StringBuilder("SET #count = :n, client_id = :c, #bucket = :b, expires_at = :e");
+        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
+            if (n[i + 1] == 0) continue;
+            String a = StatusTally.ATTRIBUTES.get(i);
+            set.append(", ").append(a).append(" = :").append(a);
+            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
+        }
+        String condition;
+        if (before == null) {
+            condition = "attribute_not_exists(pk)";
+        } else {
+            condition = "#count = :seen";
+            values.put(":seen", AttributeValue.fromN(Long.toString(before[0])));
+        }
+        Map<String, String> names = Map.of("#count", "count", "#bucket", isDay(period) ? "day_bucket" : "hour_bucket");
+        dynamo.updateItem(u -> u.tableName(usageTable).key(Map.of("pk", AttributeValue.fromS(periodPk(clientId, period))))
+                .updateExpression(set.toString()).conditionExpression(condition)
+                .expressionAttributeNames(names).expressionAttributeValues(values));
+    }
+
+    /** Consistent BatchGetItem of aggregate items by pk: pk → {count, 2xx..5xx}, null when absent. */
+    private Map<String, long[]> aggregates(java.util.Collection<String> pks) {
+        Map<String, long[]> found = new java.util.HashMap<>();
+        List<String> all = new ArrayList<>(pks);
+        for (int from = 0; from < all.size(); from += 100) {
+            List<Map<String, AttributeValue>> keyList = all.subList(from, Math.min(all.size(), from + 100)).stream()
+                    .map(pk -> Map.of("pk", AttributeValue.fromS(pk))).toList();
+            Map<String, KeysAndAttributes> request = Map.of(usageTable, KeysAndAttributes.builder().keys(keyList)
+                    .consistentRead(true).projectionExpression("pk, #c, s2, s3, s4, s5")
+                    .expressionAttributeNames(Map.of("#c", "count")).build());
+            for (int attempt = 0; !request.isEmpty(); attempt++) {
+                if (attempt > 0) backoff(Math.min(attempt, MAX_ATTEMPTS));
+                Map<String, KeysAndAttributes> asked = request;
+                var response = dynamo.batchGetItem(r -> r.requestItems(asked));
+                response.responses().getOrDefault(usageTable, List.of())
+                        .forEach(item -> found.put(item.get("pk").s(), StatusTally.of(item)));
+                request = response.hasUnprocessedKeys() ? response.unprocessedKeys() : Map.of();
+                if (attempt >= 8 && !request.isEmpty()) throw SdkException.create("aggregates left unprocessed", null);
+            }
+        }
+        Map<String, long[]> result = new java.util.HashMap<>();
+        for (String pk : pks) result.put(pk, found.get(pk));
+        return result;
+    }
+
+    private static boolean isDay(String period) {
+        return period.length() == 10;
+    }
+
+    private static String periodPk(String clientId, String period) {
+        return isDay(period) ? UsageKeys.dailyPk(clientId, period) : UsageKeys.hourlyPk(clientId, period);
+    }
+
+    private Instant expiresAt(String period) {
+        return isDay(period)
+                ? LocalDate.parse(period).atStartOfDay().toInstant(ZoneOffset.UTC).plus(retention).plus(Duration.ofDays(1))
+                : Instant.parse(period + ":00:00Z").plus(HOURLY_TTL);
     }
 
     /**
@@ -431,10 +759,9 @@ public final class DynamoHitLedger implements HitLedger {
         }
         String shard = keys.shardOf(clientId);
         daily.forEach((day, n) -> items.add(aggregate(UsageKeys.dailyPk(clientId, day), clientId, "day_bucket",
-                keys.bucket(day, shard), n, LocalDate.parse(day).atStartOfDay().toInstant(ZoneOffset.UTC)
-                        .plus(retention).plus(Duration.ofDays(1)))));
+                keys.bucket(day, shard), n, expiresAt(day))));
         hourly.forEach((hour, n) -> items.add(aggregate(UsageKeys.hourlyPk(clientId, hour), clientId, "hour_bucket",
-                keys.bucket(hour, shard), n, Instant.parse(hour + ":00:00Z").plus(HOURLY_TTL))));
+                keys.bucket(hour, shard), n, expiresAt(hour))));
         return items;
     }
 

@@ -29,7 +29,7 @@ import java.time.Duration;
 public final class IngestModule {
     private final Clients clients;
     private final IdentityModule identity;
-    private final Lazy<HitLedger> ledger;
+    private final Lazy<DynamoHitLedger> ledger;
     private final Lazy<IngestService> service;
     private final Lazy<HitConsumer> consumer;
     private final Lazy<ThresholdDetector> thresholds;
@@ -40,14 +40,16 @@ public final class IngestModule {
         this.identity = identity;
         var config = clients.config();
         var clock = clients.clock();
-        // The client-row guard without a per-transaction ConditionCheck when the erasure delay bounds it (docs/reliability.md).
+        // The client-row guard without a per-transaction ConditionCheck when the erasure delay bounds it (docs/reliability.md);
+        // HIT_LEDGER picks the recount path for light groups (default) or transactions only (docs/performance.md).
         ledger = new Lazy<>(() -> new DynamoHitLedger(clients.dynamo(), config.hitsTable(), config.usageTable(),
                 clients.usageKeys(), clients.retention(), config.clientsTable(), DynamoHitLedger.guardWindow(
                         Duration.ofSeconds(ErasureSettings.from(LambdaEnvironment.get()).delaySeconds()),
-                        config.sdk("dynamodb").callTimeout()), clock));
+                        config.sdk("dynamodb").callTimeout()), clock, DynamoHitLedger.Mode.from(LambdaEnvironment.get())));
         CommitObserver observer = observer(usage, analytics);
         service = new Lazy<>(() -> new IngestService(new SqsHitQueue(clients.sqs(), config.hitsQueueUrl()),
-                new ObservedLedger(ledger.get(), observer),
+                // The SQS-down fallback keeps transactions: a caller waits on it (docs/performance.md).
+                new ObservedLedger(ledger.get().withMode(DynamoHitLedger.Mode.TRANSACTION), observer),
                 new DynamoIdempotencyStore(clients.dynamo(), config.clientsTable()), clock));
         thresholds = new Lazy<>(() -> new ThresholdDetector(
                 new PlanAlertPolicy(identity.clientStore(), plans.catalog(), config.plans().cacheTtl()),
