@@ -38,7 +38,7 @@ class BurstIT {
     static void start() throws Exception {
         // The template's defaults for the default plan (ChaosStack raises them): a client that fell back to
         // them would meet "ingest-1m";q=500 within the first second of the burst.
-        stack = ChaosStack.start(TestStack.PROJECT_ROOT, TestStack.PROJECT_ROOT.resolve("local/target/emulator-logs/burst"), 1, 30,
+        stack = ChaosStacks.start("burst", 1, 30,
                 Map.of("RateLimitIngest", "500/1m,1000/1h", "RateLimitIngestHits", "60000/1m", "RateLimitRead", "60/1m,1000/1h",
                         "PlanCacheSeconds", Integer.toString(PLAN_CACHE_SECONDS)));
         api = new HttpJson(stack.baseUrl());

@@ -27,7 +27,7 @@ class FaultInjectionIT {
 
     @BeforeAll
     static void start() throws Exception {
-        stack = ChaosStack.start(TestStack.PROJECT_ROOT, TestStack.PROJECT_ROOT.resolve("local/target/emulator-logs/faults"), 1, 2);
+        stack = ChaosStacks.start("faults", 1, 2, Map.of());
         api = new HttpJson(stack.baseUrl());
         health = HttpJson.uncheckedFor(stack.baseUrl());
     }
