@@ -53,8 +53,8 @@ public final class TestStack implements AutoCloseable {
      */
     static Path logs() {
         Path logs = PROJECT_ROOT.resolve("local/target/emulator-logs");
-        String fork = System.getProperty("test.fork", "");
-        return fork.isBlank() ? logs : logs.resolve("fork-" + fork);
+        String fork = System.getProperty("test.fork", "");  // local/pom.xml: fork-N
+        return fork.matches("fork-[0-9]+") ? logs.resolve(fork) : logs;
     }
 
     public Emulators emulators() { return emulators; }
