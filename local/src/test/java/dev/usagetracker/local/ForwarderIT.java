@@ -43,7 +43,7 @@ class ForwarderIT {
 
     @BeforeAll
     static void start() throws Exception {
-        stack = ChaosStack.start(TestStack.PROJECT_ROOT, TestStack.PROJECT_ROOT.resolve("local/target/emulator-logs/forwarder"), 1, 2);
+        stack = ChaosStacks.start("forwarder", 1, 2, Map.of());
         Emulators emulators = stack.runtime().emulators().orElseThrow();
         Map<String, String> env = emulators.clientEnvironment("forwarder");
         awsEnvironment = Map.of("AWS_REGION", env.get("AWS_REGION"), "AWS_ACCESS_KEY_ID", env.get("AWS_ACCESS_KEY_ID"),

@@ -278,7 +278,47 @@ final class OpenApiContract {
         return out;
     }
 
+    /**
+     * Surefire runs the local tests in several JVMs, each with its own {@code seen}: every JVM adds what it saw
+     * to {@code contract-coverage/seen-<run>-<pid>.txt} and, under a lock, writes the report from all of this
+     * run's files, so the last JVM to end writes what the whole run exercised; files of other runs go. Without
+     * a run id (a test started from an IDE) the report is this JVM's alone.
+     */
     private void writeCoverage() {
+        String run = System.getProperty("test.run", "").replaceAll("[^0-9A-Za-z]", "");
+        if (run.isEmpty()) {
+            writeReport();
+            return;
+        }
+        Path dir = TestStack.PROJECT_ROOT.resolve("local/target/contract-coverage");
+        try {
+            Files.createDirectories(dir);
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve("lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.lock(); // held until the channel closes
+                List<String> mine = new ArrayList<>();
+                seen.forEach((op, statuses) -> statuses.forEach(status -> mine.add(op + "\t" + status)));
+                Files.write(dir.resolve("seen-" + run + "-" + ProcessHandle.current().pid() + ".txt"), mine);
+                try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                    for (Path f : files.filter(f -> f.getFileName().toString().startsWith("seen-")).toList()) {
+                        if (!f.getFileName().toString().startsWith("seen-" + run + "-")) {
+                            Files.deleteIfExists(f);
+                            continue;
+                        }
+                        for (String line : Files.readAllLines(f)) {
+                            int tab = line.indexOf('\t');
+                            if (tab > 0) seen.computeIfAbsent(line.substring(0, tab), k -> ConcurrentHashMap.newKeySet()).add(line.substring(tab + 1));
+                        }
+                    }
+                }
+                writeReport();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // a report, not a result
+        }
+    }
+
+    private void writeReport() {
         StringBuilder sb = new StringBuilder("# openapi.yaml: statuses the tests of this run received (x) and did not ( )\n");
         Set<String> missed = new TreeSet<>();
         coverage().forEach((op, statuses) -> {

@@ -30,7 +30,7 @@ public final class TestStack implements AutoCloseable {
     private final KmsClient kms;
 
     private TestStack() {
-        emulators = Emulators.start(PROJECT_ROOT.resolve("local/target/emulator-logs"), 0, 0, 0);
+        emulators = Emulators.start(logs(), 0, 0, 0);
         Map<String, String> env = emulators.clientEnvironment("test");
         Config boot = Config.from(env);
         dynamo = AwsClients.dynamo(boot);
@@ -45,6 +45,16 @@ public final class TestStack implements AutoCloseable {
                 .create(kms, dynamo, sqs, 0);
         env.putAll(resources.environment(template.functions().getFirst()));
         environment = Map.copyOf(env);
+    }
+
+    /**
+     * Where this JVM's emulators write their logs: {@code local/target/emulator-logs}, in a directory of
+     * its own per surefire fork ({@code fork-N}), so that forks running side by side never share a log file.
+     */
+    static Path logs() {
+        Path logs = PROJECT_ROOT.resolve("local/target/emulator-logs");
+        String fork = System.getProperty("test.fork", "");  // local/pom.xml: fork-N
+        return fork.matches("fork-[0-9]+") ? logs.resolve(fork) : logs;
     }
 
     public Emulators emulators() { return emulators; }
