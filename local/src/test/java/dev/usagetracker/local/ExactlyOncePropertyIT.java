@@ -41,7 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The whole promise of issue 29, as a property: whatever the interleaving of lost answers, retries,
  * clock jumps, quota edges, a month's end, SQS outages and an erasure with the id registered again,
  * every Java SDK's books balance ({@code recorded == acknowledged + pending + dropped + rejected}) and
- * what the live registration's SDK was told is acknowledged is exactly what is counted.
+ * what the live registration's SDK was told is acknowledged is exactly what is counted (plus, at most once,
+ * hits of a batch it dropped after an attempt whose answer was lost).
  *
  * <p>The SDK ({@code client/}) talks HTTP to a small front in this JVM that hands each request to the
  * ingest function's handler ({@link InProcessStack}: the real DynamoDB, SQS and Redis, a clock the test
@@ -53,7 +54,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(TestStack.Extension.class)
 class ExactlyOncePropertyIT {
     /** Seeds that failed once (with what they found), kept as regression cases. */
-    static final long[] REGRESSION_SEEDS = {};
+    static final long[] REGRESSION_SEEDS = {
+            103587145092006084L, // a batch dropped after 24 h had landed on an attempt whose answer was lost
+            3023074449782420026L, // found with the one above (two test JVMs, issue 27)
+    };
     static final int RANDOM_SEEDS = Integer.getInteger("property.seeds", 3);
     static final int STEPS = 20;
     static final Principal ADMIN = new Principal("admin", Role.ADMIN, Principal.scopesFor(Role.ADMIN));
@@ -248,7 +252,15 @@ class ExactlyOncePropertyIT {
             UsageTracker.Stats live = tracker.stats();
             long counted = counted();
             log.add("counted " + counted);
-            assertThat(counted).as("the live registration: acknowledged == counted").isEqualTo(live.acknowledged());
+            // A batch the SDK gave up on after the key's 24 h life may have landed on an attempt whose answer
+            // was lost: its hits are reported dropped, and counted at most once (docs/reliability.md). Every
+            // acknowledged hit is counted exactly once, and nothing beyond what was sent.
+            if (live.dropped() == 0) {
+                assertThat(counted).as("the live registration: acknowledged == counted").isEqualTo(live.acknowledged());
+            } else {
+                assertThat(counted).as("the live registration: acknowledged <= counted <= acknowledged + dropped")
+                        .isBetween(live.acknowledged(), live.acknowledged() + live.dropped());
+            }
             System.out.println("seed " + seed + ": " + String.join(" | ", log));
         }
 
