@@ -72,11 +72,12 @@ class MonthlyUsageIT {
         assertThat(monthly.used(client, MONTH)).isZero();
         redis.call(c -> c.del(counterKey(client))); // the mirror is gone (expired, or Redis lost it)
 
-        // A reader asks for the month right after the batch's transaction committed and before the
-        // consumer's after-commit step: its sum already holds the batch.
+        // A reader asks for the month right after each of the batch's aggregate writes (its transaction, or
+        // the recount path's compare-and-sets of the hourly and daily items) and before the consumer's
+        // after-commit step: after the last one its sum holds the batch.
         AtomicLong seenByRacingReader = new AtomicLong(-1);
         proxy.afterForward = op -> {
-            if (op.equals("TransactWriteItems") && seenByRacingReader.get() < 0) {
+            if (op.equals("TransactWriteItems") || op.equals("UpdateItem")) {
                 seenByRacingReader.set(app.plans().monthlyUsage().used(client, MONTH));
             }
         };
