@@ -430,18 +430,8 @@ public final class DynamoHitLedger implements HitLedger {
     /** Absolute values, conditional on the count read before the query (absent: the item still absent). */
     private void writeAggregate(String clientId, String period, long[] before, long[] n) {
         String shard = keys.shardOf(clientId);
-        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
-                ":n", AttributeValue.fromN(Long.toString(n[0])),
-                ":c", AttributeValue.fromS(clientId),
-                ":b", AttributeValue.fromS(keys.bucket(period, shard)),
-                ":e", AttributeValue.fromN(Long.toString(expiresAt(period).getEpochSecond()))));
         StringBuilder set = new StringBuilder("SET #count = :n, client_id = :c, #bucket = :b, expires_at = :e");
-        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
-            if (n[i + 1] == 0) continue;
-            String a = StatusTally.ATTRIBUTES.get(i);
-            set.append(", ").append(a).append(" = :").append(a);
-            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
-        }
+        Map<String, AttributeValue> values = aggregateValues(clientId, keys.bucket(period, shard), expiresAt(period), n, set, " = :");
         String condition;
         if (before == null) {
             condition = "attribute_not_exists(pk)";
@@ -453,6 +443,26 @@ public final class DynamoHitLedger implements HitLedger {
         dynamo.updateItem(u -> u.tableName(usageTable).key(Map.of("pk", AttributeValue.fromS(periodPk(clientId, period))))
                 .updateExpression(set.toString()).conditionExpression(condition)
                 .expressionAttributeNames(names).expressionAttributeValues(values));
+    }
+
+    /**
+     * An aggregate write's values (count, client, bucket, expiry, each non-zero status class), appending each
+     * status class to {@code expression} as {@code ", s2" + assign + "s2"}: the recount's SET and the transaction's ADD.
+     */
+    private static Map<String, AttributeValue> aggregateValues(String clientId, String bucket, Instant expiresAt, long[] n,
+                                                               StringBuilder expression, String assign) {
+        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
+                ":n", AttributeValue.fromN(Long.toString(n[0])),
+                ":c", AttributeValue.fromS(clientId),
+                ":b", AttributeValue.fromS(bucket),
+                ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))));
+        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
+            if (n[i + 1] == 0) continue;
+            String a = StatusTally.ATTRIBUTES.get(i);
+            expression.append(", ").append(a).append(assign).append(a);
+            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
+        }
+        return values;
     }
 
     /** Consistent BatchGetItem of aggregate items by pk: pk → {count, 2xx..5xx}, null when absent. */
@@ -771,18 +781,8 @@ public final class DynamoHitLedger implements HitLedger {
      */
     private TransactWriteItem aggregate(String pk, String clientId, String bucketAttribute, String bucket, long[] n,
                                         Instant expiresAt) {
-        Map<String, AttributeValue> values = new LinkedHashMap<>(Map.of(
-                ":n", AttributeValue.fromN(Long.toString(n[0])),
-                ":c", AttributeValue.fromS(clientId),
-                ":b", AttributeValue.fromS(bucket),
-                ":e", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond()))));
         StringBuilder add = new StringBuilder("ADD #count :n");
-        for (int i = 0; i < StatusTally.ATTRIBUTES.size(); i++) {
-            if (n[i + 1] == 0) continue;
-            String a = StatusTally.ATTRIBUTES.get(i);
-            add.append(", ").append(a).append(" :").append(a);
-            values.put(":" + a, AttributeValue.fromN(Long.toString(n[i + 1])));
-        }
+        Map<String, AttributeValue> values = aggregateValues(clientId, bucket, expiresAt, n, add, " :");
         return TransactWriteItem.builder().update(u -> u.tableName(usageTable)
                 .key(Map.of("pk", AttributeValue.fromS(pk)))
                 .updateExpression(add + " SET client_id = :c, #bucket = :b, expires_at = :e")
