@@ -123,11 +123,11 @@ else
       {"IndexName": "by_hour",
        "KeySchema": [{"AttributeName": "hour_bucket", "KeyType": "HASH"},
                      {"AttributeName": "client_id", "KeyType": "RANGE"}],
-       "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["count"]}},
+       "Projection": {"ProjectionType": "KEYS_ONLY"}},
       {"IndexName": "by_day",
        "KeySchema": [{"AttributeName": "day_bucket", "KeyType": "HASH"},
                      {"AttributeName": "client_id", "KeyType": "RANGE"}],
-       "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["count"]}}
+       "Projection": {"ProjectionType": "KEYS_ONLY"}}
     ]'
   enable_ttl "${USAGE_TABLE}"
 fi

@@ -90,6 +90,7 @@ public final class ForwarderBench {
                 }
 
                 var before = Counters.snapshot();
+                long indexedBefore = UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable"));
                 long invocations0 = runtime.pools().get("IngestFunction").invocations();
                 List<Double> invocationMs = new ArrayList<>();
                 long accepted = 0, requests = 0;
@@ -107,7 +108,7 @@ public final class ForwarderBench {
                 long counted = SdkBench.await(api, adminToken, clientId, accepted);
                 long sent = runtime.pools().get("IngestFunction").invocations() - invocations0;
                 var aws = SdkBench.ingestOnly(Counters.diff(Counters.snapshot(), before));
-                SdkBench.Costs service = SdkBench.costs("forwarder", accepted, sent, aws, stack);
+                SdkBench.Costs service = SdkBench.costs("forwarder", accepted, sent, aws, stack, indexedBefore);
                 Stats ms = Stats.of(invocationMs);
 
                 double bytesPerLine = (double) messageBytes / lines;

@@ -47,7 +47,7 @@ public final class IngestBench {
      * (default both: the previous design, transactions only, then the recount path — issue 28).
      */
     record Options(int hits, int clients, int batchSize, double singleShare, int naiveSample, Optional<Duration> window,
-                   boolean smoke, List<String> designs) {
+                   boolean smoke, List<String> designs, List<String> projections) {
         static Options parse(String[] args) {
             int hits = 100_000;
             int clients = 50;
@@ -59,6 +59,9 @@ public final class IngestBench {
             Optional<Duration> window = Optional.empty();
             boolean smoke = false;
             List<String> designs = List.of("transaction", "recount");
+            // The Usage table's by_day/by_hour projection (template parameter UsageIndexProjection): KEYS_ONLY since
+            // issue 28; INCLUDE [count] is what stacks created before it keep. both: INCLUDE first, then KEYS_ONLY.
+            List<String> projections = List.of("KEYS_ONLY");
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--hits" -> hits = Integer.parseInt(args[++i]);
@@ -74,6 +77,12 @@ public final class IngestBench {
                             throw new IllegalArgumentException("--ledger must be transaction, recount or both");
                         }
                     }
+                    case "--usage-index" -> projections = switch (args[++i]) {
+                        case "keys" -> List.of("KEYS_ONLY");
+                        case "include" -> List.of("INCLUDE");
+                        case "both" -> List.of("INCLUDE", "KEYS_ONLY");
+                        default -> throw new IllegalArgumentException("--usage-index must be keys, include or both");
+                    };
                     case "--smoke" -> {
                         hits = 260;
                         clients = 3;
@@ -86,11 +95,11 @@ public final class IngestBench {
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
                             + " (--hits N, --clients N, --batch-size N, --single-share 0..1, --naive-sample N, --window-ms N,"
-                            + " --ledger transaction|recount|both, --smoke)");
+                            + " --ledger transaction|recount|both, --usage-index keys|include|both, --smoke)");
                 }
             }
             if (batch < 1 || batch > 500) throw new IllegalArgumentException("--batch-size must be 1..500");
-            return new Options(hits, clients, batch, single, naive, window, smoke, designs);
+            return new Options(hits, clients, batch, single, naive, window, smoke, designs, projections);
         }
     }
 
@@ -102,8 +111,10 @@ public final class IngestBench {
 
     /** What one phase measured. */
     record Phase(String name, int requests, int hits, double sendSeconds, double drainSeconds, Stats latencyMs, Stats lagMs,
-                 Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, double gsiWru,
+                 Map<String, Map<String, Double>> aws, Map<String, Long> redis, double wru, UsageIndexWrites.Figures index,
                  Map<String, Reads> reads) {
+        /** Index writes (WRU, ≤ 1 KB each) for the projection the tables have. */
+        double gsiWru() { return index.inUse(); }
         double wruPerHit() { return wru / hits; }
         double wruPerRequest() { return wru / requests; }
     }
@@ -149,14 +160,18 @@ public final class IngestBench {
             // (12 s consumer call timeout, 60 s delay) reads the client rows once per batch instead: price that.
             out.println("ERASURE_DELAY_SECONDS=900: the client guard is the once-per-batch row read, as on AWS with the"
                     + " template's timeouts (DynamoHitLedger.guardWindow; nothing is erased here)");
-            out.println("HIT_LEDGER, one after the other, each on tables of its own: " + String.join(", ", options.designs()));
+            out.println("HIT_LEDGER, one after the other, each on tables of its own: " + String.join(", ", options.designs())
+                    + "; by_day/by_hour projection (UsageIndexProjection): " + String.join(", then ", options.projections()));
             List<DesignRun> runs = new ArrayList<>();
-            for (String design : options.designs()) runs.add(runDesign(options, stack, adminKey, design));
+            for (String design : options.designs()) {
+                for (String projection : options.projections()) runs.add(runDesign(options, stack, adminKey, design, projection));
+            }
             Naive naive = naive(stack, options.naiveSample(), options.clients());
             for (DesignRun d : runs) {
                 out.println("\n=== HIT_LEDGER=" + d.design() + (d.design().equals("transaction")
                         ? " (the previous design: every group in TransactWriteItems with ADDs)"
-                        : " (light groups: conditional PutItem of the raw items, aggregates recounted; heavy ones as before)"));
+                        : " (light groups: conditional PutItem of the raw items, aggregates recounted; heavy ones as before)")
+                        + ", UsageIndexProjection=" + d.projection());
                 print(out, stack, d.table(), List.of(d.single(), d.batch()), naive);
                 out.printf(Locale.ROOT, "exactly once: %d hits acknowledged (incl. %d warm-up and %d lag probes), %d counted in /daily → %s%n",
                         d.expected(), d.warmup(), d.probes(), d.counted(), d.counted() == d.expected() ? "OK" : "MISMATCH");
@@ -171,18 +186,21 @@ public final class IngestBench {
     }
 
     /** One design's phases, on its own tables ({@code table}: logical id → the table's name). */
-    record DesignRun(String design, Phase single, Phase batch, java.util.function.UnaryOperator<String> table,
+    record DesignRun(String design, String projection, Phase single, Phase batch, java.util.function.UnaryOperator<String> table,
                      long counted, long expected, long warmup, long probes) {
         double singleWithIndexes() {
-            return (single.wru + single.gsiWru) / Math.max(1, single.requests);
+            return (single.wru + single.gsiWru()) / Math.max(1, single.requests);
         }
     }
 
-    private static DesignRun runDesign(Options options, BenchStack stack, String adminKey, String design) throws Exception {
+    private static DesignRun runDesign(Options options, BenchStack stack, String adminKey, String design, String projection)
+            throws Exception {
         {
+            // Tables of its own per design and projection; the runtime creates them with its UsageIndexProjection.
             try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600",
-                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", design), adminKey,
-                    options.window(), !options.smoke(), stack.prefix + design.charAt(0) + "-")) {
+                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", design, "UsageIndexProjection", projection), adminKey,
+                    options.window(), !options.smoke(),
+                    stack.prefix + design.charAt(0) + (projection.equals("INCLUDE") ? "i" : "") + "-")) {
                 java.util.function.UnaryOperator<String> table = runtime::resource;
                 Api api = new Api(runtime.baseUrl());
                 String adminToken = api.token(adminKey);
@@ -220,33 +238,48 @@ public final class IngestBench {
                 long counted;
                 while ((counted = countedHits(api, adminToken, ids)) < 0) Thread.sleep(500);
                 long expected = acknowledged.get() + lag.acknowledged.get() + warmup.get();
-                return new DesignRun(design, single, batch, table, counted, expected, warmup.get(), lag.acknowledged.get());
+                return new DesignRun(design, projection, single, batch, table, counted, expected, warmup.get(), lag.acknowledged.get());
             }
         }
     }
 
     /** The designs side by side, from this run (issue 28's before and after). */
     private static void compare(PrintStream out, List<DesignRun> runs) {
-        out.println("\nissue 28, the designs side by side (this run; WRU from the items written, GSI = by_day/by_hour writes):");
-        out.printf("  %-12s %16s %10s %16s %18s %12s %14s %14s%n", "HIT_LEDGER", "single WRU/req", "+ GSI", "incl. GSI",
-                "consumer RRU/req", "batch WRU/hit", "+ GSI", "exactly once");
+        out.println("\nissue 28, the designs side by side (this run; WRU from the items written; index = by_day/by_hour writes for"
+                + " the projection the run's tables have, ≤ 1 KB each; the last column prices the same run's writes under the other"
+                + " projection):");
+        out.printf("  %-24s %16s %10s %16s %18s %6s %12s %14s %14s %22s%n", "HIT_LEDGER, projection", "single WRU/req", "+ index",
+                "incl. index", "consumer RRU/req", "k", "batch WRU/hit", "+ index", "exactly once", "other projection");
         for (DesignRun d : runs) {
             double rru = Counters.sum(d.single().aws, ".rru", "HitConsumerFunction") / Math.max(1, d.single().requests);
-            out.printf(Locale.ROOT, "  %-12s %16.2f %10.2f %16s %18.2f %12.3f %14.3f %14s%n", d.design(), d.single().wruPerRequest(),
-                    d.single().gsiWru / Math.max(1, d.single().requests),
+            int requests = Math.max(1, d.single().requests);
+            out.printf(Locale.ROOT, "  %-24s %16.2f %10.2f %16s %18.2f %6.2f %12.3f %14.3f %14s %22s%n",
+                    d.design() + ", " + d.projection(), d.single().wruPerRequest(), d.single().gsiWru() / requests,
                     verdict(d.singleWithIndexes() <= SINGLE_TARGET_WRU, String.format(Locale.ROOT, "%.2f", d.singleWithIndexes())),
-                    rru, d.batch().wruPerHit(), d.batch().gsiWru / Math.max(1, d.batch().hits),
-                    d.counted() + (d.counted() == d.expected() ? " = " : " ≠ ") + d.expected());
+                    rru, k(d.single(), d.table()), d.batch().wruPerHit(), d.batch().gsiWru() / Math.max(1, d.batch().hits),
+                    d.counted() + (d.counted() == d.expected() ? " = " : " ≠ ") + d.expected(),
+                    String.format(Locale.ROOT, "%s: %.2f + %.2f", d.single().index().other(), d.single().wruPerRequest(),
+                            d.single().index().ofOther() / requests));
         }
         out.println("  before issue 28's first levers (main at 70a080f, the issue's table): single 5.07 + 2.03 GSI = 7.10 WRU/request,"
-                + " batches 0.167 + 0.019 WRU/hit; after them (docs/performance.md, 2026-12-06 11:19): 4.75 + 1.37 = 6.12, 0.165 + 0.012");
+                + " batches 0.167 + 0.019 WRU/hit; after them (docs/performance.md, 2026-12-06 13:52, INCLUDE [count]): 2.10 + 1.05 = 3.15,"
+                + " 0.216 + 0.012");
+    }
+
+    /** k: the consumer's messages per client and batch, from the aggregate items written per raw item (2/k). */
+    private static double k(Phase p, java.util.function.UnaryOperator<String> table) {
+        Map<String, Double> consumer = p.aws.getOrDefault("HitConsumerFunction", Map.of());
+        double raw = consumer.getOrDefault("DynamoDb.items_written." + table.apply("HitsTable"), 0.0);
+        double aggregates = consumer.getOrDefault("DynamoDb.items_written." + table.apply("UsageTable"), 0.0);
+        return aggregates == 0 ? 0 : 2 * raw / aggregates;
     }
 
     private static Phase phase(String name, BenchStack stack, java.util.function.UnaryOperator<String> table, Api api, String adminToken, Set<String> ids, List<String> keys,
                                int hits, int perRequest, LagProbe lag, Dashboards dashboards, AtomicLong acknowledged)
             throws Exception {
         if (hits <= 0) {
-            return new Phase(name, 0, 0, 0, 0, Stats.of(List.of()), Stats.of(List.of()), Map.of(), Map.of(), 0, 0, Map.of());
+            return new Phase(name, 0, 0, 0, 0, Stats.of(List.of()), Stats.of(List.of()), Map.of(), Map.of(), 0,
+                    UsageIndexWrites.Figures.NONE, Map.of());
         }
         var awsBefore = Counters.snapshot();
         var redisBefore = stack.redisCommands();
@@ -255,6 +288,7 @@ public final class IngestBench {
         dev.usagetracker.store.DynamoUsageStore store = new dev.usagetracker.store.DynamoUsageStore(stack.dynamo(),
                 table.apply("UsageTable"), new UsageKeys(stack.app().config().usageShards()));
         long countedBefore = storedHits(store, ids);
+        long indexedBefore = UsageIndexWrites.indexedItems(stack.dynamo(), table.apply("UsageTable"));
         long probesBefore = lag.acknowledged.get();
         int requests = (hits + perRequest - 1) / perRequest;
         AtomicLong nextRequest = new AtomicLong();
@@ -332,14 +366,15 @@ public final class IngestBench {
         if (aws.containsKey("process")) aws.get("process").keySet().removeIf(k -> k.startsWith("DynamoDb."));
         var redis = Counters.diffLongs(stack.redisCommands(), redisBefore);
         double wru = Counters.sum(aws, ".wru", "HitConsumerFunction", "IngestFunction");
-        double gsi = gsiWrites(aws, stack, table);
+        var index = new UsageIndexWrites.Figures(UsageIndexWrites.projection(stack.dynamo(), table.apply("UsageTable")),
+                gsiWrites(aws, stack, table), UsageIndexWrites.indexedItems(stack.dynamo(), table.apply("UsageTable")) - indexedBefore);
         return new Phase(name, requests, (int) sentHits.get(), sendSeconds, drainSeconds,
-                Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, gsi, reads);
+                Stats.of(List.copyOf(latencies)), Stats.of(lag.drainLags()), aws, redis, wru, index, reads);
     }
 
     /**
-     * Every item written to a table with GSIs lands in exactly one of them (template.yaml: the Usage table's
-     * by_day/by_hour), ≤ 1 KB projected; the Hits table has none since issue 28.
+     * Index writes under INCLUDE [count]: every item written to a table with GSIs lands in exactly one of them
+     * (template.yaml: the Usage table's by_day/by_hour), ≤ 1 KB projected; the Hits table has none since issue 28.
      */
     private static double gsiWrites(Map<String, Map<String, Double>> aws, BenchStack stack, java.util.function.UnaryOperator<String> tables) {
         double n = 0;
@@ -638,16 +673,17 @@ public final class IngestBench {
         }
         out.printf(Locale.ROOT, "  %-58s%20.1f   (naive design, %d-hit sample)%n", "naive: DynamoDB requests", naive.calls * 1000.0 / naive.hits, naive.hits);
 
-        out.println("\nDynamoDB write capacity, from the items actually written (1 WRU per started KB, ×2 in transactions):");
-        out.printf("  %-18s %14s %14s %16s %22s%n", "phase", "WRU/request", "WRU/hit", "+ GSI WRU/hit", "target (DESIGN.md §3)");
+        out.println("\nDynamoDB write capacity, from the items actually written (1 WRU per started KB, ×2 in transactions);"
+                + " index writes for by_day/by_hour projected " + phases.get(0).index().projection() + ":");
+        out.printf("  %-18s %14s %14s %16s %22s%n", "phase", "WRU/request", "WRU/hit", "+ index WRU/hit", "target (DESIGN.md §3)");
         Phase single = phases.get(0);
         Phase batch = phases.get(1);
-        double singleWithIndexes = single.wruPerRequest() + single.gsiWru / Math.max(1, single.requests);
+        double singleWithIndexes = single.wruPerRequest() + single.gsiWru() / Math.max(1, single.requests);
         out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s%n", single.name, single.wruPerRequest(), single.wruPerHit(),
-                single.gsiWru / Math.max(1, single.hits), verdict(singleWithIndexes <= SINGLE_TARGET_WRU,
+                single.gsiWru() / Math.max(1, single.hits), verdict(singleWithIndexes <= SINGLE_TARGET_WRU,
                         String.format(Locale.ROOT, "≤ 2.5 per request incl. GSI (%.2f)", singleWithIndexes)));
         out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s%n", batch.name, batch.wruPerRequest(), batch.wruPerHit(),
-                batch.gsiWru / Math.max(1, batch.hits), verdict(batch.wruPerHit() <= BATCH_TARGET_WRU, "≤ 0.3 per hit"));
+                batch.gsiWru() / Math.max(1, batch.hits), verdict(batch.wruPerHit() <= BATCH_TARGET_WRU, "≤ 0.3 per hit"));
         out.printf(Locale.ROOT, "  %-18s %14.2f %14.3f %16.3f %22s   %.0f hits/s on moto, synchronous%n", "naive design", naive.wru / naive.hits,
                 naive.wru / naive.hits, naive.gsiWru / naive.hits, "(≥ 3 per hit)", naive.hits / naive.seconds);
         out.println("  before issue 28 (main at 70a080f, same command; the issue's table): single hits 5.07 WRU/request"
@@ -667,13 +703,19 @@ public final class IngestBench {
                     + " (recount path); %.2f aggregate items written per raw item%n", p.name, tx == 0 ? 0 : (raw - puts) / tx, tx, puts,
                     raw == 0 ? 0 : aggregates / raw);
         }
+        for (Phase p : phases) {
+            out.printf(Locale.ROOT, "  %-18s index writes per request: %.2f with %s (aggregate items created), %.2f with INCLUDE [count]"
+                    + " (aggregate items written)%n", p.name, p.requests == 0 ? 0 : p.index().keysOnly() / p.requests, "KEYS_ONLY",
+                    p.requests == 0 ? 0 : p.index().include() / p.requests);
+        }
         out.printf(Locale.ROOT, "  ratio naive / ours per hit: single-hit requests ×%.1f, batches ×%.1f (base table)%n",
                 (naive.wru / naive.hits) / single.wruPerHit(), (naive.wru / naive.hits) / batch.wruPerHit());
         out.println("  In a transaction (HIT_LEDGER=transaction, and heavy groups) a single-hit request costs 2 WRU (its conditional"
                 + " raw item) + its share of the two aggregate updates (2 × 2 WRU per client, hour and consumer batch): 2 + 4/k;"
                 + " on the recount path (light groups, HIT_LEDGER=recount) 1 WRU (a plain conditional PutItem) + 2/k (the aggregates"
-                + " set to their recounted values). k is how many requests of one client a consumer batch holds; the GSI column is"
-                + " what the by_day/by_hour indexes add (1 WRU per aggregate written, ≤ 1 KB projected), 2/k on both paths. The client"
+                + " set to their recounted values). k is how many requests of one client a consumer batch holds; the index column is"
+                + " what the by_day/by_hour indexes add: with INCLUDE [count] 1 WRU per aggregate written (2/k on both paths), with"
+                + " KEYS_ONLY (the template's default since issue 28) 1 WRU per aggregate created (about 2 per client and hour). The client"
                 + " check is a read (RRU above), not a ConditionCheck per transaction, unless ERASURE_DELAY_SECONDS is too short to"
                 + " bound it (docs/reliability.md).");
         out.println("  Today's date " + LocalDate.now(ZoneOffset.UTC) + "; capacity rules as published by DynamoDB, applied by"

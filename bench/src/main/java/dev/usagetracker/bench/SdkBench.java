@@ -68,8 +68,9 @@ public final class SdkBench {
     }
 
     /** Per-hit counts of one way of sending, measured from the functions' AWS calls. */
+    /** {@code gsiWru}: the by_day/by_hour index writes for the projection the tables have ({@code projection}). */
     record Costs(String name, long hits, double requests, double sqs, double wru, double gsiWru, double transactions, double kms,
-                 double rru) {
+                 double rru, String projection) {
         double per1000(double v) { return v * 1000 / hits; }
         double perHit(double v) { return v / hits; }
 
@@ -259,6 +260,7 @@ public final class SdkBench {
     static Costs steady(Options o, PrintStream out, BenchStack stack, LocalRuntime runtime, Api api, String adminToken,
                         Map<String, String> keys) throws Exception {
         var before = Counters.snapshot();
+        long indexedBefore = UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable"));
         long invocations0 = runtime.pools().get("IngestFunction").invocations();
         UsageTracker tracker = UsageTracker.builder(URI.create(runtime.baseUrl()), keys.get("steady"))
                 .closeTimeout(Duration.ofMinutes(2)).build();
@@ -296,12 +298,13 @@ public final class SdkBench {
                 s, requests, requests * 1000.0 / s.acknowledged(), requests * 1000.0 / s.acknowledged() <= 2.1 ? "met" : "MISSED",
                 counted, counted == s.acknowledged() && s.pending() == 0 ? "exact" : "MISMATCH");
         if (counted != s.acknowledged()) return null;
-        return costs("SDK (steady load)", s.acknowledged(), requests, aws, stack);
+        return costs("SDK (steady load)", s.acknowledged(), requests, aws, stack, indexedBefore);
     }
 
     static Costs posting(int hits, int perRequest, String name, Options o, BenchStack stack, LocalRuntime runtime, Api api,
                          String adminToken, String key, String clientId, PrintStream out) throws Exception {
         var before = Counters.snapshot();
+        long indexedBefore = UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable"));
         long invocations0 = runtime.pools().get("IngestFunction").invocations();
         int requests = (hits + perRequest - 1) / perRequest;
         AtomicLong next = new AtomicLong();
@@ -343,7 +346,7 @@ public final class SdkBench {
                     + " counts × 1,000 / %,d; HTTP requests are exact, the consumer's packing of messages into transactions depends on how many"
                     + " arrive together)%n", acked.get(), acked.get());
         }
-        return costs(name, acked.get(), sent, aws, stack);
+        return costs(name, acked.get(), sent, aws, stack, indexedBefore);
     }
 
     static Map<String, Map<String, Double>> ingestOnly(Map<String, Map<String, Double>> aws) {
@@ -356,7 +359,12 @@ public final class SdkBench {
         return aws;
     }
 
-    static Costs costs(String name, long hits, long requests, Map<String, Map<String, Double>> aws, BenchStack stack) {
+    /**
+     * {@code indexedBefore}: {@link UsageIndexWrites#indexedItems} when the phase began (it has drained now). With
+     * KEYS_ONLY indexes only the aggregates created write an index entry; with INCLUDE [count] every aggregate written.
+     */
+    static Costs costs(String name, long hits, long requests, Map<String, Map<String, Double>> aws, BenchStack stack,
+                       long indexedBefore) {
         double sqs = 0, tx = 0, kms = 0;
         for (var f : aws.entrySet()) {
             for (var m : f.getValue().entrySet()) {
@@ -368,18 +376,22 @@ public final class SdkBench {
             }
         }
         double wru = Counters.sum(aws, ".wru", "HitConsumerFunction", "IngestFunction");
-        double gsi = 0;
+        double written = 0;
         for (String f : List.of("HitConsumerFunction", "IngestFunction")) {
             Map<String, Double> m = aws.getOrDefault(f, Map.of());
             // Only the Usage table has indexes (by_day/by_hour) since issue 28 dropped the raw items' by_time.
-            gsi += m.getOrDefault("DynamoDb.items_written." + stack.table("UsageTable"), 0.0);
+            written += m.getOrDefault("DynamoDb.items_written." + stack.table("UsageTable"), 0.0);
         }
+        var index = new UsageIndexWrites.Figures(UsageIndexWrites.projection(stack.dynamo(), stack.table("UsageTable")), written,
+                UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable")) - indexedBefore);
         double rru = Counters.sum(aws, ".rru", "HitConsumerFunction", "IngestFunction");
-        return new Costs(name, hits, requests, sqs, wru, gsi, tx, kms, rru);
+        return new Costs(name, hits, requests, sqs, wru, index.inUse(), tx, kms, rru, index.projection());
     }
 
     static void printCosts(PrintStream out, List<Costs> costs) {
-        out.println("\nper 1,000 hits (measured), and dollars per million hits on AWS (docs/performance.md's prices and assumptions):");
+        out.println("\nper 1,000 hits (measured), and dollars per million hits on AWS (docs/performance.md's prices and assumptions);"
+                + " +GSI WRU = by_day/by_hour index writes with the tables' projection, " + costs.getFirst().projection()
+                + " (KEYS_ONLY: aggregates created; INCLUDE: aggregates written):");
         out.printf("  %-26s %9s %8s %8s %9s %7s %8s %7s | %7s %7s %7s %7s %7s %7s %8s%n", "", "HTTP req", "SQS req", "WRU", "+GSI WRU",
                 "RRU", "tx", "KMS", "APIGW", "Lambda", "SQS", "DynamoDB", "consum.", "KMS", "total");
         for (Costs c : costs) {

@@ -79,6 +79,40 @@ public final class ResourceBootstrap {
         return value == null ? "" : String.valueOf(value);
     }
 
+    /**
+     * A property's value with {@code !If} chosen by its condition and {@code !Ref AWS::NoValue} as null;
+     * lists are evaluated item by item, other intrinsics {@link #resolve resolved}.
+     */
+    Object value(Object raw) {
+        if (raw instanceof List<?> list) return list.stream().map(this::value).toList();
+        if (!(raw instanceof Intrinsic i)) return raw;
+        if (i.function().equals("Ref") && "AWS::NoValue".equals(i.argument())) return null;
+        if (i.function().equals("If")) {
+            return value(i.arguments().get(condition(String.valueOf(i.arguments().get(0))) ? 1 : 2));
+        }
+        return resolve(i);
+    }
+
+    /** A condition of the template's Conditions section; Equals, Not, And, Or and Condition are understood. */
+    boolean condition(String name) {
+        Object c = template.conditions().get(name);
+        if (c == null) throw new IllegalStateException("no condition " + name);
+        return holds(c);
+    }
+
+    private boolean holds(Object c) {
+        if (!(c instanceof Intrinsic i)) throw new IllegalStateException("not a condition: " + c);
+        List<Object> args = i.arguments();
+        return switch (i.function()) {
+            case "Equals" -> String.valueOf(value(args.get(0))).equals(String.valueOf(value(args.get(1))));
+            case "Not" -> !holds(args.get(0));
+            case "And" -> args.stream().allMatch(this::holds);
+            case "Or" -> args.stream().anyMatch(this::holds);
+            case "Condition" -> condition(i.argument());
+            default -> throw new IllegalStateException("the local runtime cannot evaluate !" + i.function() + " in a condition");
+        };
+    }
+
     public String ref(String logicalId) {
         if (refs.containsKey(logicalId)) return refs.get(logicalId);
         if (parameterOverrides.containsKey(logicalId)) return parameterOverrides.get(logicalId);
@@ -135,10 +169,11 @@ public final class ResourceBootstrap {
             List<GlobalSecondaryIndex> gsis = ((List<Map<String, Object>>) p.getOrDefault("GlobalSecondaryIndexes", List.of()))
                     .stream().map(g -> {
                         Map<String, Object> proj = SamTemplate.map(g.get("Projection"));
+                        // ProjectionType: !Ref UsageIndexProjection, NonKeyAttributes: !If [...] (template.yaml)
                         return GlobalSecondaryIndex.builder().indexName((String) g.get("IndexName"))
                                 .keySchema(keySchema(g.get("KeySchema")))
-                                .projection(Projection.builder().projectionType((String) proj.get("ProjectionType"))
-                                        .nonKeyAttributes((List<String>) proj.get("NonKeyAttributes")).build())
+                                .projection(Projection.builder().projectionType(resolve(proj.get("ProjectionType")))
+                                        .nonKeyAttributes((List<String>) value(proj.get("NonKeyAttributes"))).build())
                                 .build();
                     }).toList();
             dynamo.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)

@@ -12,8 +12,10 @@ import java.util.Optional;
 import org.snakeyaml.engine.v2.api.ConstructNode;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 
 /**
@@ -22,8 +24,16 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  * here keeps a second copy.
  */
 public final class SamTemplate {
-    /** A CloudFormation short-form intrinsic ({@code !Ref X}, {@code !GetAtt X.Arn}, {@code !Sub "…"}). */
-    public record Intrinsic(String function, String argument) {}
+    /**
+     * A CloudFormation short-form intrinsic ({@code !Ref X}, {@code !GetAtt X.Arn}, {@code !Sub "…"}); one
+     * written with a list ({@code !If [Cond, a, b]}, {@code !Equals [a, b]}) has its items in {@code arguments}
+     * (strings, lists, nested intrinsics) and no {@code argument}.
+     */
+    public record Intrinsic(String function, String argument, List<Object> arguments) {
+        public Intrinsic(String function, String argument) {
+            this(function, argument, List.of());
+        }
+    }
 
     public record Resource(String logicalId, String type, Map<String, Object> properties) {}
 
@@ -54,12 +64,18 @@ public final class SamTemplate {
         }
     }
 
+    private static final List<String> INTRINSICS = List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "Select",
+            "Join", "Split", "And", "Or", "Condition", "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr");
+
     private final Map<String, Object> parameters;
+    private final Map<String, Object> conditions;
     private final Map<String, Resource> resources;
     private final List<Function> functions;
 
-    private SamTemplate(Map<String, Object> parameters, Map<String, Resource> resources, List<Function> functions) {
+    private SamTemplate(Map<String, Object> parameters, Map<String, Object> conditions, Map<String, Resource> resources,
+                        List<Function> functions) {
         this.parameters = parameters;
+        this.conditions = conditions;
         this.resources = resources;
         this.functions = functions;
     }
@@ -75,15 +91,15 @@ public final class SamTemplate {
     @SuppressWarnings("unchecked")
     static SamTemplate parse(String yaml) {
         Map<Tag, ConstructNode> intrinsics = new LinkedHashMap<>();
-        for (String fn : List.of("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "Select", "Join", "Split",
-                "And", "Or", "Condition", "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr")) {
-            intrinsics.put(new Tag("!" + fn), node -> new Intrinsic(fn, scalar(node)));
+        for (String fn : INTRINSICS) {
+            intrinsics.put(new Tag("!" + fn), SamTemplate::intrinsic);
         }
         Load load = new Load(LoadSettings.builder().setTagConstructors(intrinsics).build());
         Map<String, Object> root = (Map<String, Object>) load.loadFromString(yaml);
 
         Map<String, Object> parameters = new LinkedHashMap<>();
         map(root.get("Parameters")).forEach((name, def) -> parameters.put(name, map(def).get("Default")));
+        Map<String, Object> conditions = new LinkedHashMap<>(map(root.get("Conditions")));
 
         Map<String, Object> globalFunction = map(map(root.get("Globals")).get("Function"));
         Map<String, Object> globalEnv = map(map(globalFunction.get("Environment")).get("Variables"));
@@ -107,7 +123,7 @@ public final class SamTemplate {
                 functions.add(function(resource, globalFunction, globalEnv, authorizers));
             }
         });
-        return new SamTemplate(parameters, resources, functions);
+        return new SamTemplate(parameters, conditions, resources, functions);
     }
 
     private static Function function(Resource r, Map<String, Object> globals, Map<String, Object> globalEnv,
@@ -146,6 +162,11 @@ public final class SamTemplate {
         return parameters;
     }
 
+    /** The Conditions section: name → its (unevaluated) intrinsic. */
+    public Map<String, Object> conditions() {
+        return conditions;
+    }
+
     public Map<String, Resource> resources() {
         return resources;
     }
@@ -160,6 +181,29 @@ public final class SamTemplate {
 
     private static String scalar(Node node) {
         return node instanceof ScalarNode s ? s.getValue() : null;
+    }
+
+    private static Intrinsic intrinsic(Node node) {
+        String fn = node.getTag().getValue().substring(1);
+        return node instanceof SequenceNode list
+                ? new Intrinsic(fn, null, list.getValue().stream().map(SamTemplate::plain).toList())
+                : new Intrinsic(fn, scalar(node));
+    }
+
+    /** An item of a list-form intrinsic: a nested intrinsic, a list, a mapping or a scalar's text. */
+    private static Object plain(Node node) {
+        if (node.getTag().getValue().startsWith("!") && INTRINSICS.contains(node.getTag().getValue().substring(1))) {
+            return intrinsic(node);
+        }
+        return switch (node) {
+            case SequenceNode list -> list.getValue().stream().map(SamTemplate::plain).toList();
+            case MappingNode m -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                m.getValue().forEach(t -> out.put(scalar(t.getKeyNode()), plain(t.getValueNode())));
+                yield out;
+            }
+            default -> scalar(node);
+        };
     }
 
     @SuppressWarnings("unchecked")

@@ -83,6 +83,11 @@ class SamTemplateTest {
         // Raw hits are read only by key (docs/database.md): an index would cost 1 WRU per request for no reader.
         assertThat(indexes("HitsTable")).isEmpty();
         assertThat(indexes("UsageTable")).containsExactlyInAnyOrder("by_hour", "by_day");
+        // Issue 28: a new stack's by_day/by_hour hold only keys (a count change writes no index entry); a stack
+        // created before keeps INCLUDE [count] through the parameter (docs/deploy.md, "Upgrading").
+        assertThat(template.parameters()).containsEntry("UsageIndexProjection", "KEYS_ONLY");
+        assertThat(String.valueOf(template.resources().get("UsageTable").properties().get("GlobalSecondaryIndexes")))
+                .doesNotContain("ProjectionType=INCLUDE").contains("UsageIndexProjection");
         for (String table : List.of("ClientsTable", "HitsTable", "UsageTable")) {
             Map<String, Object> p = template.resources().get(table).properties();
             assertThat(p.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");

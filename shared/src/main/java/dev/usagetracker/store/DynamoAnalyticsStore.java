@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 
 /**
  * Analytics reads. Hourly series come from the {@code client_id#hour} aggregates (one BatchGetItem of
- * ≤ 72 keys for a client, the sharded by-hour index for all clients); endpoint breakdowns from the raw
+ * ≤ 72 keys for a client; for all clients, the sharded by-hour index's keys, then their items by key); endpoint breakdowns from the raw
  * Hits items of one client's day partitions, which already carry every endpoint — so the consumer's
  * transactions gain nothing.
  */
@@ -46,23 +46,8 @@ public final class DynamoAnalyticsStore implements AnalyticsStore {
     @Override
     public Map<String, Map<String, Long>> hourlyCountsAllClients(List<String> hours) {
         Map<String, Map<String, Long>> counts = new HashMap<>();
-        for (String hour : hours) {
-            for (int shard = 0; shard < keys.shards(); shard++) {
-                String bucket = keys.bucket(hour, Integer.toString(shard));
-                Map<String, AttributeValue> start = null;
-                do {
-                    var page = dynamo.query(QueryRequest.builder().tableName(usageTable).indexName("by_hour")
-                            .keyConditionExpression("#b = :b")
-                            .expressionAttributeNames(Map.of("#b", "hour_bucket"))
-                            .expressionAttributeValues(Map.of(":b", AttributeValue.fromS(bucket)))
-                            .exclusiveStartKey(start)
-                            .build());
-                    page.items().forEach(i -> counts.computeIfAbsent(i.get("client_id").s(), c -> new HashMap<>())
-                            .merge(hour, Long.parseLong(i.get("count").n()), Long::sum));
-                    start = page.lastEvaluatedKey();
-                } while (start != null && !start.isEmpty());
-            }
-        }
+        allClients(hours).forEach((client, tallies) ->
+                tallies.forEach((hour, t) -> counts.computeIfAbsent(client, c -> new HashMap<>()).put(hour, t[0])));
         return counts;
     }
 
@@ -75,21 +60,21 @@ public final class DynamoAnalyticsStore implements AnalyticsStore {
         return tallies;
     }
 
-    /**
-     * The by-hour index projects only {@code count} (a projection cannot change without rebuilding the
-     * index), so the status classes of the (client, hour) items it found are read by key.
-     */
+    /** The by-hour index lists each hour's clients; their counts and status classes are read by key. */
     @Override
     public Map<String, Map<String, long[]>> hourlyTalliesAllClients(List<String> hours) {
-        Map<String, String[]> byPk = new HashMap<>();
-        hourlyCountsAllClients(hours).forEach((client, counts) -> counts.forEach((hour, n) -> {
-            if (n > 0) byPk.put(UsageKeys.hourlyPk(client, hour), new String[] {client, hour});
-        }));
+        Map<String, Map<String, long[]>> tallies = allClients(hours);
+        tallies.values().forEach(byHour -> byHour.values().removeIf(t -> t[0] <= 0));
+        tallies.values().removeIf(Map::isEmpty);
+        return tallies;
+    }
+
+    private Map<String, Map<String, long[]>> allClients(List<String> hours) {
         Map<String, Map<String, long[]>> tallies = new HashMap<>();
-        AggregateCounts.tallies(dynamo, usageTable, byPk.keySet()).forEach((pk, t) -> {
-            String[] clientHour = byPk.get(pk);
-            tallies.computeIfAbsent(clientHour[0], c -> new HashMap<>()).put(clientHour[1], t);
-        });
+        for (String hour : hours) {
+            BucketTallies.forEach(dynamo, usageTable, keys, "by_hour", "hour_bucket", hour,
+                    (client, t) -> tallies.computeIfAbsent(client, c -> new HashMap<>()).put(hour, t));
+        }
         return tallies;
     }
 

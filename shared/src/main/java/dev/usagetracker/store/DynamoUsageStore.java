@@ -7,13 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 
 /**
  * Aggregate reads. One client's days are one BatchGetItem (≤ 31 keys, strongly consistent); the
- * all-clients views query the sharded day/hour GSIs, so cost grows with active clients in the window,
- * never with the number of raw hits.
+ * all-clients views list the clients of each day/hour from the sharded GSIs (keys only) and read their
+ * counts by key ({@link BucketTallies}), so cost grows with active clients in the window, never with the
+ * number of raw hits.
  */
 public final class DynamoUsageStore implements UsageStore {
     private final DynamoDbClient dynamo;
@@ -55,19 +54,6 @@ public final class DynamoUsageStore implements UsageStore {
     }
 
     private void queryBuckets(String index, String attribute, String period, BiConsumer<String, Long> sink) {
-        for (int shard = 0; shard < keys.shards(); shard++) {
-            String bucket = keys.bucket(period, Integer.toString(shard));
-            Map<String, AttributeValue> start = null;
-            do {
-                var page = dynamo.query(QueryRequest.builder().tableName(table).indexName(index)
-                        .keyConditionExpression("#b = :b")
-                        .expressionAttributeNames(Map.of("#b", attribute))
-                        .expressionAttributeValues(Map.of(":b", AttributeValue.fromS(bucket)))
-                        .exclusiveStartKey(start)
-                        .build());
-                page.items().forEach(i -> sink.accept(i.get("client_id").s(), Long.parseLong(i.get("count").n())));
-                start = page.lastEvaluatedKey();
-            } while (start != null && !start.isEmpty());
-        }
+        BucketTallies.forEach(dynamo, table, keys, index, attribute, period, (clientId, tally) -> sink.accept(clientId, tally[0]));
     }
 }
