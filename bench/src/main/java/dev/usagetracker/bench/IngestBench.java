@@ -59,7 +59,7 @@ public final class IngestBench {
             Optional<Duration> window = Optional.empty();
             boolean smoke = false;
             List<String> designs = List.of("transaction", "recount");
-            // The Usage table's by_day/by_hour projection (template parameter UsageIndexProjection): KEYS_ONLY since
+            // The Usage table's by_day/by_hour projection (template parameters Usage{Hour,Day}IndexProjection): KEYS_ONLY since
             // issue 28; INCLUDE [count] is what stacks created before it keep. both: INCLUDE first, then KEYS_ONLY.
             List<String> projections = List.of("KEYS_ONLY");
             for (int i = 0; i < args.length; i++) {
@@ -161,7 +161,7 @@ public final class IngestBench {
             out.println("ERASURE_DELAY_SECONDS=900: the client guard is the once-per-batch row read, as on AWS with the"
                     + " template's timeouts (DynamoHitLedger.guardWindow; nothing is erased here)");
             out.println("HIT_LEDGER, one after the other, each on tables of its own: " + String.join(", ", options.designs())
-                    + "; by_day/by_hour projection (UsageIndexProjection): " + String.join(", then ", options.projections()));
+                    + "; by_day/by_hour projection (Usage{Hour,Day}IndexProjection): " + String.join(", then ", options.projections()));
             List<DesignRun> runs = new ArrayList<>();
             for (String design : options.designs()) {
                 for (String projection : options.projections()) runs.add(runDesign(options, stack, adminKey, design, projection));
@@ -171,7 +171,7 @@ public final class IngestBench {
                 out.println("\n=== HIT_LEDGER=" + d.design() + (d.design().equals("transaction")
                         ? " (the previous design: every group in TransactWriteItems with ADDs)"
                         : " (light groups: conditional PutItem of the raw items, aggregates recounted; heavy ones as before)")
-                        + ", UsageIndexProjection=" + d.projection());
+                        + ", by_day/by_hour " + d.projection());
                 print(out, stack, d.table(), List.of(d.single(), d.batch()), naive);
                 out.printf(Locale.ROOT, "exactly once: %d hits acknowledged (incl. %d warm-up and %d lag probes), %d counted in /daily → %s%n",
                         d.expected(), d.warmup(), d.probes(), d.counted(), d.counted() == d.expected() ? "OK" : "MISMATCH");
@@ -196,9 +196,10 @@ public final class IngestBench {
     private static DesignRun runDesign(Options options, BenchStack stack, String adminKey, String design, String projection)
             throws Exception {
         {
-            // Tables of its own per design and projection; the runtime creates them with its UsageIndexProjection.
+            // Tables of its own per design and projection; the runtime creates them with its Usage{Hour,Day}IndexProjection.
             try (LocalRuntime runtime = stack.runtime(BenchStack.emulatorTimeoutsAnd("AUTH_CACHE_SECONDS", "600",
-                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", design, "UsageIndexProjection", projection), adminKey,
+                    "ERASURE_DELAY_SECONDS", "900", "HIT_LEDGER", design, "UsageHourIndexProjection", projection,
+                    "UsageDayIndexProjection", projection), adminKey,
                     options.window(), !options.smoke(),
                     stack.prefix + design.charAt(0) + (projection.equals("INCLUDE") ? "i" : "") + "-")) {
                 java.util.function.UnaryOperator<String> table = runtime::resource;

@@ -163,13 +163,14 @@ public final class ResourceBootstrap {
         try {
             dynamo.describeTable(b -> b.tableName(name));
         } catch (ResourceNotFoundException missing) {
-            List<AttributeDefinition> attrs = ((List<Map<String, Object>>) p.get("AttributeDefinitions")).stream()
+            // Items may be !If [condition, item, !Ref AWS::NoValue] (the Usage table's indexes: UsageHourIndexProjection).
+            List<AttributeDefinition> attrs = items(p.get("AttributeDefinitions")).stream()
                     .map(a -> AttributeDefinition.builder().attributeName((String) a.get("AttributeName"))
                             .attributeType((String) a.get("AttributeType")).build()).toList();
-            List<GlobalSecondaryIndex> gsis = ((List<Map<String, Object>>) p.getOrDefault("GlobalSecondaryIndexes", List.of()))
+            List<GlobalSecondaryIndex> gsis = items(p.getOrDefault("GlobalSecondaryIndexes", List.of()))
                     .stream().map(g -> {
                         Map<String, Object> proj = SamTemplate.map(g.get("Projection"));
-                        // ProjectionType: !Ref UsageIndexProjection, NonKeyAttributes: !If [...] (template.yaml)
+                        // ProjectionType: !Ref UsageHourIndexProjection, NonKeyAttributes: !If [...] (template.yaml)
                         return GlobalSecondaryIndex.builder().indexName((String) g.get("IndexName"))
                                 .keySchema(keySchema(g.get("KeySchema")))
                                 .projection(Projection.builder().projectionType(resolve(proj.get("ProjectionType")))
@@ -187,6 +188,13 @@ public final class ResourceBootstrap {
         }
         refs.put(r.logicalId(), name);
         attributes.put(r.logicalId() + ".Arn", "arn:aws:dynamodb:" + Emulators.REGION + ":" + Emulators.ACCOUNT + ":table/" + name);
+    }
+
+    /** A list property's items with their !If chosen and those that are AWS::NoValue left out. */
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> items(Object raw) {
+        return ((List<Object>) raw).stream().map(this::value).filter(java.util.Objects::nonNull)
+                .map(i -> (Map<String, Object>) i).toList();
     }
 
     @SuppressWarnings("unchecked")

@@ -40,8 +40,8 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 
 /**
- * Issue 28: the Usage table's by_day/by_hour indexes project KEYS_ONLY (template parameter
- * UsageIndexProjection), so a count change writes no index entry; stacks and local states created before
+ * Issue 28: the Usage table's by_day/by_hour indexes project KEYS_ONLY (template parameters
+ * UsageHourIndexProjection, UsageDayIndexProjection), so a count change writes no index entry; stacks and local states created before
  * keep INCLUDE [count]. The all-clients readers (top clients, the admin's daily, analytics) take only the
  * keys from the index and the counts from the table, so both projections give the same answers after
  * updates — and an index that answers with more (or stale) attributes than its projection changes nothing.
@@ -67,7 +67,8 @@ class UsageIndexProjectionIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
         // no override: the template's default, what a new stack gets
         byProjection.put("KEYS_ONLY", bootstrap(template, "keys-" + run + "-", Map.of("Stage", "keys")));
-        byProjection.put("INCLUDE", bootstrap(template, "incl-" + run + "-", Map.of("Stage", "incl", "UsageIndexProjection", "INCLUDE")));
+        byProjection.put("INCLUDE", bootstrap(template, "incl-" + run + "-", Map.of("Stage", "incl",
+                "UsageHourIndexProjection", "INCLUDE", "UsageDayIndexProjection", "INCLUDE")));
 
         List<String> clients = List.of(client(), client(), client());
         List<List<QueuedMessage>> deliveries = new ArrayList<>();
@@ -177,6 +178,19 @@ class UsageIndexProjectionIT {
         assertThat(projection(again.ref("UsageTable"), "by_day")).isEqualTo("INCLUDE");
         assertThat(mine(new DynamoUsageStore(stack.dynamo(), again.ref("UsageTable"), keys)
                 .hourlyTotals(List.of(UsageKeys.hour(HOUR_AGO), UsageKeys.hour(NOW))))).isEqualTo(expectedTotals());
+    }
+
+    @Test
+    void aMigrationStepDropsOneIndexAndItsKeyAttribute() {
+        // docs/deploy.md: an existing stack moves to KEYS_ONLY one index per deploy; NONE is the step without it.
+        SamTemplate template = SamTemplate.load(TestStack.PROJECT_ROOT.resolve("template.yaml"));
+        ResourceBootstrap step = bootstrap(template, "mig-" + UUID.randomUUID().toString().substring(0, 6) + "-",
+                Map.of("Stage", "mig", "UsageHourIndexProjection", "NONE", "UsageDayIndexProjection", "INCLUDE"));
+        var table = stack.dynamo().describeTable(b -> b.tableName(step.ref("UsageTable"))).table();
+        assertThat(table.globalSecondaryIndexes()).extracting(g -> g.indexName()).containsExactly("by_day");
+        assertThat(table.attributeDefinitions()).extracting(a -> a.attributeName())
+                .containsExactlyInAnyOrder("pk", "day_bucket", "client_id");
+        assertThat(projection(step.ref("UsageTable"), "by_day")).isEqualTo("INCLUDE");
     }
 
     // --- helpers -------------------------------------------------------------------------------

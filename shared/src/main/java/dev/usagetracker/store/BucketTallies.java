@@ -12,8 +12,9 @@ import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
  * counted from the table. The index is read for its keys only ({@code pk}, {@code client_id}, which every
  * projection holds), so the same code serves a KEYS_ONLY index (template default since issue 28: a count
  * change writes no index entry) and an older stack's INCLUDE [count] one, whatever an emulator returns
- * beyond the projection. Each query page's keys are one strongly consistent BatchGetItem
- * ({@link AggregateCounts}: ≤ 100 keys a call, unprocessed keys asked again), so memory stays one page.
+ * beyond the projection. Each query page's keys are read with BatchGetItem ({@link AggregateCounts}: ≤ 100 keys
+ * a call, unprocessed keys asked again), so memory stays one page; eventually consistent (0.5 RRU per item), as
+ * the index itself is, and as the counts these views took from an INCLUDE index were.
  */
 final class BucketTallies {
     private BucketTallies() {}
@@ -35,7 +36,7 @@ final class BucketTallies {
                 Map<String, String> clientByPk = new HashMap<>();
                 page.items().forEach(i -> clientByPk.put(i.get("pk").s(), i.get("client_id").s()));
                 // An item erased between the query and the read is absent: a count of zero, as after the erasure.
-                AggregateCounts.tallies(dynamo, table, clientByPk.keySet())
+                AggregateCounts.tallies(dynamo, table, clientByPk.keySet(), false)
                         .forEach((pk, tally) -> sink.accept(clientByPk.get(pk), tally));
                 start = page.lastEvaluatedKey();
             } while (start != null && !start.isEmpty());
