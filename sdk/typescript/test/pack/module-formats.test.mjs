@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import http from 'node:http';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packSdk } from './pack-copy.mjs';
 
 const sdk = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -44,8 +45,7 @@ const keyFor = (run) => process.env.API_KEY ?? `ut_readme_example_${run}`;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'usage-tracker-formats-'));
-  execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: sdk, stdio: ['ignore', 'pipe', 'inherit'] });
-  tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
+  tarball = packSdk(dir);
   if (!baseUrl) {
     server = http.createServer((req, res) => {
       let body = '';

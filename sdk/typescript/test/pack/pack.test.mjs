@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packSdk } from './pack-copy.mjs';
 
 const sdk = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -15,10 +16,9 @@ const versionOf = (name) => JSON.parse(readFileSync(join(sdk, 'node_modules', na
 test('npm pack gives a tarball that installs into an empty project and type-checks there', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'usage-tracker-pack-'));
   try {
-    execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: sdk, stdio: ['ignore', 'pipe', 'inherit'] });
-    const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+    const tgz = packSdk(dir);
     assert.ok(tgz, 'a tarball');
-    const listing = execFileSync('tar', ['-tzf', join(dir, tgz)], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const listing = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
     assert.ok(listing.includes('package/dist/index.js') && listing.includes('package/dist/index.d.ts'), listing.join('\n'));
     assert.ok(listing.includes('package/README.md'));
     assert.ok(!listing.some((f) => f.includes('/src/') || f.includes('/test/') || f.includes('node_modules')), listing.join('\n'));
@@ -27,7 +27,7 @@ test('npm pack gives a tarball that installs into an empty project and type-chec
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     // the package has no dependencies; the rest is what a TypeScript Express project has anyway (from the npm cache)
-    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(dir, tgz),
+    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz,
       `typescript@${versionOf('typescript')}`, `@types/node@${versionOf('@types/node')}`,
       `express@${versionOf('express')}`, `@types/express@${versionOf('@types/express')}`], { cwd: app, stdio: 'inherit' });
     const installed = JSON.parse(readFileSync(join(app, 'node_modules/@usage-tracker/client/package.json'), 'utf8'));

@@ -502,6 +502,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     @Override
     public void close() {
+        mappings.forEach(SqsEventSourceMapping::stopPolling);
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();

@@ -1,34 +1,30 @@
 package dev.usagetracker.local;
 
+import static dev.usagetracker.local.LedgerFixture.NOW;
+import static dev.usagetracker.local.LedgerFixture.newClient;
+import static dev.usagetracker.local.LedgerFixture.part;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.usagetracker.config.Config;
 import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitLedger;
 import dev.usagetracker.store.DynamoHitLedger;
-import dev.usagetracker.store.UsageKeys;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.threeten.extra.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -43,17 +39,11 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
  */
 @ExtendWith(TestStack.Extension.class)
 class RecountLedgerIT {
-    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-
-    private TestStack stack;
-    private Config config;
-    private UsageKeys keys;
+    private LedgerFixture fixture;
 
     @BeforeEach
     void setUp(TestStack stack) {
-        this.stack = stack;
-        this.config = stack.config();
-        this.keys = new UsageKeys(config.usageShards());
+        this.fixture = new LedgerFixture(stack);
     }
 
     /**
@@ -65,18 +55,18 @@ class RecountLedgerIT {
     @Test
     void aTransactionLandingBetweenARecountsReadAndItsWriteIsNotLost() {
         for (DynamoHitLedger.Mode other : DynamoHitLedger.Mode.values()) {
-            String client = newClient();
-            HitLedger b = ledger(stack.dynamo(), other);
+            String client = newClient("rc-");
+            HitLedger b = fixture.ledger(fixture.dynamo(), other);
             AtomicBoolean fired = new AtomicBoolean();
             HitBatch bPart = part(client, 2);
-            DynamoDbClient hooked = clientWith(new Before(UpdateItemRequest.class, q -> {
+            DynamoDbClient hooked = fixture.clientWith(new Before(UpdateItemRequest.class, q -> {
                 if (fired.compareAndSet(false, true)) assertThat(b.record(List.of(bPart)).committed()).containsExactly(bPart.key());
             }));
             HitBatch aPart = part(client, 3);
-            var outcome = ledger(hooked, DynamoHitLedger.Mode.RECOUNT).record(List.of(aPart));
+            var outcome = fixture.ledger(hooked, DynamoHitLedger.Mode.RECOUNT).record(List.of(aPart));
             assertThat(fired).as("B ran inside A's recount").isTrue();
             assertThat(outcome.committed()).containsExactly(aPart.key());
-            assertCounted(client, 5);
+            fixture.assertCounted(client, 5);
             hooked.close();
         }
     }
@@ -88,29 +78,29 @@ class RecountLedgerIT {
      */
     @Test
     void aReplayAfterTheRawPutButBeforeTheAggregatesIsCountedOnceWhoeverCountsFirst() {
-        String client = newClient();
+        String client = newClient("rc-");
         HitBatch first = part(client, 4);
-        DynamoDbClient dying = clientWith(new Before(QueryRequest.class, q -> {
-            throw new ExactlyOnceITCrash();
+        DynamoDbClient dying = fixture.clientWith(new Before(QueryRequest.class, q -> {
+            throw new LedgerFixture.ContainerCrash();
         }));
         try {
-            ledger(dying, DynamoHitLedger.Mode.RECOUNT).record(List.of(first));
-        } catch (ExactlyOnceITCrash expected) {
+            fixture.ledger(dying, DynamoHitLedger.Mode.RECOUNT).record(List.of(first));
+        } catch (LedgerFixture.ContainerCrash expected) {
             // the container died between the raw put and the recount
         }
         dying.close();
-        assertThat(rawHits(client)).isEqualTo(4);
-        assertThat(daily(client)).isZero();
+        assertThat(fixture.rawHits(client)).isEqualTo(4);
+        assertThat(fixture.daily(client)).isZero();
 
         HitBatch second = part(client, 1);
-        assertThat(ledger(stack.dynamo(), DynamoHitLedger.Mode.RECOUNT).record(List.of(second)).committed())
+        assertThat(fixture.ledger(fixture.dynamo(), DynamoHitLedger.Mode.RECOUNT).record(List.of(second)).committed())
                 .containsExactly(second.key());
-        assertCounted(client, 5); // the orphan raw item is counted by whoever counts next
+        fixture.assertCounted(client, 5); // the orphan raw item is counted by whoever counts next
 
-        var replay = ledger(stack.dynamo(), DynamoHitLedger.Mode.RECOUNT).record(List.of(first));
+        var replay = fixture.ledger(fixture.dynamo(), DynamoHitLedger.Mode.RECOUNT).record(List.of(first));
         assertThat(replay.duplicates()).containsExactly(first.key());
         assertThat(replay.failed()).isEmpty();
-        assertCounted(client, 5);
+        fixture.assertCounted(client, 5);
     }
 
     /**
@@ -120,7 +110,7 @@ class RecountLedgerIT {
      */
     @Test
     void concurrentConsumersOfOneClientDayMixingRecountsAndTransactionsCountEachHitOnce() throws Exception {
-        String client = newClient();
+        String client = newClient("rc-");
         AtomicLong expected = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
@@ -128,7 +118,7 @@ class RecountLedgerIT {
             DynamoHitLedger.Mode mode = t % 2 == 0 ? DynamoHitLedger.Mode.RECOUNT : DynamoHitLedger.Mode.TRANSACTION;
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
-                    HitLedger ledger = ledger(stack.dynamo(), mode);
+                    HitLedger ledger = fixture.ledger(fixture.dynamo(), mode);
                     for (int i = 0; i < 8; i++) {
                         List<HitBatch> parts = List.of(part(client, 1 + i % 3), part(client, 1));
                         var outcome = ledger.record(parts);
@@ -151,7 +141,7 @@ class RecountLedgerIT {
         for (Thread t : threads) t.join();
         assertThat(errors).isEmpty();
         assertThat(expected.get()).as("beyond the light threshold").isGreaterThan(64);
-        assertCounted(client, expected.get());
+        fixture.assertCounted(client, expected.get());
     }
 
     /**
@@ -161,89 +151,32 @@ class RecountLedgerIT {
      */
     @Test
     void aClientMarkedErasingBeforeTheAggregateWriteGetsNoAggregate() {
-        String client = newClient();
-        stack.dynamo().putItem(r -> r.tableName(config.clientsTable()).item(Map.of(
+        String client = newClient("rc-");
+        fixture.dynamo().putItem(r -> r.tableName(fixture.config().clientsTable()).item(Map.of(
                 "client_id", AttributeValue.fromS(client), "name", AttributeValue.fromS("recount erasure"),
                 "created_ms", AttributeValue.fromN(Long.toString(NOW.minusSeconds(3600).toEpochMilli())))));
-        MovableClock clock = new MovableClock(Instant.now());
-        DynamoDbClient hooked = clientWith(new Before(QueryRequest.class, q -> {
-            stack.dynamo().updateItem(u -> u.tableName(config.clientsTable())
+        MutableClock clock = MutableClock.of(Instant.now(), ZoneOffset.UTC);
+        DynamoDbClient hooked = fixture.clientWith(new Before(QueryRequest.class, q -> {
+            fixture.dynamo().updateItem(u -> u.tableName(fixture.config().clientsTable())
                     .key(Map.of("client_id", AttributeValue.fromS(client)))
                     .updateExpression("SET #st = :e").expressionAttributeNames(Map.of("#st", "status"))
                     .expressionAttributeValues(Map.of(":e", AttributeValue.fromS("erasing"))));
-            clock.advance(Duration.ofSeconds(6));
+            clock.add(Duration.ofSeconds(6));
         }));
-        var ledger = new DynamoHitLedger(hooked, config.hitsTable(), config.usageTable(), keys,
-                Duration.ofDays(config.retentionDays()), config.clientsTable(), Duration.ofSeconds(5), clock,
+        var ledger = new DynamoHitLedger(hooked, fixture.config().hitsTable(), fixture.config().usageTable(), fixture.keys(),
+                Duration.ofDays(fixture.config().retentionDays()), fixture.config().clientsTable(), Duration.ofSeconds(5), clock,
                 DynamoHitLedger.Mode.RECOUNT);
         HitBatch part = part(client, 2);
         var outcome = ledger.record(List.of(part));
         assertThat(outcome.committed()).isEmpty();
         assertThat(outcome.failed()).isEmpty();
         assertThat(outcome.duplicates()).containsExactly(part.key());
-        assertThat(daily(client)).isZero();
-        assertThat(hourly(client)).isZero();
+        assertThat(fixture.daily(client)).isZero();
+        assertThat(fixture.hourly(client)).isZero();
         hooked.close();
     }
 
     // --- helpers -------------------------------------------------------------------------------
-
-    private HitLedger ledger(DynamoDbClient dynamo, DynamoHitLedger.Mode mode) {
-        return new DynamoHitLedger(dynamo, config.hitsTable(), config.usageTable(), keys, Duration.ofDays(config.retentionDays()),
-                null, Duration.ZERO, Clock.systemUTC(), mode);
-    }
-
-    private static String newClient() {
-        return "rc-" + UUID.randomUUID().toString().substring(0, 12);
-    }
-
-    private static HitBatch part(String client, int hits) {
-        List<HitBatch.PackedHit> packed = new ArrayList<>();
-        for (int i = 0; i < hits; i++) {
-            packed.add(new HitBatch.PackedHit(NOW.toEpochMilli() - i, "10.0.0." + i, "/p/" + i, "GET", i % 2 == 0 ? 200 : 503, null));
-        }
-        return new HitBatch(1, UUID.randomUUID().toString().replace("-", "").substring(0, 16), 0, 0, client, NOW, packed);
-    }
-
-    private long aggregate(String pk, String attribute) {
-        var item = stack.dynamo().getItem(r -> r.tableName(config.usageTable()).consistentRead(true)
-                .key(Map.of("pk", AttributeValue.fromS(pk)))).item();
-        return item == null || !item.containsKey(attribute) ? 0 : Long.parseLong(item.get(attribute).n());
-    }
-
-    private long daily(String client) {
-        return aggregate(UsageKeys.dailyPk(client, UsageKeys.day(NOW)), "count");
-    }
-
-    private long hourly(String client) {
-        return aggregate(UsageKeys.hourlyPk(client, UsageKeys.hour(NOW)), "count");
-    }
-
-    private long rawHits(String client) {
-        return stack.dynamo().query(q -> q.tableName(config.hitsTable()).keyConditionExpression("pk = :pk").consistentRead(true)
-                        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(client + "#" + UsageKeys.day(NOW)))))
-                .items().stream().mapToLong(i -> Long.parseLong(i.get("n").n())).sum();
-    }
-
-    /** Daily, hourly and raw agree, and so do the status classes (every even hit 2xx, every odd one 5xx). */
-    private void assertCounted(String client, long expected) {
-        // The hits of a part span 0..2 ms before NOW: one hour unless NOW is within 2 ms of an hour's start.
-        boolean oneHour = UsageKeys.hour(NOW).equals(UsageKeys.hour(NOW.minusMillis(3)));
-        assertThat(daily(client)).as("daily of %s", client).isEqualTo(expected);
-        if (oneHour) assertThat(hourly(client)).as("hourly of %s", client).isEqualTo(expected);
-        assertThat(rawHits(client)).as("raw hits of %s", client).isEqualTo(expected);
-        String dailyPk = UsageKeys.dailyPk(client, UsageKeys.day(NOW));
-        assertThat(aggregate(dailyPk, "s2") + aggregate(dailyPk, "s5")).as("status classes of %s", client).isEqualTo(expected);
-    }
-
-    private DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
-        return DynamoDbClient.builder()
-                .region(Region.of(config.region()))
-                .endpointOverride(config.endpoint("dynamodb").orElseThrow())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor))
-                .build();
-    }
 
     /**
      * Runs {@code action} before each request of a type: before a Query is between a recount's read and its
@@ -253,39 +186,6 @@ class RecountLedgerIT {
         @Override
         public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
             if (type.isInstance(context.request())) action.accept(context.request());
-        }
-    }
-
-    static final class ExactlyOnceITCrash extends RuntimeException {
-        ExactlyOnceITCrash() {
-            super("simulated container death");
-        }
-    }
-
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
         }
     }
 }

@@ -8,7 +8,6 @@ import dev.usagetracker.auth.Role;
 import dev.usagetracker.http.ApiException;
 import dev.usagetracker.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
@@ -18,6 +17,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
+import org.threeten.extra.MutableClock;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
@@ -29,14 +29,14 @@ class IdempotentIngestTest {
     private final IngestServiceTest.FakeQueue queue = new IngestServiceTest.FakeQueue();
     private final IngestServiceTest.FakeLedger ledger = new IngestServiceTest.FakeLedger();
     private final MemoryStore store = new MemoryStore();
-    private final MutableClock clock = new MutableClock(FIRST);
+    private final MutableClock clock = MutableClock.of(FIRST, ZoneOffset.UTC);
     private final IngestService service = new IngestService(queue, ledger, store, clock);
 
     @Test
     void replayOfACompletedRequestAnswersTheSameWithoutSendingAgain() {
         IdempotencyKey key = new IdempotencyKey("k-1", "hash-a");
         assertThat(service.accept(ACME, hits(3), Optional.of(key)).accepted()).isEqualTo(3);
-        clock.now = FIRST.plusSeconds(3600);
+        clock.setInstant(FIRST.plusSeconds(3600));
 
         assertThat(service.accept(ACME, hits(3), Optional.of(key)).accepted()).isEqualTo(3);
 
@@ -51,7 +51,7 @@ class IdempotentIngestTest {
         assertThat(catchThrowable(() -> service.accept(ACME, hits(2), Optional.of(key))))
                 .isInstanceOf(ApiException.class).extracting(e -> ((ApiException) e).status()).isEqualTo(503);
         queue.failure = null;
-        clock.now = FIRST.plusSeconds(90);
+        clock.setInstant(FIRST.plusSeconds(90));
 
         service.accept(ACME, hits(2), Optional.of(key));
 
@@ -156,29 +156,6 @@ class IdempotentIngestTest {
         public void complete(String clientId, String key, Entry entry, int accepted) {
             entries.put(clientId + "#" + key, new Entry(entry.requestHash(), entry.batchId(), entry.receivedAt(),
                     OptionalInt.of(accepted)));
-        }
-    }
-
-    static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
         }
     }
 }
