@@ -28,13 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
@@ -156,7 +153,7 @@ class UsageIndexProjectionIT {
         // An index entry that carries a count (INCLUDE, or an emulator returning more than KEYS_ONLY) and a stale
         // one at that: the readers still answer the table's counts.
         for (var e : byProjection.entrySet()) {
-            try (DynamoDbClient lying = clientWith(new StaleIndexCounts())) {
+            try (DynamoDbClient lying = new LedgerFixture(stack).clientWith(new StaleIndexCounts())) {
                 String usage = e.getValue().ref("UsageTable");
                 List<String> hours = List.of(UsageKeys.hour(HOUR_AGO), UsageKeys.hour(NOW));
                 assertThat(mine(new DynamoUsageStore(lying, usage, keys).hourlyTotals(hours))).as(e.getKey())
@@ -249,16 +246,6 @@ class UsageIndexProjectionIT {
 
     private static QueuedMessage message(HitBatch part) {
         return new QueuedMessage(UUID.randomUUID().toString(), new String(Json.write(part), StandardCharsets.UTF_8));
-    }
-
-    private DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
-        Config config = stack.config();
-        return DynamoDbClient.builder()
-                .region(Region.of(config.region()))
-                .endpointOverride(config.endpoint("dynamodb").orElseThrow())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor))
-                .build();
     }
 
     /** Every index query answers a count of 999,999 with each item, whatever was asked. */
