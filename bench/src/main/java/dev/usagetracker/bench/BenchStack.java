@@ -69,7 +69,8 @@ final class BenchStack implements AutoCloseable {
     private BenchStack(Path root, String prefix) {
         this.root = root;
         this.prefix = prefix;
-        emulators = Emulators.start(root.resolve("bench/target/emulator-logs"), 0, 0, 0);
+        // a directory per benchmark: the bench module's test JVMs run two of them side by side
+        emulators = Emulators.start(root.resolve("bench/target/emulator-logs").resolve(prefix.replaceAll("-+$", "")), 0, 0, 0);
         base = Map.copyOf(emulators.clientEnvironment("bench"));
         Map<String, String> bootEnv = new HashMap<>(base);
         bootEnv.putAll(emulatorTimeoutsAnd());

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * bench/smoke: every benchmark at tiny sizes, inside ./scripts/test, so none of them can rot. Asserts what
- * they compute and check, never how fast anything was.
+ * they compute and check, never how fast anything was. The ingest paths' benchmarks are in
+ * {@link IngestBenchSmokeIT}, which the module's second test JVM runs beside this one.
  */
 class BenchSmokeIT {
     private final ByteArrayOutputStream output = new ByteArrayOutputStream();
@@ -27,28 +28,6 @@ class BenchSmokeIT {
             assertThat(r.classCount().fromJar()).isPositive();
         }
         assertThat(text()).contains("machine:", "init+first", "target: every function jar < 15 MB");
-    }
-
-    @Test
-    void ingestCountsEveryAcknowledgedHitOnceAndPricesItsWrites() throws Exception {
-        IngestBench.Result r = IngestBench.run(IngestBench.Options.parse(new String[] {"--smoke"}), out);
-        assertThat(r.counted()).isEqualTo(r.acknowledged());
-        assertThat(r.batch().wruPerHit()).isPositive().isLessThanOrEqualTo(IngestBench.BATCH_TARGET_WRU);
-        // A single-hit request costs at least its raw item: 1 WRU on the recount path (the default for light groups,
-        // issue 28), 2 in a transaction; at most that plus both aggregates (2 WRU each in a transaction) when it is
-        // alone in its batch, and the ConditionCheck (2 WRU more) only when ERASURE_DELAY_SECONDS cannot bound the read.
-        assertThat(r.single().wruPerRequest()).isBetween(1.0, 8.0);
-        assertThat(r.naiveWruPerHit()).isGreaterThanOrEqualTo(3.0);
-        // The dashboards read while hits arrive: the consumer re-caches the ranking after each batch, so /top is served from Redis.
-        long topHits = 0;
-        for (IngestBench.Phase p : List.of(r.single(), r.batch())) {
-            IngestBench.Reads top = p.reads().get("/top (admin, 24 h), every 500 ms");
-            assertThat(top.cache()).as(p.name()).isNotEmpty();
-            assertThat(top.cache().keySet()).as(p.name()).isSubsetOf("HIT", "MISS");
-            topHits += top.cache().getOrDefault("HIT", 0L);
-        }
-        assertThat(topHits).isPositive();
-        assertThat(text()).contains("machine:", "reads while hits arrive", "requests per 1,000 hits", "exactly once", "OK");
     }
 
     @Test
@@ -79,13 +58,6 @@ class BenchSmokeIT {
             }
         }
         assertThat(text()).contains("machine:", "O(table size)", "FLAT");
-    }
-
-    @Test
-    void forwarderCountsEveryLineOnceAndPricesThePath() throws Exception {
-        assertThat(ForwarderBench.run(1_000, 500, out)).as("accepted == lines == counted").isTrue();
-        assertThat(text()).contains("machine:", "lines/s per invocation", "per 1,000 hits", "per million hits on this path",
-                "counted exactly");
     }
 
     @org.junit.jupiter.api.AfterEach
