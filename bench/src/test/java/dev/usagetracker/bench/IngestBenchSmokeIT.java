@@ -27,6 +27,13 @@ class IngestBenchSmokeIT {
         // alone in its batch, and the ConditionCheck (2 WRU more) only when ERASURE_DELAY_SECONDS cannot bound the read.
         assertThat(r.single().wruPerRequest()).isBetween(1.0, 8.0);
         assertThat(r.naiveWruPerHit()).isGreaterThanOrEqualTo(3.0);
+        // Issue 28: the template's keys-only Usage indexes are written when an aggregate is created, never more often
+        // than an INCLUDE [count] index would be (on every write of one); the index column prices the projection in use.
+        for (IngestBench.Phase p : List.of(r.single(), r.batch())) {
+            assertThat(p.index().projection()).as(p.name()).isEqualTo("KEYS_ONLY");
+            assertThat(p.index().keysOnly()).as(p.name()).isBetween(0.0, p.index().include());
+            assertThat(p.gsiWru()).as(p.name()).isEqualTo(p.index().keysOnly());
+        }
         // The dashboards read while hits arrive: the consumer re-caches the ranking after each batch, so /top is served from Redis.
         long topHits = 0;
         for (IngestBench.Phase p : List.of(r.single(), r.batch())) {
