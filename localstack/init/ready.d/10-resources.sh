@@ -98,14 +98,7 @@ else
     --attribute-definitions \
       AttributeName=pk,AttributeType=S \
       AttributeName=sk,AttributeType=S \
-      AttributeName=time_bucket,AttributeType=S \
-    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
-    --global-secondary-indexes '[
-      {"IndexName": "by_time",
-       "KeySchema": [{"AttributeName": "time_bucket", "KeyType": "HASH"},
-                     {"AttributeName": "sk", "KeyType": "RANGE"}],
-       "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["client_id", "n"]}}
-    ]'
+    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE
   enable_ttl "${HITS_TABLE}"
 fi
 
