@@ -147,7 +147,14 @@ public final class ChaosStack implements AutoCloseable {
             adminToken = send("POST", "/api/token", Map.of("X-API-Key", ADMIN_KEY), "", 200).get("access_token").asText();
             adminTokenAt = System.currentTimeMillis();
         }
-        JsonNode daily = send("GET", "/api/usage/daily?days=2", Map.of("Authorization", "Bearer " + adminToken), null, 200);
+        // A reader polling while a backlog drains may meet the admin's read limit: it waits as Retry-After says.
+        HttpResponse<String> r = request("GET", "/api/usage/daily?days=2", Map.of("Authorization", "Bearer " + adminToken), null);
+        for (int waits = 0; r.statusCode() == 429 && waits < 5; waits++) {
+            long seconds = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L);
+            Thread.sleep(Duration.ofSeconds(Math.min(Math.max(seconds, 1), 60)).toMillis());
+            r = request("GET", "/api/usage/daily?days=2", Map.of("Authorization", "Bearer " + adminToken), null);
+        }
+        JsonNode daily = expect(r, "GET /api/usage/daily?days=2", 200);
         Map<String, Long> counts = new LinkedHashMap<>();
         daily.get("clients").forEach(c -> counts.put(c.get("client_id").asText(), c.get("total").asLong()));
         return counts;
@@ -231,14 +238,20 @@ public final class ChaosStack implements AutoCloseable {
 
     JsonNode send(String method, String path, Map<String, String> headers, String body, int expect)
             throws IOException, InterruptedException {
+        return expect(request(method, path, headers, body), method + " " + path, expect);
+    }
+
+    private HttpResponse<String> request(String method, String path, Map<String, String> headers, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) b.header("Content-Type", "application/json");
         headers.forEach(b::header);
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != expect) {
-            throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
-        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode expect(HttpResponse<String> r, String what, int status) throws IOException {
+        if (r.statusCode() != status) throw new IllegalStateException(what + " answered " + r.statusCode() + ": " + r.body());
         return MAPPER.readTree(r.body());
     }
 
