@@ -135,8 +135,17 @@ public final class LocalRuntime implements AutoCloseable {
                 .orElse(options.port() <= 0 ? 0 : options.port() + 1);
         webSockets = LocalWebSocketApi.bind(options.host(), webSocketPort);
         closeables.add(webSockets);
-        resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
-                .create(kms, dynamo, sqs, options.visibilityTimeoutSeconds());
+        // The set-up waits for an emulator slowed by a loaded machine instead of failing the start after the
+        // functions' 5 s call timeout (its clients are patient; the runtime's own stay as configured).
+        Map<String, String> patient = new HashMap<>(base);
+        patient.putIfAbsent("AWS_SDK_ATTEMPT_TIMEOUT_MS", "15000");
+        patient.putIfAbsent("AWS_SDK_CALL_TIMEOUT_MS", "30000");
+        Config setUp = Config.from(patient);
+        try (KmsClient setUpKms = AwsClients.kms(setUp); DynamoDbClient setUpDynamo = AwsClients.dynamo(setUp);
+             SqsClient setUpSqs = AwsClients.sqs(setUp)) {
+            resources = new ResourceBootstrap(template, options.resourcePrefix(), parameters)
+                    .create(setUpKms, setUpDynamo, setUpSqs, options.visibilityTimeoutSeconds());
+        }
 
         for (SamTemplate.Function f : template.functions()) {
             Map<String, String> env = new HashMap<>(base);
