@@ -182,23 +182,34 @@ def restore():
     print("restored %s from %s" % (", ".join(saved["backends"]), snapshot_file), flush=True)
 
 
+# One snapshot at a time: the periodic one, SIGTERM's and the parent watch's (stdin closes as the runtime exits)
+# can start together, and two writers of the one temporary file could rename a file the other had just
+# truncated into place (a restart then met an empty snapshot: EOFError).
+writing = threading.Lock()
+exiting = threading.Lock()
+
+
 def snapshot():
     if not snapshot_file:
         return
-    with lock:
-        dirty.clear()
-        data = pickle.dumps({"format": FORMAT, "moto": moto_version(), "at": time.time(),
-                             "backends": {name: dict(b) for name, b in backends().items()}},
-                            protocol=pickle.HIGHEST_PROTOCOL)
-    tmp = snapshot_file + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, snapshot_file)
+    with writing:
+        with lock:
+            dirty.clear()
+            data = pickle.dumps({"format": FORMAT, "moto": moto_version(), "at": time.time(),
+                                 "backends": {name: dict(b) for name, b in backends().items()}},
+                                protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = snapshot_file + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, snapshot_file)
 
 
 def snapshot_and_exit(*_):
+    # The first of SIGTERM and the parent watch saves and exits; the other leaves it to that one.
+    if not exiting.acquire(blocking=False):
+        return
     try:
         snapshot()
     finally:
