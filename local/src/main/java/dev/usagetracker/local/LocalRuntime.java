@@ -109,14 +109,9 @@ public final class LocalRuntime implements AutoCloseable {
         base.putIfAbsent("AWS_REGION", Emulators.REGION);
 
         SamTemplate template = SamTemplate.load(options.projectRoot().resolve("template.yaml"));
-        Config bootConfig = Config.from(base);
-        DynamoDbClient dynamo = AwsClients.dynamo(bootConfig);
-        SqsClient sqs = AwsClients.sqs(bootConfig);
-        KmsClient kms = AwsClients.kms(bootConfig);
-        closeables.add(dynamo);
+        // The runtime's own SQS client (sqs(): queue attributes, as configured); the set-up has its own below.
+        this.sqs = AwsClients.sqs(Config.from(base));
         closeables.add(sqs);
-        closeables.add(kms);
-        this.sqs = sqs;
         Map<String, String> parameters = new HashMap<>();
         // A stage per resource prefix: REDIS_KEY_PREFIX is ut:<Stage>:, so the rate-limit counters of two
         // runtimes sharing one redis-server never mix (as two deployed stages would not).
