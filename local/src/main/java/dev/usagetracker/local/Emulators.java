@@ -32,6 +32,7 @@ public final class Emulators implements AutoCloseable {
     private ManagedProcess redis;
     private LocalState state;
     private scala.Function0<org.apache.pekko.actor.Terminated> persistentSqs;
+    private String sqsDatabaseUrl;
 
     private Emulators(Path logDir, int sqsPort, int motoPort, int redisPort) {
         this.logDir = logDir;
@@ -99,6 +100,12 @@ public final class Emulators implements AutoCloseable {
      * ElasticMQ's own server with its message storage: every queue and message (body, attributes, receive
      * count, visibility) in an H2 database, restored at start. H2 writes a commit to disk within about a
      * second, which bounds what a kill -9 of the runtime can lose of the queues.
+     * <p>
+     * H2 would close the database from a JVM shutdown hook of its own (DB_CLOSE_ON_EXIT), which runs beside
+     * the runtime's: on Ctrl-C it closed the store while the consumer was still handing its batch back, that
+     * hand-back failed (the batch returned only after its visibility timeout, 180 s, in the next run) and the
+     * stop waited 5 s on ElasticMQ's dead persistence actor. So H2 is told not to, and {@link #stopSqs} closes
+     * the store after ElasticMQ, which the runtime stops after its consumer.
      */
     private void startPersistentSqs() {
         java.util.Map<String, Object> settings = new java.util.HashMap<>();
@@ -115,7 +122,8 @@ public final class Emulators implements AutoCloseable {
         settings.put("aws.accountId", ACCOUNT);
         settings.put("queues-storage.enabled", false);
         settings.put("messages-storage.enabled", true);
-        settings.put("messages-storage.uri", "jdbc:h2:" + state.sqsDatabase().toAbsolutePath());
+        sqsDatabaseUrl = "jdbc:h2:" + state.sqsDatabase().toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE";
+        settings.put("messages-storage.uri", sqsDatabaseUrl);
         settings.put("messages-storage.prune-data-on-init", false);
         com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.parseMap(settings)
                 .withFallback(com.typesafe.config.ConfigFactory.defaultReference(Emulators.class.getClassLoader()));
@@ -133,8 +141,26 @@ public final class Emulators implements AutoCloseable {
             sqs = null;
         }
         if (persistentSqs != null) {
-            persistentSqs.apply();
+            persistentSqs.apply();   // its HTTP server, then its actors: nothing writes to the store after this
             persistentSqs = null;
+        }
+        if (sqsDatabaseUrl != null) {
+            closeSqsDatabase();
+            sqsDatabaseUrl = null;
+        }
+    }
+
+    /**
+     * H2's SHUTDOWN, on a connection of its own (ElasticMQ keeps its pool to itself): writes what is not on
+     * disk yet and closes the database with every connection to it. Nothing else closes it (DB_CLOSE_ON_EXIT
+     * is off); failing here costs what a kill -9 costs, the last second or so of queue changes.
+     */
+    private void closeSqsDatabase() {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(sqsDatabaseUrl, "", "");
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("SHUTDOWN");
+        } catch (java.sql.SQLException e) {
+            org.slf4j.LoggerFactory.getLogger(Emulators.class).warn("closing ElasticMQ's H2 store failed: {}", e.getMessage());
         }
     }
 

@@ -504,6 +504,11 @@ public final class LocalRuntime implements AutoCloseable {
         return Boolean.TRUE.equals(up) ? "up" : "DOWN";
     }
 
+    /**
+     * The orderly stop, also what the shutdown hook of {@link #main} runs: in the reverse order of the start, so
+     * the consumer's pollers stop (handing a gathered batch back through SQS) before the clients they use, the
+     * functions before the emulators, ElasticMQ before its H2 store (Emulators), and the state's lock goes last.
+     */
     @Override
     public void close() {
         mappings.forEach(SqsEventSourceMapping::stopPolling);
