@@ -4,30 +4,44 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.usagetracker.local.HttpJson.Reply;
+import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Reads when the cache or the database goes away, with emulators of its own (they are killed):
  * Redis down → the database answers (MISS); database down too → the last good answer, marked STALE,
- * or 503 with Retry-After when there is none.
+ * or 503 with Retry-After when there is none; Redis unreachable while hits commit → once it is back,
+ * no answer cached before them is served.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CacheFallbackIT {
     static Emulators emulators;
     static LocalRuntime runtime;
     static HttpJson api;
+    /** Between the functions and redis-server: cut, Redis is unreachable but keeps its data (a partition). */
+    static FaultProxy redisProxy;
 
     @BeforeAll
     static void start() throws Exception {
         emulators = Emulators.start(TestStack.PROJECT_ROOT.resolve("local/target/emulator-logs/fallback"), 0, 0, 0);
+        redisProxy = new FaultProxy("redis", URI.create(emulators.redisUrl()).getPort());
         // One container per function, so the last-good answer is in the container that serves the read.
+        // A breaker that opens for 1 s, not 10: the reads after the outage reach Redis again within seconds.
         runtime = LocalRuntime.start(new LocalRuntime.Options(TestStack.PROJECT_ROOT, "127.0.0.1", 0,
-                Optional.of(emulators), Map.of("LOCAL_SCHEDULE_SECONDS", "3600", "RATE_LIMIT_MODE", "local"),
+                Optional.of(emulators), Map.of("LOCAL_SCHEDULE_SECONDS", "3600", "RATE_LIMIT_MODE", "local",
+                        "RedisUrl", "redis://127.0.0.1:" + redisProxy.port(), "REDIS_BREAKER_OPEN_SECONDS", "1"),
                 Optional.of("fallback-admin-key-0123456789"), Optional.of(Duration.ofMillis(100)), 20, 1, false, "fb-"));
         api = new HttpJson(runtime.baseUrl());
     }
@@ -36,10 +50,74 @@ class CacheFallbackIT {
     static void stop() {
         if (emulators != null && emulators.moto() != null) emulators.moto().resume();
         if (runtime != null) runtime.close();
+        if (redisProxy != null) redisProxy.close();
         if (emulators != null) emulators.close();
     }
 
+    /**
+     * The consumer cannot bump the cache versions of a commit while Redis is unreachable; the answers
+     * cached before it survive in Redis under the versions nobody bumped. Once Redis is back and the
+     * schedule's prefetch has run (every minute on AWS; invoked here), none of them is served.
+     */
     @Test
+    @Order(1)
+    void hitsCommittedWhileRedisWasUnreachableAreNotHiddenByAnAnswerCachedBeforeThem() throws Exception {
+        JsonNode client = CachingIT.registerWith(api, "partition");
+        String key = client.get("api_key").asText();
+        String token = CachingIT.tokenWith(api, key);
+        assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", key)).status())
+                .isEqualTo(202);
+        CachingIT.awaitTotalWith(api, token, 2);
+        assertThat(CachingIT.total(CachingIT.awaitHeader(api, token, "X-Cache", "HIT").json())).isEqualTo(2);
+
+        redisProxy.cut();
+        try {
+            assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", key)).status())
+                    .isEqualTo(202);
+            CachingIT.awaitTotalWith(api, token, 4); // committed: DynamoDB answers while Redis is away
+            // the consumer's invocation, and with it its attempt at Redis, is over before Redis is back
+            Await.until(Duration.ofSeconds(30), "the hits queue drained", () -> runtime.sqs()
+                    .getQueueAttributes(r -> r.queueUrl(runtime.resource("HitsQueue")).attributeNames(
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                    .attributes().values().stream().allMatch("0"::equals));
+        } finally {
+            redisProxy.restore();
+        }
+        awaitPrefetchWithRedis();
+
+        // every answer counts the 4 hits: computed (MISS) until Redis serves the reader again, then cached
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Reply read;
+        do {
+            read = api.get("/api/usage/daily", CachingIT.bearer(token));
+            assertThat(read.status()).as(read.body()).isEqualTo(200);
+            assertThat(CachingIT.total(read.json())).as("X-Cache: %s", read.header("X-Cache")).isEqualTo(4);
+            if ("HIT".equals(read.header("X-Cache"))) break;
+            ManagedProcess.sleep(100);
+        } while (System.nanoTime() < deadline);
+        assertThat(read.header("X-Cache")).as("the cache serves the reader again").isEqualTo("HIT");
+    }
+
+    /** Runs the scheduled PrefetchFunction until a run meets Redis (the first ones may not: it reconnects). */
+    private static void awaitPrefetchWithRedis() {
+        FunctionPool prefetch = runtime.pools().get("PrefetchFunction");
+        Await.until(Duration.ofSeconds(30), "a prefetch run that reached Redis", () -> {
+            try {
+                Object summary = prefetch.invoke(new HashMap<>(Map.of("source", "aws.events",
+                        "detail-type", "Scheduled Event", "time", Instant.now().toString())));
+                System.out.println("PrefetchFunction: " + summary);
+                if (!"still_due".equals(((Map<?, ?>) summary).get("cache_epoch"))) return true;
+            } catch (Exception e) {
+                // Redis not reachable from its container yet
+            }
+            ManagedProcess.sleep(200);
+            return false;
+        });
+    }
+
+    @Test
+    @Order(2)
     void redisDownFallsBackToTheDatabaseAndDatabaseDownToTheLastGoodAnswer() {
         JsonNode client = CachingIT.registerWith(api, "fallback");
         String key = client.get("api_key").asText();

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * ZINCRBY into the hour's ranking — in one pipeline, bumps the cache versions of what changed,
  * announces the new counts and refreshes the cached 24 h ranking, so /top is served from the cache.
  * Redis never counts a hit DynamoDB lacks; if it lags or loses data, {@link #reconcile} rebuilds it
- * from the aggregates, and until it has, readers use DynamoDB ({@link #ready}).
+ * from the aggregates, and until it has, readers use DynamoDB ({@link #ready}). Version bumps that do
+ * not reach Redis are made up by a bump of the cache epoch ({@link CacheEpoch}).
  */
 public final class UsageCounters {
     private static final Logger LOG = LoggerFactory.getLogger(UsageCounters.class);
@@ -44,16 +45,18 @@ public final class UsageCounters {
 
     private final Redis redis;
     private final ResponseCache cache;
+    private final CacheEpoch epoch;
     private final UsageEvents events;
     private final ClientStore clients;
     private final UsageService usage;
     private final Clock clock;
     private final Duration dailyTtl;
 
-    public UsageCounters(Redis redis, ResponseCache cache, UsageEvents events, ClientStore clients, UsageService usage,
-                         Clock clock, Duration retention) {
+    public UsageCounters(Redis redis, ResponseCache cache, CacheEpoch epoch, UsageEvents events, ClientStore clients,
+                         UsageService usage, Clock clock, Duration retention) {
         this.redis = redis;
         this.cache = cache;
+        this.epoch = epoch;
         this.events = events;
         this.clients = clients;
         this.usage = usage;
@@ -123,6 +126,7 @@ public final class UsageCounters {
                 hourly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
             }
         }
+        boolean bumped = false;
         try {
             Map<String, CompletableFuture<Long>> dayCounts = new HashMap<>();
             Map<String, CompletableFuture<Long>> hourCounts = new HashMap<>();
@@ -145,7 +149,12 @@ public final class UsageCounters {
             all.add(redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))));
             all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly, inFlight));
             CompletableFuture<Long> topVersion = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
+            CompletableFuture<String> epochNow = redis.submit(c -> c.get(CacheEpoch.key(redis)));
             for (CompletableFuture<?> f : all) redis.await(f);
+            versions.values().forEach(redis::await);
+            redis.await(topVersion);
+            bumped = true;
+            epoch.reachable();
 
             List<UsageUpdate> updates = new ArrayList<>();
             hourly.forEach((client, hours) -> hours.keySet().forEach(hour -> {
@@ -155,16 +164,19 @@ public final class UsageCounters {
             }));
             events.publish(updates);
             rememberNames(daily.keySet());
-            if (ready()) refreshRanking(String.valueOf(redis.await(topVersion)));
+            if (ready()) refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(topVersion)));
         } catch (Redis.UnavailableException e) {
+            // Entries cached before this commit would outlive it under the versions not bumped.
+            if (!bumped) epoch.skipped();
             LOG.warn("counters not updated, redis unavailable ({}); reconcile will repair them", e.getMessage());
         }
     }
 
     /** Re-caches the 24 h ranking under the ranking's current version. */
     public void refreshRanking() {
-        String version = redis.call(c -> c.get(ResponseCache.versionKey(redis, "top")));
-        refreshRanking(version == null ? "0" : version);
+        List<io.lettuce.core.KeyValue<String, String>> found =
+                redis.call(c -> c.mget(CacheEpoch.key(redis), ResponseCache.versionKey(redis, "top")));
+        refreshRanking(ResponseCache.version(found.get(0).getValueOrElse(null), found.get(1).getValueOrElse(null)));
     }
 
     /** The 24 h ranking from the counters, cached under the given version of the ranking. */
@@ -243,8 +255,9 @@ public final class UsageCounters {
         }
         for (CompletableFuture<?> f : writes) redis.await(f);
         redis.call(c -> c.set(readyKey(), clock.instant().toString(), SetArgs.Builder.ex(READY_TTL)));
-        Long version = redis.call(c -> c.incr(ResponseCache.versionKey(redis, "top")));
-        refreshRanking(String.valueOf(version));
+        CompletableFuture<Long> version = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
+        CompletableFuture<String> epochNow = redis.submit(c -> c.get(CacheEpoch.key(redis)));
+        refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(version)));
         return rebuilt;
     }
 
