@@ -62,18 +62,12 @@ class CacheFallbackIT {
     @Test
     @Order(1)
     void hitsCommittedWhileRedisWasUnreachableAreNotHiddenByAnAnswerCachedBeforeThem() throws Exception {
-        JsonNode client = CachingIT.registerWith(api, "partition");
-        String key = client.get("api_key").asText();
-        String token = CachingIT.tokenWith(api, key);
-        assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", key)).status())
-                .isEqualTo(202);
-        CachingIT.awaitTotalWith(api, token, 2);
-        assertThat(CachingIT.total(CachingIT.awaitHeader(api, token, "X-Cache", "HIT").json())).isEqualTo(2);
+        Client client = twoHitsCached("partition");
+        String token = client.token();
 
         redisProxy.cut();
         try {
-            assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", key)).status())
-                    .isEqualTo(202);
+            postTwoHits(client.apiKey());
             CachingIT.awaitTotalWith(api, token, 4); // committed: DynamoDB answers while Redis is away
             // the consumer's invocation, and with it its attempt at Redis, is over before Redis is back
             Await.until(Duration.ofSeconds(30), "the hits queue drained", () -> runtime.sqs()
@@ -99,6 +93,25 @@ class CacheFallbackIT {
         assertThat(read.header("X-Cache")).as("the cache serves the reader again").isEqualTo("HIT");
     }
 
+    record Client(String apiKey, String token) {}
+
+    /** A new client with 2 hits counted, and its /daily answer cached (X-Cache: HIT). */
+    private static Client twoHitsCached(String name) {
+        JsonNode client = CachingIT.registerWith(api, name);
+        String key = client.get("api_key").asText();
+        String token = CachingIT.tokenWith(api, key);
+        postTwoHits(key);
+        CachingIT.awaitTotalWith(api, token, 2);
+        // a read racing the consumer's version bump may cache under the old version: wait for a HIT
+        assertThat(CachingIT.total(CachingIT.awaitHeader(api, token, "X-Cache", "HIT").json())).isEqualTo(2);
+        return new Client(key, token);
+    }
+
+    private static void postTwoHits(String apiKey) {
+        assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", apiKey)).status())
+                .isEqualTo(202);
+    }
+
     /** Runs the scheduled PrefetchFunction until a run meets Redis (the first ones may not: it reconnects). */
     private static void awaitPrefetchWithRedis() {
         FunctionPool prefetch = runtime.pools().get("PrefetchFunction");
@@ -119,14 +132,7 @@ class CacheFallbackIT {
     @Test
     @Order(2)
     void redisDownFallsBackToTheDatabaseAndDatabaseDownToTheLastGoodAnswer() {
-        JsonNode client = CachingIT.registerWith(api, "fallback");
-        String key = client.get("api_key").asText();
-        String token = CachingIT.tokenWith(api, key);
-        assertThat(api.post("/api/logs", Map.of("hits", List.of(CachingIT.hit(), CachingIT.hit())), Map.of("X-API-Key", key)).status())
-                .isEqualTo(202);
-        CachingIT.awaitTotalWith(api, token, 2);
-        // a read racing the consumer's version bump may cache under the old version: wait for a HIT
-        CachingIT.awaitHeader(api, token, "X-Cache", "HIT");
+        String token = twoHitsCached("fallback").token();
 
         emulators.redis().kill();
         Reply withoutRedis = api.get("/api/usage/daily", CachingIT.bearer(token));
