@@ -51,7 +51,9 @@ public final class CacheEpoch {
         /** The epoch was bumped; the note is cleared, or stays if a skip was noted meanwhile. */
         BUMPED,
         /** A skip is noted but Redis cannot take the bump yet: the note stays for the next run. */
-        STILL_DUE
+        STILL_DUE,
+        /** The note could not be read (DynamoDB unavailable): the next run reads it again. */
+        NOT_READ
     }
 
     private final Counter counter;
@@ -109,14 +111,25 @@ public final class CacheEpoch {
      * noted in between (else it stays, and the next run bumps again: a spare bump only costs misses).
      */
     public Repair repairDue() {
-        OptionalLong due = marker.due();
+        OptionalLong due;
+        try {
+            due = marker.due();
+        } catch (SdkException e) {
+            // the rest of the prefetch (Redis only) still runs
+            LOG.warn("cache epoch note not read ({}); read again next run", e.getClass().getSimpleName());
+            return Repair.NOT_READ;
+        }
         if (due.isEmpty()) return Repair.NOTHING_DUE;
         try {
             counter.bump();
         } catch (Redis.UnavailableException e) {
             return Repair.STILL_DUE;
         }
-        if (!marker.clear(due.getAsLong())) LOG.info("cache epoch bumped; a newer skip is noted, bumped again next run");
+        try {
+            if (!marker.clear(due.getAsLong())) LOG.info("cache epoch bumped; a newer skip is noted, bumped again next run");
+        } catch (SdkException e) {
+            LOG.warn("cache epoch bumped, note not cleared ({}); bumped again next run", e.getClass().getSimpleName());
+        }
         return Repair.BUMPED;
     }
 }

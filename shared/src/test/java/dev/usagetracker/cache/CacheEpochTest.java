@@ -96,6 +96,23 @@ class CacheEpochTest {
         assertThat(marker.due()).isEmpty();
     }
 
+    @Test
+    void aNoteThatCannotBeReadOrClearedLeavesItForTheNextRun() {
+        epoch.skipped();
+        marker.down = true;
+        assertThat(epoch.repairDue()).as("the prefetch goes on without it").isEqualTo(CacheEpoch.Repair.NOT_READ);
+        assertThat(counter.bumps).isZero();
+
+        marker.downAfterRead = true;
+        marker.down = false;
+        assertThat(epoch.repairDue()).isEqualTo(CacheEpoch.Repair.BUMPED);
+        assertThat(marker.due()).hasValue(1);
+        marker.downAfterRead = false;
+        assertThat(epoch.repairDue()).isEqualTo(CacheEpoch.Repair.BUMPED);
+        assertThat(marker.due()).isEmpty();
+        assertThat(counter.bumps).isEqualTo(2);
+    }
+
     static final class FakeCounter implements CacheEpoch.Counter {
         int bumps;
         boolean down;
@@ -112,6 +129,7 @@ class CacheEpochTest {
     static final class FakeMarker implements CacheEpoch.DueMarker {
         long skipped;
         boolean down;
+        boolean downAfterRead;
         final List<Instant> markedAt = new ArrayList<>();
 
         @Override
@@ -123,11 +141,13 @@ class CacheEpochTest {
 
         @Override
         public OptionalLong due() {
+            if (down) throw SdkClientException.create("unreachable");
             return skipped == 0 ? OptionalLong.empty() : OptionalLong.of(skipped);
         }
 
         @Override
         public boolean clear(long seen) {
+            if (down || downAfterRead) throw SdkClientException.create("unreachable");
             if (skipped != seen) return false;
             skipped = 0;
             return true;
