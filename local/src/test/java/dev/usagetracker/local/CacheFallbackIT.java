@@ -3,14 +3,22 @@ package dev.usagetracker.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.usagetracker.App;
+import dev.usagetracker.config.Config;
+import dev.usagetracker.http.Json;
+import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.local.HttpJson.Reply;
+import dev.usagetracker.redis.Redis;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -22,8 +30,9 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /**
  * Reads when the cache or the database goes away, with emulators of its own (they are killed):
  * Redis down → the database answers (MISS); database down too → the last good answer, marked STALE,
- * or 503 with Retry-After when there is none; Redis unreachable while hits commit → once it is back,
- * no answer cached before them is served.
+ * or 503 with Retry-After when there is none; Redis unreachable while hits commit, or a consumer stopped
+ * between its commit and Redis → once Redis is back, or SQS delivers the message again, no answer cached
+ * before the commit is served.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CacheFallbackIT {
@@ -70,30 +79,64 @@ class CacheFallbackIT {
             postTwoHits(client.apiKey());
             CachingIT.awaitTotalWith(api, token, 4); // committed: DynamoDB answers while Redis is away
             // the consumer's invocation, and with it its attempt at Redis, is over before Redis is back
-            Await.until(Duration.ofSeconds(30), "the hits queue drained", () -> runtime.sqs()
-                    .getQueueAttributes(r -> r.queueUrl(runtime.resource("HitsQueue")).attributeNames(
-                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                            QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
-                    .attributes().values().stream().allMatch("0"::equals));
+            awaitHitsQueueDrained();
         } finally {
             redisProxy.restore();
         }
         awaitPrefetchWithRedis();
 
-        // every answer counts the 4 hits: computed (MISS) until Redis serves the reader again, then cached
+        // computed (MISS) until Redis serves the reader again, then cached
+        awaitCachedCounting(token, 4);
+    }
+
+    /**
+     * A consumer that commits and then dies (or meets a timeout) before it reaches Redis bumps nothing and
+     * notes nothing. SQS delivers the message again, the ledger finds it committed, and that replay bumps.
+     */
+    @Test
+    @Order(2)
+    void aCommitWhoseWriterStoppedBeforeRedisIsNotHiddenOnceSqsDeliversItAgain() {
+        Client client = twoHitsCached("replay");
+        Instant now = Instant.now();
+        HitBatch part = new HitBatch(1, UUID.randomUUID().toString(), 0, 0, client.id(), now, List.of(
+                new HitBatch.PackedHit(now.toEpochMilli(), "192.0.2.10", "/cached"),
+                new HitBatch.PackedHit(now.toEpochMilli(), "192.0.2.10", "/cached")));
+        // the consumer's commit and nothing after it: the ledger as the consumer's container has it
+        App consumer = new App(Config.from(runtime.pools().get("HitConsumerFunction").environment()), Clock.systemUTC());
+        assertThat(consumer.ingest().ledger().record(List.of(part)).committed()).containsExactly(part.key());
+        consumer.clients().redis().ifPresent(Redis::close);
+
+        // its message was not deleted: SQS delivers it again
+        runtime.sqs().sendMessage(r -> r.queueUrl(runtime.resource("HitsQueue"))
+                .messageBody(new String(Json.write(part), StandardCharsets.UTF_8)));
+        awaitHitsQueueDrained();
+        awaitCachedCounting(client.token(), 4);
+    }
+
+    /** Every read counts {@code total} until one is served from the cache (X-Cache: HIT). */
+    private static void awaitCachedCounting(String token, long total) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         Reply read;
         do {
             read = api.get("/api/usage/daily", CachingIT.bearer(token));
             assertThat(read.status()).as(read.body()).isEqualTo(200);
-            assertThat(CachingIT.total(read.json())).as("X-Cache: %s", read.header("X-Cache")).isEqualTo(4);
-            if ("HIT".equals(read.header("X-Cache"))) break;
+            assertThat(CachingIT.total(read.json())).as("X-Cache: %s", read.header("X-Cache")).isEqualTo(total);
+            if ("HIT".equals(read.header("X-Cache"))) return;
             ManagedProcess.sleep(100);
         } while (System.nanoTime() < deadline);
-        assertThat(read.header("X-Cache")).as("the cache serves the reader again").isEqualTo("HIT");
+        throw new AssertionError("never served from the cache again: " + read.body());
     }
 
-    record Client(String apiKey, String token) {}
+    /** The consumer's invocations, and with them what they do after a commit, are over. */
+    private static void awaitHitsQueueDrained() {
+        Await.until(Duration.ofSeconds(30), "the hits queue drained", () -> runtime.sqs()
+                .getQueueAttributes(r -> r.queueUrl(runtime.resource("HitsQueue")).attributeNames(
+                        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                        QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                .attributes().values().stream().allMatch("0"::equals));
+    }
+
+    record Client(String id, String apiKey, String token) {}
 
     /** A new client with 2 hits counted, and its /daily answer cached (X-Cache: HIT). */
     private static Client twoHitsCached(String name) {
@@ -104,7 +147,7 @@ class CacheFallbackIT {
         CachingIT.awaitTotalWith(api, token, 2);
         // a read racing the consumer's version bump may cache under the old version: wait for a HIT
         assertThat(CachingIT.total(CachingIT.awaitHeader(api, token, "X-Cache", "HIT").json())).isEqualTo(2);
-        return new Client(key, token);
+        return new Client(client.get("client_id").asText(), key, token);
     }
 
     private static void postTwoHits(String apiKey) {
@@ -131,7 +174,7 @@ class CacheFallbackIT {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void redisDownFallsBackToTheDatabaseAndDatabaseDownToTheLastGoodAnswer() {
         String token = twoHitsCached("fallback").token();
 

@@ -130,7 +130,6 @@ public final class UsageCounters {
         try {
             Map<String, CompletableFuture<Long>> dayCounts = new HashMap<>();
             Map<String, CompletableFuture<Long>> hourCounts = new HashMap<>();
-            Map<String, CompletableFuture<Long>> versions = new HashMap<>();
             List<CompletableFuture<?>> all = new ArrayList<>();
             daily.forEach((client, days) -> days.forEach((day, n) -> {
                 String k = countKey(client, day);
@@ -144,15 +143,11 @@ public final class UsageCounters {
                 all.add(redis.submit(c -> c.zincrby(rankingKey(hour), n, client)));
                 all.add(redis.submit(c -> c.expire(rankingKey(hour), HOURLY_TTL)));
             }));
-            daily.keySet().forEach(client -> versions.put(client,
-                    redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
-            all.add(redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))));
+            VersionBumps bumps = bumpVersions(daily.keySet());
             all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly, inFlight));
-            CompletableFuture<Long> topVersion = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
             CompletableFuture<String> epochNow = redis.submit(c -> c.get(CacheEpoch.key(redis)));
             for (CompletableFuture<?> f : all) redis.await(f);
-            versions.values().forEach(redis::await);
-            redis.await(topVersion);
+            bumps.await(redis);
             bumped = true;
             epoch.reachable();
 
@@ -160,16 +155,51 @@ public final class UsageCounters {
             hourly.forEach((client, hours) -> hours.keySet().forEach(hour -> {
                 String day = hour.substring(0, 10);
                 updates.add(new UsageUpdate("", client, day, hour, redis.await(dayCounts.get(client + "|" + day)),
-                        redis.await(hourCounts.get(client + "|" + hour)), redis.await(versions.get(client))));
+                        redis.await(hourCounts.get(client + "|" + hour)), redis.await(bumps.clients().get(client))));
             }));
             events.publish(updates);
             rememberNames(daily.keySet());
-            if (ready()) refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(topVersion)));
+            if (ready()) refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(bumps.top())));
         } catch (Redis.UnavailableException e) {
             // Entries cached before this commit would outlive it under the versions not bumped.
             if (!bumped) epoch.skipped();
             LOG.warn("counters not updated, redis unavailable ({}); reconcile will repair them", e.getMessage());
         }
+    }
+
+    /**
+     * Bumps the cache versions of the clients of parts a replay found committed already: their first
+     * commit may never have reached Redis (its writer died or met a timeout after it), and nothing else
+     * would retire the answers cached before it. Counts nothing (reconcile repairs the counters); never throws.
+     */
+    public void replayed(List<HitBatch> parts) {
+        if (parts.isEmpty()) return;
+        try {
+            bumpVersions(parts.stream().map(HitBatch::clientId).collect(java.util.stream.Collectors.toSet())).await(redis);
+            epoch.reachable();
+        } catch (Redis.UnavailableException e) {
+            epoch.skipped();
+            LOG.warn("cache versions of replayed parts not bumped, redis unavailable ({})", e.getMessage());
+        }
+    }
+
+    /** The version bumps of a change to some clients' counts: theirs, the all-clients view's and the ranking's. */
+    private record VersionBumps(Map<String, CompletableFuture<Long>> clients, CompletableFuture<Long> all,
+                                CompletableFuture<Long> top) {
+        void await(Redis redis) {
+            clients.values().forEach(redis::await);
+            redis.await(all);
+            redis.await(top);
+        }
+    }
+
+    /** Sends the bumps without waiting (they join the caller's pipeline). */
+    private VersionBumps bumpVersions(java.util.Collection<String> clientIds) {
+        Map<String, CompletableFuture<Long>> clients = new HashMap<>();
+        clientIds.forEach(client -> clients.put(client,
+                redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
+        return new VersionBumps(clients, redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))),
+                redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top"))));
     }
 
     /** Re-caches the 24 h ranking under the ranking's current version. */
