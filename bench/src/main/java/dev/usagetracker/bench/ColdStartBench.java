@@ -177,7 +177,7 @@ public final class ColdStartBench {
     }
 
     /** The admin, a client with an API key and tokens: what the fixture events need to be accepted. */
-    private static Map<String, String> setUp(BenchStack stack, String webhookUrl) throws IOException {
+    static Map<String, String> setUp(BenchStack stack, String webhookUrl) throws IOException {
         App app = stack.app();
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String adminKey = "ut_cold_start_admin_" + suffix;
@@ -219,7 +219,7 @@ public final class ColdStartBench {
      * for the erasures they measure the repeated request (401 for the revoked key, a no-op for a finished
      * erasure), not a first one.
      */
-    private static java.util.function.Supplier<Path> events(BenchStack stack, Path work, SamTemplate.Function f,
+    static java.util.function.Supplier<Path> events(BenchStack stack, Path work, SamTemplate.Function f,
                                                             Map<String, String> placeholders) throws IOException {
         String text = fixture(f);
         boolean fresh = text.contains("{{fresh_") || NEED_WEBHOOK.contains(f.logicalId());
@@ -322,17 +322,38 @@ public final class ColdStartBench {
         };
     }
 
-    private static String classpath(Path jar, Path probeJar, Path serialization) {
+    static String classpath(Path jar, Path probeJar, Path serialization) {
         return jar + java.io.File.pathSeparator + probeJar + java.io.File.pathSeparator + serialization;
     }
 
     private static Run probe(String classpath, List<String> flags, List<String> extra, Map<String, String> env, String priming,
                              SamTemplate.Function f, Path event, int warm) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
+        Map<String, String> values = probeValues(List.of(), classpath, flags, extra, env, priming, f, event, warm, 0);
+        Run run = new Run(Long.parseLong(values.get("main_epoch_ms")), Double.parseDouble(values.get("init_ms")),
+                Double.parseDouble(values.get("first_invoke_ms")), Double.parseDouble(values.get("warm_median_ms")),
+                Long.parseLong(values.get("classes")), values.get("status"));
+        // A rotation may meet the one before it still settling (409): the function did all its work either way.
+        boolean rotationRace = f.logicalId().equals("RotateKeyFunction") && "409".equals(run.status());
+        if (!expectedStatus(f).equals(run.status()) && !rotationRace) {
+            throw new IllegalStateException(f.logicalId() + ": first invocation answered " + run.status() + ", expected "
+                    + expectedStatus(f) + "\n" + values.get("output_tail"));
+        }
+        return run;
+    }
+
+    /**
+     * One probe JVM: its {@code PROBE} line as key/value pairs ({@code main_epoch_ms} made relative to the
+     * spawn). {@code prefix} runs before {@code java} (bench/lambda-memory: into a CPU-limited cgroup).
+     */
+    static Map<String, String> probeValues(List<String> prefix, String classpath, List<String> flags, List<String> extra,
+                                           Map<String, String> env, String priming, SamTemplate.Function f, Path event,
+                                           int warm, int skip) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(flags);
         command.addAll(extra);
-        command.addAll(List.of("-cp", classpath, ColdStartProbe.class.getName(), f.handlerClass(), event.toString(), Integer.toString(warm)));
+        command.addAll(List.of("-cp", classpath, ColdStartProbe.class.getName(), f.handlerClass(), event.toString(),
+                Integer.toString(warm), Integer.toString(skip)));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().clear();
         pb.environment().putAll(env);
@@ -342,7 +363,7 @@ public final class ColdStartBench {
         long spawned = System.currentTimeMillis();
         Process process = pb.start();
         byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        if (!process.waitFor(300, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IllegalStateException(f.logicalId() + ": probe JVM did not finish");
         }
@@ -352,16 +373,9 @@ public final class ColdStartBench {
         Map<String, String> values = new TreeMap<>();
         Matcher m = PROBE.matcher(line);
         while (m.find()) values.put(m.group(1), m.group(2));
-        Run run = new Run(Long.parseLong(values.get("main_epoch_ms")) - spawned, Double.parseDouble(values.get("init_ms")),
-                Double.parseDouble(values.get("first_invoke_ms")), Double.parseDouble(values.get("warm_median_ms")),
-                Long.parseLong(values.get("classes")), values.get("status"));
-        // A rotation may meet the one before it still settling (409): the function did all its work either way.
-        boolean rotationRace = f.logicalId().equals("RotateKeyFunction") && "409".equals(run.status());
-        if (!expectedStatus(f).equals(run.status()) && !rotationRace) {
-            throw new IllegalStateException(f.logicalId() + ": first invocation answered " + run.status() + ", expected "
-                    + expectedStatus(f) + "\n" + tail(text));
-        }
-        return run;
+        values.put("main_epoch_ms", Long.toString(Long.parseLong(values.get("main_epoch_ms")) - spawned));
+        values.put("output_tail", tail(text));
+        return values;
     }
 
     /** One extra, untimed run with class-load logging: how many classes, and from where. */
@@ -392,7 +406,7 @@ public final class ColdStartBench {
     }
 
     /** The probe's classes alone, as a jar: class data sharing does not accept directories on the class path. */
-    private static Path probeJar(Path work) throws IOException {
+    static Path probeJar(Path work) throws IOException {
         Path jar = work.resolve("probe.jar");
         Path classes;
         try {

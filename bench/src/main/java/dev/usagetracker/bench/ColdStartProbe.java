@@ -24,8 +24,11 @@ import java.util.UUID;
  * runtime does, invoke the handler and encode its answer (the first invocation's Duration), then a few
  * warm invocations. It uses nothing else from the bench, so nothing else is loaded or warmed.
  *
- * <p>Arguments: handler class, event file, number of warm invocations. Each {@code {{uuid}}} in the event
- * is replaced by a fresh UUID per invocation. Prints one line: {@code PROBE key=value ...}.
+ * <p>Arguments: handler class, event file, number of warm invocations, and optionally how many of them
+ * are a warm-up left out of the warm figures (default 0). Each {@code {{uuid}}} in the event is replaced by a
+ * fresh UUID per invocation. Prints one line: {@code PROBE key=value ...}: the warm median, mean, p90 and p99, the
+ * process's CPU time per warm invocation (every thread: the handler's, the SDK's event loops, GC and JIT),
+ * and how many warm answers differed from the first one's status.
  */
 public final class ColdStartProbe {
     private ColdStartProbe() {}
@@ -36,6 +39,7 @@ public final class ColdStartProbe {
         String handlerClass = args[0];
         String event = Files.readString(Path.of(args[1]));
         int warm = Integer.parseInt(args[2]);
+        int skip = args.length > 3 ? Integer.parseInt(args[3]) : 0;
 
         ClassLoader loader = ColdStartProbe.class.getClassLoader();
         Class<?> type = Class.forName(handlerClass, true, loader);
@@ -50,20 +54,40 @@ public final class ColdStartProbe {
         long t2 = System.nanoTime();
         long classes = ManagementFactory.getClassLoadingMXBean().getTotalLoadedClassCount();
 
-        long[] warmNanos = new long[warm];
-        for (int i = 0; i < warm; i++) {
+        for (int i = 0; i < Math.min(skip, warm); i++) invoke(handler, in, out, event);
+        int timed = Math.max(0, warm - skip);
+        long[] warmNanos = new long[timed];
+        int otherStatus = 0;
+        long cpu0 = processCpuNanos();
+        for (int i = 0; i < timed; i++) {
             long s = System.nanoTime();
-            invoke(handler, in, out, event);
+            String answer = invoke(handler, in, out, event);
             warmNanos[i] = System.nanoTime() - s;
+            if (!status(answer).equals(status(firstAnswer))) otherStatus++;
         }
+        double cpuPerWarmMs = timed == 0 ? -1 : (processCpuNanos() - cpu0) / 1e6 / timed;
+        double warmMeanMs = timed == 0 ? -1 : java.util.Arrays.stream(warmNanos).average().orElse(0) / 1e6;
         java.util.Arrays.sort(warmNanos);
-        double warmMedianMs = warm == 0 ? -1 : warmNanos[warm / 2] / 1e6;
+        double warmMedianMs = percentileMs(warmNanos, 50);
 
-        System.out.printf(java.util.Locale.ROOT, "PROBE main_epoch_ms=%d init_ms=%.2f first_invoke_ms=%.2f warm_median_ms=%.3f classes=%d status=%s%n",
-                mainEpochMs, (t1 - t0) / 1e6, (t2 - t1) / 1e6, warmMedianMs, classes, status(firstAnswer));
+        System.out.printf(java.util.Locale.ROOT, "PROBE main_epoch_ms=%d init_ms=%.2f first_invoke_ms=%.2f warm_median_ms=%.3f"
+                        + " warm_mean_ms=%.3f warm_p90_ms=%.3f warm_p99_ms=%.3f warm_cpu_ms=%.3f warm_other_status=%d classes=%d status=%s%n",
+                mainEpochMs, (t1 - t0) / 1e6, (t2 - t1) / 1e6, warmMedianMs, warmMeanMs, percentileMs(warmNanos, 90),
+                percentileMs(warmNanos, 99), cpuPerWarmMs, otherStatus, classes, status(firstAnswer));
         System.out.flush();
         // The function's non-daemon threads (SDK, caches) must not keep the probe JVM alive.
         System.exit(0);
+    }
+
+    /** Nearest-rank percentile of sorted durations, in ms; -1 when nothing was timed. */
+    private static double percentileMs(long[] sortedNanos, int percent) {
+        if (sortedNanos.length == 0) return -1;
+        int rank = (int) Math.ceil(percent / 100.0 * sortedNanos.length);
+        return sortedNanos[Math.max(0, rank - 1)] / 1e6;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static String invoke(RequestHandler<Object, Object> handler, PojoSerializer<Object> in,

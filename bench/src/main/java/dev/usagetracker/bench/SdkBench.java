@@ -69,8 +69,13 @@ public final class SdkBench {
 
     /** Per-hit counts of one way of sending, measured from the functions' AWS calls. */
     /** {@code gsiWru}: the by_day/by_hour index writes for the projection the tables have ({@code projection}). */
-    record Costs(String name, long hits, double requests, double sqs, double wru, double gsiWru, double transactions, double kms,
-                 double rru, String projection) {
+    /**
+     * {@code sqs}: the SQS requests a hit causes (sends, receives that carried messages, deletes); {@code idleReceives}:
+     * receives that came back empty, a poller's cost per hour on an idle queue (AWS's event source mapping long-polls
+     * 20 s; the local one polls oftener), kept out of the per-hit dollars and printed beside them.
+     */
+    record Costs(String name, long hits, double requests, double sqs, double idleReceives, double wru, double gsiWru,
+                 double transactions, double kms, double rru, String projection) {
         double per1000(double v) { return v * 1000 / hits; }
         double perHit(double v) { return v / hits; }
 
@@ -365,10 +370,14 @@ public final class SdkBench {
      */
     static Costs costs(String name, long hits, long requests, Map<String, Map<String, Double>> aws, BenchStack stack,
                        long indexedBefore) {
-        double sqs = 0, tx = 0, kms = 0;
+        double sqs = 0, idle = 0, tx = 0, kms = 0;
         for (var f : aws.entrySet()) {
             for (var m : f.getValue().entrySet()) {
                 String k = m.getKey().toLowerCase(Locale.ROOT);
+                if (k.equals("sqs.receivemessage.empty")) {
+                    idle += m.getValue();
+                    sqs -= m.getValue();
+                }
                 if (!k.endsWith(".calls")) continue;
                 if (k.startsWith("sqs.")) sqs += m.getValue();
                 if (k.startsWith("kms.") && k.contains("generatemac")) kms += m.getValue();
@@ -385,22 +394,24 @@ public final class SdkBench {
         var index = new UsageIndexWrites.Figures(UsageIndexWrites.projection(stack.dynamo(), stack.table("UsageTable")), written,
                 UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable")) - indexedBefore);
         double rru = Counters.sum(aws, ".rru", "HitConsumerFunction", "IngestFunction");
-        return new Costs(name, hits, requests, sqs, wru, index.inUse(), tx, kms, rru, index.projection());
+        return new Costs(name, hits, requests, sqs, idle, wru, index.inUse(), tx, kms, rru, index.projection());
     }
 
     static void printCosts(PrintStream out, List<Costs> costs) {
         out.println("\nper 1,000 hits (measured), and dollars per million hits on AWS (docs/performance.md's prices and assumptions);"
                 + " +GSI WRU = by_day/by_hour index writes with the tables' projection, " + costs.getFirst().projection()
                 + " (KEYS_ONLY: aggregates created; INCLUDE: aggregates written):");
-        out.printf("  %-26s %9s %8s %8s %9s %7s %8s %7s | %7s %7s %7s %7s %7s %7s %8s%n", "", "HTTP req", "SQS req", "WRU", "+GSI WRU",
-                "RRU", "tx", "KMS", "APIGW", "Lambda", "SQS", "DynamoDB", "consum.", "KMS", "total");
+        out.printf("  %-26s %9s %8s %9s %8s %9s %7s %8s %7s | %7s %7s %7s %7s %7s %7s %8s%n", "", "HTTP req", "SQS req", "idle rcv",
+                "WRU", "+GSI WRU", "RRU", "tx", "KMS", "APIGW", "Lambda", "SQS", "DynamoDB", "consum.", "KMS", "total");
         for (Costs c : costs) {
             double[] d = c.dollarsPerMillion();
-            out.printf(Locale.ROOT, "  %-26s %9.2f %8.2f %8.1f %9.1f %7.1f %8.2f %7.2f | %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.2f%n", c.name(),
-                    c.per1000(c.requests()), c.per1000(c.sqs()), c.per1000(c.wru()), c.per1000(c.gsiWru()), c.per1000(c.rru()),
-                    c.per1000(c.transactions()),
+            out.printf(Locale.ROOT, "  %-26s %9.2f %8.2f %9.2f %8.1f %9.1f %7.1f %8.2f %7.2f | %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.2f%n",
+                    c.name(), c.per1000(c.requests()), c.per1000(c.sqs()), c.per1000(c.idleReceives()), c.per1000(c.wru()),
+                    c.per1000(c.gsiWru()), c.per1000(c.rru()), c.per1000(c.transactions()),
                     c.per1000(c.kms()), d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
         }
+        out.println("  SQS req = sends, receives that carried messages and deletes (per hit); idle rcv = empty receives, a poller's"
+                + " cost per hour whatever the traffic (not in the dollars: on AWS ≈ 5 pollers × 3 long polls a minute, $0.26 a month)");
         if (costs.size() < 3) return;  // one path alone (bench/forwarder): nothing to compare it with here
         Costs sdk = costs.getFirst();
         Costs batch = costs.getLast();

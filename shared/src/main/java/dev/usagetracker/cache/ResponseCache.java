@@ -20,10 +20,12 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Versioned response cache (DESIGN.md §4). Entries live in Redis under {@code usage:v<n>:<key>} for an
- * hour, where {@code n} is the current version of the entry's scope (a client, all clients, the
- * ranking); the consumer bumps a scope's version when it commits a change to it, so no read after a
- * committed write can find the old entry. Version and entry come back in one round trip (a Lua script).
+ * Versioned response cache (DESIGN.md §4). Entries live in Redis under {@code usage:v<e>.<n>:<key>} for
+ * an hour, where {@code n} is the current version of the entry's scope (a client, all clients, the
+ * ranking) and {@code e} the cache's global epoch; the consumer bumps a scope's version when it commits a
+ * change to it, so no read after a committed write can find the old entry, and a bump that could not
+ * reach Redis is made up by an epoch bump ({@link CacheEpoch}). Version and entry come back in one round
+ * trip (a Lua script).
  * Caffeine keeps the last good answer per key in the container: served, marked STALE, only when the
  * database cannot answer; with Redis down the database answers directly.
  */
@@ -70,6 +72,11 @@ public final class ResponseCache {
         return redis.key("usage", "version", scope);
     }
 
+    /** The version entries are cached under: the epoch's and the scope's counters (absent keys are 0). */
+    public static String version(Object epoch, Object scopeVersion) {
+        return (epoch == null ? "0" : epoch) + "." + (scopeVersion == null ? "0" : scopeVersion);
+    }
+
     /** The cached answer for {@code key} in {@code scope}, or {@code compute}'s, which is then cached. */
     public Answer get(String scope, String key, Supplier<String> compute) {
         String version = null;
@@ -77,7 +84,7 @@ public final class ResponseCache {
             try {
                 Redis r = redis.get();
                 List<Object> found = r.await(VERSIONED_GET.run(r, ScriptOutputType.MULTI,
-                        new String[] {versionKey(r, scope)}, r.key("usage", "v"), ":" + key));
+                        new String[] {versionKey(r, scope), CacheEpoch.key(r)}, r.key("usage", "v"), ":" + key));
                 version = String.valueOf(found.get(0));
                 if (found.size() > 1 && found.get(1) instanceof String raw) {
                     Entry entry = Entry.decode(raw);
@@ -106,7 +113,7 @@ public final class ResponseCache {
         return new Answer(json, "MISS", 0);
     }
 
-    /** Stores an answer under the scope's current version (the consumer's refresh after a write). */
+    /** Stores an answer under the scope's current {@link #version} (the consumer's refresh after a write). */
     public void put(String scope, String version, String key, String json) {
         put(scope, version, key, new Entry(clock.millis(), json));
     }

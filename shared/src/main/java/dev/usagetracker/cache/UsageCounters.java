@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * ZINCRBY into the hour's ranking — in one pipeline, bumps the cache versions of what changed,
  * announces the new counts and refreshes the cached 24 h ranking, so /top is served from the cache.
  * Redis never counts a hit DynamoDB lacks; if it lags or loses data, {@link #reconcile} rebuilds it
- * from the aggregates, and until it has, readers use DynamoDB ({@link #ready}).
+ * from the aggregates, and until it has, readers use DynamoDB ({@link #ready}). Version bumps that do
+ * not reach Redis are made up by a bump of the cache epoch ({@link CacheEpoch}).
  */
 public final class UsageCounters {
     private static final Logger LOG = LoggerFactory.getLogger(UsageCounters.class);
@@ -44,16 +45,18 @@ public final class UsageCounters {
 
     private final Redis redis;
     private final ResponseCache cache;
+    private final CacheEpoch epoch;
     private final UsageEvents events;
     private final ClientStore clients;
     private final UsageService usage;
     private final Clock clock;
     private final Duration dailyTtl;
 
-    public UsageCounters(Redis redis, ResponseCache cache, UsageEvents events, ClientStore clients, UsageService usage,
-                         Clock clock, Duration retention) {
+    public UsageCounters(Redis redis, ResponseCache cache, CacheEpoch epoch, UsageEvents events, ClientStore clients,
+                         UsageService usage, Clock clock, Duration retention) {
         this.redis = redis;
         this.cache = cache;
+        this.epoch = epoch;
         this.events = events;
         this.clients = clients;
         this.usage = usage;
@@ -123,10 +126,10 @@ public final class UsageCounters {
                 hourly.computeIfAbsent(part.clientId(), c -> new LinkedHashMap<>()).merge(UsageKeys.hour(hit.timestamp()), 1L, Long::sum);
             }
         }
+        boolean bumped = false;
         try {
             Map<String, CompletableFuture<Long>> dayCounts = new HashMap<>();
             Map<String, CompletableFuture<Long>> hourCounts = new HashMap<>();
-            Map<String, CompletableFuture<Long>> versions = new HashMap<>();
             List<CompletableFuture<?>> all = new ArrayList<>();
             daily.forEach((client, days) -> days.forEach((day, n) -> {
                 String k = countKey(client, day);
@@ -140,31 +143,70 @@ public final class UsageCounters {
                 all.add(redis.submit(c -> c.zincrby(rankingKey(hour), n, client)));
                 all.add(redis.submit(c -> c.expire(rankingKey(hour), HOURLY_TTL)));
             }));
-            daily.keySet().forEach(client -> versions.put(client,
-                    redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
-            all.add(redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))));
+            VersionBumps bumps = bumpVersions(daily.keySet());
             all.addAll(dev.usagetracker.plans.MonthlyUsage.committed(redis, monthly, inFlight));
-            CompletableFuture<Long> topVersion = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
+            CompletableFuture<String> epochNow = redis.submit(c -> c.get(CacheEpoch.key(redis)));
             for (CompletableFuture<?> f : all) redis.await(f);
+            bumps.await(redis);
+            bumped = true;
+            epoch.reachable();
 
             List<UsageUpdate> updates = new ArrayList<>();
             hourly.forEach((client, hours) -> hours.keySet().forEach(hour -> {
                 String day = hour.substring(0, 10);
                 updates.add(new UsageUpdate("", client, day, hour, redis.await(dayCounts.get(client + "|" + day)),
-                        redis.await(hourCounts.get(client + "|" + hour)), redis.await(versions.get(client))));
+                        redis.await(hourCounts.get(client + "|" + hour)), redis.await(bumps.clients().get(client))));
             }));
             events.publish(updates);
             rememberNames(daily.keySet());
-            if (ready()) refreshRanking(String.valueOf(redis.await(topVersion)));
+            if (ready()) refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(bumps.top())));
         } catch (Redis.UnavailableException e) {
+            // Entries cached before this commit would outlive it under the versions not bumped.
+            if (!bumped) epoch.skipped();
             LOG.warn("counters not updated, redis unavailable ({}); reconcile will repair them", e.getMessage());
         }
     }
 
+    /**
+     * Bumps the cache versions of the clients of parts a replay found committed already: their first
+     * commit may never have reached Redis (its writer died or met a timeout after it), and nothing else
+     * would retire the answers cached before it. Counts nothing (reconcile repairs the counters); never throws.
+     */
+    public void replayed(List<HitBatch> parts) {
+        if (parts.isEmpty()) return;
+        try {
+            bumpVersions(parts.stream().map(HitBatch::clientId).collect(java.util.stream.Collectors.toSet())).await(redis);
+            epoch.reachable();
+        } catch (Redis.UnavailableException e) {
+            epoch.skipped();
+            LOG.warn("cache versions of replayed parts not bumped, redis unavailable ({})", e.getMessage());
+        }
+    }
+
+    /** The version bumps of a change to some clients' counts: theirs, the all-clients view's and the ranking's. */
+    private record VersionBumps(Map<String, CompletableFuture<Long>> clients, CompletableFuture<Long> all,
+                                CompletableFuture<Long> top) {
+        void await(Redis redis) {
+            clients.values().forEach(redis::await);
+            redis.await(all);
+            redis.await(top);
+        }
+    }
+
+    /** Sends the bumps without waiting (they join the caller's pipeline). */
+    private VersionBumps bumpVersions(java.util.Collection<String> clientIds) {
+        Map<String, CompletableFuture<Long>> clients = new HashMap<>();
+        clientIds.forEach(client -> clients.put(client,
+                redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "client:" + client)))));
+        return new VersionBumps(clients, redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "all"))),
+                redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top"))));
+    }
+
     /** Re-caches the 24 h ranking under the ranking's current version. */
     public void refreshRanking() {
-        String version = redis.call(c -> c.get(ResponseCache.versionKey(redis, "top")));
-        refreshRanking(version == null ? "0" : version);
+        List<io.lettuce.core.KeyValue<String, String>> found =
+                redis.call(c -> c.mget(CacheEpoch.key(redis), ResponseCache.versionKey(redis, "top")));
+        refreshRanking(ResponseCache.version(found.get(0).getValueOrElse(null), found.get(1).getValueOrElse(null)));
     }
 
     /** The 24 h ranking from the counters, cached under the given version of the ranking. */
@@ -243,8 +285,9 @@ public final class UsageCounters {
         }
         for (CompletableFuture<?> f : writes) redis.await(f);
         redis.call(c -> c.set(readyKey(), clock.instant().toString(), SetArgs.Builder.ex(READY_TTL)));
-        Long version = redis.call(c -> c.incr(ResponseCache.versionKey(redis, "top")));
-        refreshRanking(String.valueOf(version));
+        CompletableFuture<Long> version = redis.submit(c -> c.incr(ResponseCache.versionKey(redis, "top")));
+        CompletableFuture<String> epochNow = redis.submit(c -> c.get(CacheEpoch.key(redis)));
+        refreshRanking(ResponseCache.version(redis.await(epochNow), redis.await(version)));
         return rebuilt;
     }
 

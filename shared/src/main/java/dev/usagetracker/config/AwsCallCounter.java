@@ -75,6 +75,10 @@ public final class AwsCallCounter implements ExecutionInterceptor, AwsCallCounte
             add(key + ".items_written", units.itemsWritten());
             units.itemsWrittenByTable().forEach((table, n) -> add("DynamoDb.items_written." + table, n));
         }
+        // An empty receive is a poller waiting on an idle queue: a cost per poller and hour, not per hit.
+        if (context.response() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse r && r.messages().isEmpty()) {
+            add(key + ".empty", 1);
+        }
     }
 
     @Override

@@ -19,5 +19,13 @@ public interface CommitObserver {
     @FunctionalInterface
     interface AfterCommit {
         void committed(List<HitBatch> committed);
+
+        /**
+         * The parts the ledger found committed already (replays): the writer that committed them may have
+         * died, or met a timeout, before it told the mirrors. Nothing is counted again; a mirror that cannot
+         * tell whether it heard of them (the response cache) refreshes what they touch.
+         */
+        default void replayed(List<HitBatch> replayed) {
+        }
     }
 }

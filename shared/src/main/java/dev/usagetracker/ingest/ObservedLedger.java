@@ -53,14 +53,23 @@ public final class ObservedLedger implements HitLedger {
 
     private void afterCommit(CommitObserver.AfterCommit after, List<HitBatch> parts, Outcome outcome) {
         List<HitBatch> committed = new ArrayList<>();
+        List<HitBatch> replayed = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (HitBatch part : parts) {
-            if (outcome != null && outcome.committed().contains(part.key()) && seen.add(part.key())) committed.add(part);
+            if (outcome == null || !seen.add(part.key())) continue;
+            if (outcome.committed().contains(part.key())) committed.add(part);
+            else if (outcome.duplicates().contains(part.key())) replayed.add(part);
         }
         try {
             after.committed(committed);
         } catch (RuntimeException e) {
             LOG.warn("after-commit work failed ({}); the counted hits stand", e.getClass().getSimpleName());
+        }
+        if (replayed.isEmpty()) return;
+        try {
+            after.replayed(replayed);
+        } catch (RuntimeException e) {
+            LOG.warn("after-replay work failed ({}); nothing was counted again", e.getClass().getSimpleName());
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.usagetracker.config.LambdaEnvironment;
 import dev.usagetracker.config.Lazy;
 import dev.usagetracker.erasure.ErasureSettings;
 import dev.usagetracker.ingest.CommitObserver;
+import dev.usagetracker.ingest.HitBatch;
 import dev.usagetracker.ingest.HitConsumer;
 import dev.usagetracker.ingest.HitLedger;
 import dev.usagetracker.ingest.HitValidator;
@@ -20,6 +21,7 @@ import dev.usagetracker.store.DynamoHitLedger;
 import dev.usagetracker.store.DynamoIdempotencyStore;
 import dev.usagetracker.webhooks.WebhookAlertSink;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The path of a hit: POST /api/logs onto the queue (or, with SQS down, straight into the ledger), the
@@ -81,14 +83,22 @@ public final class IngestModule {
         return parts -> {
             // Before the transactions: the monthly counter must know what is in flight (MonthlyUsage).
             var inFlight = usage.counters().map(c -> c.begin(parts)).orElse(MonthlyUsage.InFlight.NONE);
-            return committed -> {
-                try {
-                    // endpoints first: the counters then bump the cache versions of what changed
-                    analytics.endpointMirror().ifPresent(m -> m.committed(committed));
-                    usage.counters().ifPresent(c -> c.committed(committed, inFlight));
-                } finally {
-                    // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
-                    thresholds.get().committed(committed);
+            return new CommitObserver.AfterCommit() {
+                @Override
+                public void committed(List<HitBatch> committed) {
+                    try {
+                        // endpoints first: the counters then bump the cache versions of what changed
+                        analytics.endpointMirror().ifPresent(m -> m.committed(committed));
+                        usage.counters().ifPresent(c -> c.committed(committed, inFlight));
+                    } finally {
+                        // After the commit, and whether or not Redis took the mirror: alerts read DynamoDB.
+                        thresholds.get().committed(committed);
+                    }
+                }
+
+                @Override
+                public void replayed(List<HitBatch> replayed) {
+                    usage.counters().ifPresent(c -> c.replayed(replayed));
                 }
             };
         };

@@ -1,11 +1,13 @@
 package dev.usagetracker.wiring;
 
+import dev.usagetracker.cache.CacheEpoch;
 import dev.usagetracker.cache.CachedUsage;
 import dev.usagetracker.cache.Prefetch;
 import dev.usagetracker.cache.ResponseCache;
 import dev.usagetracker.cache.UsageCounters;
 import dev.usagetracker.config.Lazy;
 import dev.usagetracker.realtime.UsageEvents;
+import dev.usagetracker.store.DynamoCacheEpochDue;
 import dev.usagetracker.store.DynamoUsageStore;
 import dev.usagetracker.usage.UsageService;
 import dev.usagetracker.usage.UsageStore;
@@ -20,6 +22,7 @@ public final class UsageModule {
     private final Clients clients;
     private final Lazy<UsageService> service;
     private final Lazy<ResponseCache> responseCache;
+    private final Lazy<Optional<CacheEpoch>> epoch;
     private final Lazy<Optional<UsageCounters>> counters;
     private final Lazy<CachedUsage> cached;
 
@@ -33,11 +36,19 @@ public final class UsageModule {
                 return new ResponseCache(clients.redis(), clock);
             }
         });
+        // One per container: it remembers a bump this container skipped (docs/caching.md).
+        epoch = new Lazy<>(new Supplier<>() {
+            @Override
+            public Optional<CacheEpoch> get() {
+                return clients.redis().map(r -> CacheEpoch.inRedis(r,
+                        new DynamoCacheEpochDue(clients.dynamo(), clients.config().usageTable()), clock));
+            }
+        });
         counters = new Lazy<>(new Supplier<>() {
             @Override
             public Optional<UsageCounters> get() {
-                return clients.redis().map(r -> new UsageCounters(r, responseCache.get(), new UsageEvents(r),
-                        identity.clientStore(), service.get(), clock, clients.retention()));
+                return clients.redis().map(r -> new UsageCounters(r, responseCache.get(), epoch.get().orElseThrow(),
+                        new UsageEvents(r), identity.clientStore(), service.get(), clock, clients.retention()));
             }
         });
         cached = new Lazy<>(new Supplier<>() {
@@ -66,6 +77,6 @@ public final class UsageModule {
 
     /** The schedule's warm-up of /top and the hot /daily entries. */
     public Prefetch prefetch() {
-        return new Prefetch(counters.get(), store());
+        return new Prefetch(counters.get(), epoch.get(), store());
     }
 }
