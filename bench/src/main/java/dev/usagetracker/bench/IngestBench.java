@@ -653,6 +653,8 @@ public final class IngestBench {
         for (Phase p : phases) {
             p.aws.forEach((function, metrics) -> metrics.forEach((k, v) -> {
                 if (k.endsWith(".calls")) rows.computeIfAbsent(function + " " + k.substring(0, k.length() - 6), x -> new ArrayList<>());
+                // empty receives: idle pollers, a cost per hour rather than per hit (SdkBench.Costs leaves them out)
+                if (k.endsWith(".empty")) rows.computeIfAbsent(function + " " + k.substring(0, k.length() - 6) + " (empty)", x -> new ArrayList<>());
             }));
         }
         out.printf("  %-58s", "");
@@ -663,7 +665,9 @@ public final class IngestBench {
             String op = row.substring(row.indexOf(' ') + 1);
             out.printf("  %-58s", row);
             for (Phase p : phases) {
-                double calls = p.aws.getOrDefault(function, Map.of()).getOrDefault(op + ".calls", 0.0);
+                double calls = op.endsWith(" (empty)")
+                        ? p.aws.getOrDefault(function, Map.of()).getOrDefault(op.substring(0, op.length() - 8) + ".empty", 0.0)
+                        : p.aws.getOrDefault(function, Map.of()).getOrDefault(op + ".calls", 0.0);
                 out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : calls * 1000 / p.hits);
             }
             out.println();

@@ -75,8 +75,10 @@ public final class AwsCallCounter implements ExecutionInterceptor, AwsCallCounte
             add(key + ".items_written", units.itemsWritten());
             units.itemsWrittenByTable().forEach((table, n) -> add("DynamoDb.items_written." + table, n));
         }
-        // An empty receive is a poller waiting on an idle queue: a cost per poller and hour, not per hit.
-        if (context.response() instanceof software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse r && r.messages().isEmpty()) {
+        // An empty receive is a poller waiting on an idle queue: a cost per poller and hour, not per hit. By field
+        // name, not by type: a function jar without the SQS client has no ReceiveMessageResponse class to load.
+        if ("ReceiveMessage".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))
+                && context.response().getValueForField("Messages", java.util.List.class).map(java.util.List::isEmpty).orElse(true)) {
             add(key + ".empty", 1);
         }
     }
