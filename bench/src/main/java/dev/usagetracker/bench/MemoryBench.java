@@ -22,8 +22,8 @@ import java.util.TreeMap;
  *
  * <p>The dollars: Lambda bills 1 ms steps of memory × duration. An invocation here talks to loopback
  * emulators, so its duration is not AWS's; the model keeps docs/performance.md's assumed AWS duration at the
- * template's memory ({@code --aws-ms}, 25 ms for the ingest function) and adds what a smaller CPU share
- * costs here, {@code warm mean(M) − warm mean(template memory)}: the CPU-bound part scales with the share,
+ * memory it was assumed for ({@code --aws-ms 25 --aws-ms-at 1536}: the ingest function's one SendMessage)
+ * and adds what another CPU share costs here, {@code warm mean(M) − warm mean(1536 MB)}: the CPU-bound part scales with the share,
  * the network waits do not. The warm invocations run back to back, a container that is never idle: its CPU
  * quota is spent as fast as it refills, the worst case for a small share (gaps between requests refill it).
  */
@@ -33,8 +33,8 @@ public final class MemoryBench {
     static final double PER_GB_SECOND = 0.0000133334;   // arm64, as docs/performance.md's cost table
     static final double PER_MILLION_INVOCATIONS = 0.20;
 
-    record Options(List<Integer> memories, List<String> functions, int runs, int warm, int skip, double awsMs, List<String> jvmFlags,
-                   boolean smoke) {
+    record Options(List<Integer> memories, List<String> functions, int runs, int warm, int skip, double awsMs, int awsAtMb,
+                   List<String> jvmFlags, boolean smoke) {
         static Options parse(String[] args) {
             List<Integer> memories = List.of(512, 768, 1024, 1536);
             List<String> functions = List.of("IngestFunction");
@@ -42,6 +42,7 @@ public final class MemoryBench {
             int warm = 3000;
             int skip = 1000;
             double awsMs = 25;
+            int awsAtMb = 1536;
             boolean smoke = false;
             List<String> jvmFlags = List.of();
             for (int i = 0; i < args.length; i++) {
@@ -52,6 +53,7 @@ public final class MemoryBench {
                     case "--warm" -> warm = Integer.parseInt(args[++i]);
                     case "--skip" -> skip = Integer.parseInt(args[++i]);
                     case "--aws-ms" -> awsMs = Double.parseDouble(args[++i]);
+                    case "--aws-ms-at" -> awsAtMb = Integer.parseInt(args[++i]);
                     case "--jvm-flags" -> jvmFlags = List.of(args[++i].trim().split("\\s+"));
                     case "--smoke" -> {
                         smoke = true;
@@ -61,11 +63,11 @@ public final class MemoryBench {
                         skip = 20;
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
-                            + " (--memory 512,1024,1536, --functions A,B, --runs N, --warm N, --skip N, --aws-ms MS, --jvm-flags '...', --smoke)");
+                            + " (--memory 512,1024,1536, --functions A,B, --runs N, --warm N, --skip N, --aws-ms MS, --aws-ms-at MB, --jvm-flags '...', --smoke)");
                 }
             }
             if (skip >= warm) throw new IllegalArgumentException("--skip must be less than --warm");
-            return new Options(memories, functions, runs, warm, skip, awsMs, jvmFlags, smoke);
+            return new Options(memories, functions, runs, warm, skip, awsMs, awsAtMb, jvmFlags, smoke);
         }
     }
 
@@ -103,6 +105,7 @@ public final class MemoryBench {
                 SamTemplate.Function f = stack.function(name);
                 List<Integer> memories = new ArrayList<>(options.memories());
                 if (!memories.contains(f.memoryMb())) memories.add(f.memoryMb());
+                if (!memories.contains(options.awsAtMb())) memories.add(options.awsAtMb());
                 memories.sort(Integer::compare);
                 Map<String, String> env = new TreeMap<>(stack.functionEnvironment(f));
                 List<String> flags = new ArrayList<>(List.of(env.getOrDefault("JAVA_TOOL_OPTIONS", "").trim().split("\\s+")));
@@ -145,15 +148,16 @@ public final class MemoryBench {
 
     private static void print(PrintStream out, SamTemplate.Function f, List<Row> rows, Options options) {
         Row deployed = rows.stream().filter(r -> r.memoryMb() == f.memoryMb()).findFirst().orElseThrow();
+        Row reference = rows.stream().filter(r -> r.memoryMb() == options.awsAtMb()).findFirst().orElseThrow();
         // Lambda bills every invocation's duration: the mean, tail included, is what the bill integrates.
-        double deployedWarm = deployed.median(Run::warmMeanMs);
+        double referenceWarm = reference.median(Run::warmMeanMs);
         out.printf(Locale.ROOT, "%n%s (template.yaml: %d MB), medians over runs%n", f.logicalId(), f.memoryMb());
         out.printf("  %7s %6s %9s %10s %12s %9s %9s %9s %9s %11s %11s %13s %12s%n", "memory", "vCPU", "init ms", "1st inv ms",
                 "init+1st ms", "warm p50", "mean", "p90", "p99", "CPU ms/inv", "other ans.", "AWS ms (mod)", "$ per M inv");
         double deployedCost = 0;
         Map<Integer, Double> costs = new TreeMap<>();
         for (Row r : rows) {
-            double modelledMs = Math.max(1, options.awsMs() + r.median(Run::warmMeanMs) - deployedWarm);
+            double modelledMs = Math.max(1, options.awsMs() + r.median(Run::warmMeanMs) - referenceWarm);
             double billedMs = Math.ceil(modelledMs);
             double cost = PER_MILLION_INVOCATIONS + r.memoryMb() / 1024.0 * billedMs / 1000 * PER_GB_SECOND * 1e6;
             costs.put(r.memoryMb(), cost);
@@ -168,9 +172,9 @@ public final class MemoryBench {
         int bestMemory = costs.entrySet().stream().filter(e -> e.getValue() == best).findFirst().orElseThrow().getKey();
         out.printf(Locale.ROOT, "  cheapest: %d MB at $%.3f per million invocations (deployed %d MB: $%.3f, %+.0f %%)%n", bestMemory, best,
                 f.memoryMb(), deployedCost, (best / deployedCost - 1) * 100);
-        out.printf(Locale.ROOT, "  AWS ms (mod) = %.0f ms assumed at %d MB (--aws-ms) + this run's warm mean at the size − at %d MB,"
+        out.printf(Locale.ROOT, "  AWS ms (mod) = %.0f ms assumed at %d MB (--aws-ms, --aws-ms-at) + this run's warm mean at the size − at %d MB,"
                 + " billed in 1 ms steps; $ = $%.2f per million requests + memory × billed duration × $%.10f per GB-s (arm64)%n",
-                options.awsMs(), f.memoryMb(), f.memoryMb(), PER_MILLION_INVOCATIONS, PER_GB_SECOND);
+                options.awsMs(), options.awsAtMb(), options.awsAtMb(), PER_MILLION_INVOCATIONS, PER_GB_SECOND);
         out.println("  init / 1st inv = a fresh JVM without SnapStart (the deployed functions restore a snapshot instead); "
                 + "other ans. = warm answers whose status differed from the first one's (must be 0)");
     }

@@ -76,13 +76,20 @@ public final class SdkBench {
      */
     record Costs(String name, long hits, double requests, double sqs, double idleReceives, double wru, double gsiWru,
                  double transactions, double kms, double rru, String projection) {
+        /**
+         * The ingest function as docs/performance.md prices it: template.yaml's IngestMemorySize and the AWS duration
+         * bench/lambda-memory models at that size (25 ms assumed at 1,536 MB, + 1 ms at 1,024 MB measured).
+         */
+        static final int INGEST_MEMORY_MB = 1024;
+        static final double INGEST_MS = 26;
+
         double per1000(double v) { return v * 1000 / hits; }
         double perHit(double v) { return v / hits; }
 
         /** docs/performance.md, "Cost per million hits on AWS": the same prices and assumptions. */
         double[] dollarsPerMillion() {
             double apiGateway = perHit(requests) * 1.00;
-            double lambdaIngest = perHit(requests) * (0.20 + 1.5 * 0.025 * 0.0000133334 * 1e6);
+            double lambdaIngest = perHit(requests) * (0.20 + INGEST_MEMORY_MB / 1024.0 * INGEST_MS / 1000 * 0.0000133334 * 1e6);
             double sqsCost = perHit(sqs) * 0.40;
             // Reads too since issue 28's recount path reads what it counts ($0.125 per million RRU).
             double dynamo = perHit(wru + gsiWru) * 0.625 + perHit(rru) * 0.125;
@@ -394,6 +401,11 @@ public final class SdkBench {
         var index = new UsageIndexWrites.Figures(UsageIndexWrites.projection(stack.dynamo(), stack.table("UsageTable")), written,
                 UsageIndexWrites.indexedItems(stack.dynamo(), stack.table("UsageTable")) - indexedBefore);
         double rru = Counters.sum(aws, ".rru", "HitConsumerFunction", "IngestFunction");
+        int ingestMemory = stack.function("IngestFunction").memoryMb();
+        if (ingestMemory != Costs.INGEST_MEMORY_MB) {
+            throw new IllegalStateException("template.yaml's IngestFunction has " + ingestMemory + " MB, the cost model "
+                    + Costs.INGEST_MEMORY_MB + " MB: measure it with bench/lambda-memory and update SdkBench.Costs and docs/performance.md");
+        }
         return new Costs(name, hits, requests, sqs, idle, wru, index.inUse(), tx, kms, rru, index.projection());
     }
 

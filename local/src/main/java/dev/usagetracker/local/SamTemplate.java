@@ -120,14 +120,14 @@ public final class SamTemplate {
             Resource resource = new Resource(id, (String) r.get("Type"), map(r.get("Properties")));
             resources.put(id, resource);
             if ("AWS::Serverless::Function".equals(resource.type())) {
-                functions.add(function(resource, globalFunction, globalEnv, authorizers));
+                functions.add(function(resource, globalFunction, globalEnv, authorizers, parameters));
             }
         });
         return new SamTemplate(parameters, conditions, resources, functions);
     }
 
     private static Function function(Resource r, Map<String, Object> globals, Map<String, Object> globalEnv,
-                                     Map<String, String> authorizers) {
+                                     Map<String, String> authorizers, Map<String, Object> parameters) {
         Map<String, Object> p = r.properties();
         Map<String, Object> env = new LinkedHashMap<>(globalEnv);
         env.putAll(map(map(p.get("Environment")).get("Variables")));
@@ -154,7 +154,7 @@ public final class SamTemplate {
             }
         }
         return new Function(r.logicalId(), (String) p.get("Handler"), (String) p.get("CodeUri"),
-                intValue(p.getOrDefault("MemorySize", globals.get("MemorySize")), 128),
+                intValue(parameterDefault(p.getOrDefault("MemorySize", globals.get("MemorySize")), parameters), 128),
                 intValue(p.getOrDefault("Timeout", globals.get("Timeout")), 3), env, routes, queue, List.copyOf(schedules));
     }
 
@@ -209,6 +209,11 @@ public final class SamTemplate {
     @SuppressWarnings("unchecked")
     static Map<String, Object> map(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    /** {@code !Ref Parameter} as the parameter's default (what a deploy without overrides gets); anything else as it is. */
+    static Object parameterDefault(Object o, Map<String, Object> parameters) {
+        return o instanceof Intrinsic i && i.function().equals("Ref") && parameters.containsKey(i.argument()) ? parameters.get(i.argument()) : o;
     }
 
     static int intValue(Object o, int fallback) {

@@ -64,6 +64,15 @@ class SamTemplateTest {
     }
 
     @Test
+    void aMemorySizeGivenAsAParameterIsItsDefault() {
+        // IngestMemorySize: the local runtime reports what a deploy without overrides gets (AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+        SamTemplate.Function ingest = template.functions().stream().filter(f -> f.logicalId().equals("IngestFunction")).findFirst().orElseThrow();
+        assertThat(ingest.memoryMb()).isEqualTo(Integer.parseInt(String.valueOf(template.parameters().get("IngestMemorySize"))));
+        SamTemplate.Function register = template.functions().stream().filter(f -> f.logicalId().equals("RegisterFunction")).findFirst().orElseThrow();
+        assertThat(register.memoryMb()).isEqualTo(1024);
+    }
+
+    @Test
     void consumerIsDrivenInLargeBatchesWithPartialFailures() {
         SamTemplate.Function consumer = template.functions().stream()
                 .filter(f -> f.queueEvent().isPresent()).findFirst().orElseThrow();
