@@ -444,7 +444,7 @@ public final class LocalRuntime implements AutoCloseable {
                     .append(", e.g. curl --cacert)").append('\n');
         }
         gateway.routes().forEach((route, pool) -> sb.append(String.format("    %-32s → %s%n", route, pool.function().logicalId())));
-        mappings.forEach(m -> sb.append("  consumer   ").append("WebhookDeliveryFunction".equals(m.functionName()) ? "WebhookQueue" : "HitsQueue")
+        mappings.forEach(m -> sb.append("  consumer   ").append(m.queueLogicalId())
                 .append(" → ").append(m.functionName()).append(" (event source mapping)\n"));
         sb.append("  live       ").append(baseUrl()).append(UsageStreamEndpoint.PATH).append("  (SSE; ticket: POST /api/usage/stream/ticket)\n");
         sb.append("  websocket  ").append(webSocketUrl()).append("?token=…  ($connect/$disconnect → StreamFunction; @connections at ")

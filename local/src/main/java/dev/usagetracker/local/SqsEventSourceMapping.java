@@ -93,6 +93,11 @@ public final class SqsEventSourceMapping implements AutoCloseable {
         return function.function().logicalId();
     }
 
+    /** The template's name of the queue this mapping polls (its function's SQS event). */
+    public String queueLogicalId() {
+        return function.function().queueEvent().map(SamTemplate.QueueEvent::queueLogicalId).orElse(queueUrl);
+    }
+
     public long invocations() {
         return invocations.get();
     }
