@@ -5,7 +5,14 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,11 +25,19 @@ import org.slf4j.LoggerFactory;
  * (a client on an unlimited plan is not put back on the default limits by one timed-out read) and is
  * read again after {@link #RETRY_AFTER_FAILURE}. Only a plan never read falls back to the environment's
  * values, and that fallback is kept no longer than the same retry interval, not a whole TTL.
+ *
+ * <p>A request waits at most {@link #PATIENCE} for the re-read of a plan it has a value for: a healthy
+ * read takes milliseconds, so a change still applies on time, but a hung store would otherwise cost the
+ * request a whole SDK call timeout before its own database work — two timeouts, a Lambda timeout instead
+ * of a quick 503 or stale answer (FaultInjectionIT). The read goes on behind the request and updates the
+ * cache when it ends.
  */
 public final class CachedPlanCatalog implements PlanCatalog {
     private static final Logger LOG = LoggerFactory.getLogger(CachedPlanCatalog.class);
     /** How soon a plan whose read failed is read again (a failed read costs a request its SDK timeout). */
     static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
+    /** How long a request waits for the re-read of a plan it has a value for before going on with that value. */
+    static final Duration PATIENCE = Duration.ofSeconds(1);
 
     /** {@code known}: the store answered (the plan, or that there is none); else the environment's stand-in. */
     private record Entry(Optional<Plan> plan, boolean known, Instant readAgainAt) {}
@@ -30,16 +45,25 @@ public final class CachedPlanCatalog implements PlanCatalog {
     private final PlanStore store;
     private final PlanSettings settings;
     private final Clock clock;
+    private final Executor rereads;
     private final Cache<String, Entry> plans = Caffeine.newBuilder().maximumSize(1_000).build();
+    /** The re-read in progress per plan: requests that meet one wait on it, none starts another. */
+    private final Map<String, CompletableFuture<Entry>> inFlight = new ConcurrentHashMap<>();
 
     public CachedPlanCatalog(PlanStore store, PlanSettings settings) {
         this(store, settings, Clock.systemUTC());
     }
 
     public CachedPlanCatalog(PlanStore store, PlanSettings settings, Clock clock) {
+        this(store, settings, clock, task -> Thread.ofVirtual().name("plan-reread").start(task));
+    }
+
+    /** {@code rereads}: where a re-read runs, so a request can stop waiting for it. */
+    public CachedPlanCatalog(PlanStore store, PlanSettings settings, Clock clock, Executor rereads) {
         this.store = store;
         this.settings = settings;
         this.clock = clock;
+        this.rereads = rereads;
     }
 
     @Override
@@ -59,9 +83,37 @@ public final class CachedPlanCatalog implements PlanCatalog {
     }
 
     private Optional<Plan> lookup(String name) {
-        Instant now = clock.instant();
         Entry cached = plans.getIfPresent(name);
-        if (cached != null && now.isBefore(cached.readAgainAt())) return cached.plan();
+        if (cached != null && clock.instant().isBefore(cached.readAgainAt())) return cached.plan();
+        if (cached == null || !cached.known()) return read(name, cached).plan();
+        CompletableFuture<Entry> mine = new CompletableFuture<>();
+        CompletableFuture<Entry> reread = inFlight.putIfAbsent(name, mine);
+        if (reread == null) {
+            reread = mine;
+            rereads.execute(() -> {
+                try {
+                    mine.complete(read(name, cached));
+                } finally {
+                    inFlight.remove(name, mine);
+                }
+            });
+        }
+        try {
+            return reread.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS).plan();
+        } catch (TimeoutException e) {
+            LOG.warn("plan {} not read again within {}; the one last read answers while the read goes on", name, PATIENCE);
+            return cached.plan();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return cached.plan();
+        } catch (ExecutionException e) {
+            return cached.plan();   // read() never throws; kept for the type's sake
+        }
+    }
+
+    /** Reads the plan, caches what it found (or what stands in for it) and returns that; never throws. */
+    private Entry read(String name, Entry cached) {
+        Instant now = clock.instant();
         Entry read;
         try {
             read = new Entry(store.find(name).or(() -> settings.fromEnvironment(name)), true, now.plus(settings.cacheTtl()));
@@ -77,6 +129,6 @@ public final class CachedPlanCatalog implements PlanCatalog {
             }
         }
         plans.put(name, read);
-        return read.plan();
+        return read;
     }
 }

@@ -20,12 +20,23 @@ class CachedPlanCatalogTest {
     private final PlanSettings settings = PlanSettings.from(env, RateLimitSettings.from(env));
     private final TestClock clock = new TestClock(Instant.parse("2026-12-06T10:00:00Z"));
     private final AtomicBoolean failing = new AtomicBoolean();
+    /** When set, a read waits on it: a store that hangs (FaultInjectionIT's paused moto_server). */
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> hang =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final AtomicInteger reads = new AtomicInteger();
     private volatile Plan stored = new Plan("loadtest", Map.of(), null, Enforcement.REPORT, List.of());
     private final PlanStore store = new PlanStore() {
         @Override
         public Optional<Plan> find(String name) {
             reads.incrementAndGet();
+            var latch = hang.get();
+            if (latch != null) {
+                try {
+                    latch.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (failing.get()) throw new IllegalStateException("the store timed out");
             return name.equals(stored.name()) ? Optional.of(stored) : Optional.empty();
         }
@@ -58,6 +69,34 @@ class CachedPlanCatalogTest {
         stored = new Plan("loadtest", Map.of(RouteClass.INGEST, settings.defaultPlan().limits().get(RouteClass.INGEST)),
                 null, Enforcement.REPORT, List.of());
         assertThat(catalog.planOf("loadtest").limits().get(RouteClass.INGEST)).isNotEmpty();
+    }
+
+    @Test
+    void aHungStoreCostsARequestThePatienceNotTheRead() throws Exception {
+        assertThat(catalog.planOf("loadtest").limits().getOrDefault(RouteClass.INGEST, List.of())).isEmpty();
+        var release = new java.util.concurrent.CountDownLatch(1);
+        hang.set(release);
+        stored = new Plan("loadtest", Map.of(RouteClass.INGEST, settings.defaultPlan().limits().get(RouteClass.INGEST)),
+                null, Enforcement.REPORT, List.of());
+        clock.advance(Duration.ofSeconds(31));
+        int before = reads.get();
+        // Before the fix this call waited for the store: the request then spent its own database work's timeout too.
+        Plan meanwhile = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> catalog.planOf("loadtest"));
+        assertThat(meanwhile.limits().getOrDefault(RouteClass.INGEST, List.of())).as("the value last read answers").isEmpty();
+        assertThat(release.getCount()).as("the read is still hanging").isEqualTo(1);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> catalog.planOf("loadtest"));
+        assertThat(reads.get() - before).as("a request that meets the read in progress waits on it, it does not start another")
+                .isEqualTo(1);
+
+        hang.set(null);
+        release.countDown();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (catalog.planOf("loadtest").limits().getOrDefault(RouteClass.INGEST, List.of()).isEmpty()) {
+            assertThat(System.nanoTime()).as("the read, once it ends, updates the cache").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(reads.get() - before).as("no other read was needed").isEqualTo(1);
     }
 
     @Test
