@@ -329,7 +329,7 @@ public final class ColdStartBench {
     private static Run probe(String classpath, List<String> flags, List<String> extra, Map<String, String> env, String priming,
                              SamTemplate.Function f, Path event, int warm) throws IOException, InterruptedException {
         Map<String, String> values = probeValues(List.of(), classpath, flags, extra, env, priming, f, event, warm, 0);
-        Run run = new Run(Long.parseLong(values.get("main_epoch_ms")), Double.parseDouble(values.get("init_ms")),
+        Run run = new Run(Long.parseLong(values.get("boot_ms")), Double.parseDouble(values.get("init_ms")),
                 Double.parseDouble(values.get("first_invoke_ms")), Double.parseDouble(values.get("warm_median_ms")),
                 Long.parseLong(values.get("classes")), values.get("status"));
         // A rotation may meet the one before it still settling (409): the function did all its work either way.
@@ -342,8 +342,8 @@ public final class ColdStartBench {
     }
 
     /**
-     * One probe JVM: its {@code PROBE} line as key/value pairs ({@code main_epoch_ms} made relative to the
-     * spawn). {@code prefix} runs before {@code java} (bench/lambda-memory: into a CPU-limited cgroup).
+     * One probe JVM: its {@code PROBE} line as key/value pairs, plus {@code boot_ms} (spawn to the probe's
+     * main) and {@code output_tail}. {@code prefix} runs before {@code java} (bench/lambda-memory: into a CPU-limited cgroup).
      */
     static Map<String, String> probeValues(List<String> prefix, String classpath, List<String> flags, List<String> extra,
                                            Map<String, String> env, String priming, SamTemplate.Function f, Path event,
@@ -373,7 +373,7 @@ public final class ColdStartBench {
         Map<String, String> values = new TreeMap<>();
         Matcher m = PROBE.matcher(line);
         while (m.find()) values.put(m.group(1), m.group(2));
-        values.put("main_epoch_ms", Long.toString(Long.parseLong(values.get("main_epoch_ms")) - spawned));
+        values.put("boot_ms", Long.toString(Long.parseLong(values.get("main_epoch_ms")) - spawned));
         values.put("output_tail", tail(text));
         return values;
     }

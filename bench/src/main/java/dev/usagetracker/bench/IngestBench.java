@@ -649,29 +649,26 @@ public final class IngestBench {
         }
 
         out.println("\nrequests per 1,000 hits (IngestFunction, HitConsumerFunction, and the event source mapping's SQS poller = process):");
-        Map<String, List<String>> rows = new TreeMap<>();
+        // row label → {function, metric}; empty receives get rows of their own: idle pollers, a cost per hour rather
+        // than per hit (SdkBench.Costs leaves them out)
+        Map<String, String[]> rows = new TreeMap<>();
         for (Phase p : phases) {
-            p.aws.forEach((function, metrics) -> metrics.forEach((k, v) -> {
-                if (k.endsWith(".calls")) rows.computeIfAbsent(function + " " + k.substring(0, k.length() - 6), x -> new ArrayList<>());
-                // empty receives: idle pollers, a cost per hour rather than per hit (SdkBench.Costs leaves them out)
-                if (k.endsWith(".empty")) rows.computeIfAbsent(function + " " + k.substring(0, k.length() - 6) + " (empty)", x -> new ArrayList<>());
+            p.aws.forEach((function, metrics) -> metrics.keySet().forEach(k -> {
+                if (k.endsWith(".calls")) rows.putIfAbsent(function + " " + k.substring(0, k.length() - 6), new String[] {function, k});
+                if (k.endsWith(".empty")) rows.putIfAbsent(function + " " + k.substring(0, k.length() - 6) + " (empty)", new String[] {function, k});
             }));
         }
         out.printf("  %-58s", "");
         phases.forEach(p -> out.printf("%20s", p.name));
         out.println();
-        for (String row : rows.keySet()) {
-            String function = row.substring(0, row.indexOf(' '));
-            String op = row.substring(row.indexOf(' ') + 1);
-            out.printf("  %-58s", row);
+        rows.forEach((label, metric) -> {
+            out.printf("  %-58s", label);
             for (Phase p : phases) {
-                double calls = op.endsWith(" (empty)")
-                        ? p.aws.getOrDefault(function, Map.of()).getOrDefault(op.substring(0, op.length() - 8) + ".empty", 0.0)
-                        : p.aws.getOrDefault(function, Map.of()).getOrDefault(op + ".calls", 0.0);
+                double calls = p.aws.getOrDefault(metric[0], Map.of()).getOrDefault(metric[1], 0.0);
                 out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : calls * 1000 / p.hits);
             }
             out.println();
-        }
+        });
         out.printf("  %-58s", "all AWS requests");
         phases.forEach(p -> out.printf(Locale.ROOT, "%20.1f", p.hits == 0 ? 0 : Counters.sum(p.aws, ".calls") * 1000 / p.hits));
         out.println();

@@ -33,8 +33,13 @@ public final class MemoryBench {
     static final double PER_GB_SECOND = 0.0000133334;   // arm64, as docs/performance.md's cost table
     static final double PER_MILLION_INVOCATIONS = 0.20;
 
+    /** Dollars per million invocations of {@code memoryMb} lasting {@code ms} (billed in 1 ms steps), arm64. */
+    static double dollarsPerMillion(int memoryMb, double ms) {
+        return PER_MILLION_INVOCATIONS + memoryMb / 1024.0 * Math.ceil(ms) / 1000 * PER_GB_SECOND * 1e6;
+    }
+
     record Options(List<Integer> memories, List<String> functions, int runs, int warm, int skip, double awsMs, int awsAtMb,
-                   List<String> jvmFlags, boolean smoke) {
+                   List<String> jvmFlags) {
         static Options parse(String[] args) {
             List<Integer> memories = List.of(512, 768, 1024, 1536);
             List<String> functions = List.of("IngestFunction");
@@ -43,7 +48,6 @@ public final class MemoryBench {
             int skip = 1000;
             double awsMs = 25;
             int awsAtMb = 1536;
-            boolean smoke = false;
             List<String> jvmFlags = List.of();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -56,7 +60,6 @@ public final class MemoryBench {
                     case "--aws-ms-at" -> awsAtMb = Integer.parseInt(args[++i]);
                     case "--jvm-flags" -> jvmFlags = List.of(args[++i].trim().split("\\s+"));
                     case "--smoke" -> {
-                        smoke = true;
                         memories = List.of(512, 1536);
                         runs = 1;
                         warm = 60;
@@ -67,7 +70,7 @@ public final class MemoryBench {
                 }
             }
             if (skip >= warm) throw new IllegalArgumentException("--skip must be less than --warm");
-            return new Options(memories, functions, runs, warm, skip, awsMs, awsAtMb, jvmFlags, smoke);
+            return new Options(memories, functions, runs, warm, skip, awsMs, awsAtMb, jvmFlags);
         }
     }
 
@@ -154,21 +157,20 @@ public final class MemoryBench {
         out.printf(Locale.ROOT, "%n%s (template.yaml: %d MB), medians over runs%n", f.logicalId(), f.memoryMb());
         out.printf("  %7s %6s %9s %10s %12s %9s %9s %9s %9s %11s %11s %13s %12s%n", "memory", "vCPU", "init ms", "1st inv ms",
                 "init+1st ms", "warm p50", "mean", "p90", "p99", "CPU ms/inv", "other ans.", "AWS ms (mod)", "$ per M inv");
-        double deployedCost = 0;
         Map<Integer, Double> costs = new TreeMap<>();
         for (Row r : rows) {
             double modelledMs = Math.max(1, options.awsMs() + r.median(Run::warmMeanMs) - referenceWarm);
             double billedMs = Math.ceil(modelledMs);
-            double cost = PER_MILLION_INVOCATIONS + r.memoryMb() / 1024.0 * billedMs / 1000 * PER_GB_SECOND * 1e6;
+            double cost = dollarsPerMillion(r.memoryMb(), billedMs);
             costs.put(r.memoryMb(), cost);
-            if (r == deployed) deployedCost = cost;
             long other = r.runs().stream().mapToLong(Run::otherStatus).sum();
             out.printf(Locale.ROOT, "  %5d MB %6.2f %9.0f %10.0f %12.0f %9.2f %9.2f %9.2f %9.2f %11.2f %11d %13.0f %12.3f%s%n",
                     r.memoryMb(), r.memoryMb() / MB_PER_VCPU, r.median(Run::initMs), r.median(Run::firstMs),
                     r.median(x -> x.initMs() + x.firstMs()), r.median(Run::warmMedianMs), r.median(Run::warmMeanMs), r.median(Run::warmP90Ms),
                     r.median(Run::warmP99Ms), r.median(Run::cpuMs), other, billedMs, cost, r == deployed ? "   (deployed)" : "");
         }
-        double best = costs.values().stream().mapToDouble(Double::doubleValue).min().orElse(deployedCost);
+        double deployedCost = costs.get(deployed.memoryMb());
+        double best = costs.values().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         int bestMemory = costs.entrySet().stream().filter(e -> e.getValue() == best).findFirst().orElseThrow().getKey();
         out.printf(Locale.ROOT, "  cheapest: %d MB at $%.3f per million invocations (deployed %d MB: $%.3f, %+.0f %%)%n", bestMemory, best,
                 f.memoryMb(), deployedCost, (best / deployedCost - 1) * 100);

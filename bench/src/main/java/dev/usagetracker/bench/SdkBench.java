@@ -67,12 +67,12 @@ public final class SdkBench {
         }
     }
 
-    /** Per-hit counts of one way of sending, measured from the functions' AWS calls. */
-    /** {@code gsiWru}: the by_day/by_hour index writes for the projection the tables have ({@code projection}). */
     /**
-     * {@code sqs}: the SQS requests a hit causes (sends, receives that carried messages, deletes); {@code idleReceives}:
-     * receives that came back empty, a poller's cost per hour on an idle queue (AWS's event source mapping long-polls
-     * 20 s; the local one polls oftener), kept out of the per-hit dollars and printed beside them.
+     * Per-hit counts of one way of sending, measured from the functions' AWS calls. {@code gsiWru}: the by_day/by_hour
+     * index writes for the projection the tables have ({@code projection}). {@code sqs}: the SQS requests a hit causes
+     * (sends, receives that carried messages, deletes); {@code idleReceives}: receives that came back empty, a poller's
+     * cost per hour on an idle queue (AWS's event source mapping long-polls 20 s; the local one polls oftener), kept
+     * out of the per-hit dollars and printed beside them.
      */
     record Costs(String name, long hits, double requests, double sqs, double idleReceives, double wru, double gsiWru,
                  double transactions, double kms, double rru, String projection) {
@@ -89,11 +89,11 @@ public final class SdkBench {
         /** docs/performance.md, "Cost per million hits on AWS": the same prices and assumptions. */
         double[] dollarsPerMillion() {
             double apiGateway = perHit(requests) * 1.00;
-            double lambdaIngest = perHit(requests) * (0.20 + INGEST_MEMORY_MB / 1024.0 * INGEST_MS / 1000 * 0.0000133334 * 1e6);
+            double lambdaIngest = perHit(requests) * MemoryBench.dollarsPerMillion(INGEST_MEMORY_MB, INGEST_MS);
             double sqsCost = perHit(sqs) * 0.40;
             // Reads too since issue 28's recount path reads what it counts ($0.125 per million RRU).
             double dynamo = perHit(wru + gsiWru) * 0.625 + perHit(rru) * 0.125;
-            double consumer = perHit(transactions) * (0.030 * 1.0 * 0.0000133334 * 1e6);
+            double consumer = perHit(transactions) * 30 / 1000 * MemoryBench.PER_GB_SECOND * 1e6;  // 30 ms at 1 GB, no request fee
             double kmsCost = perHit(kms) * 3.0;
             return new double[] {apiGateway, lambdaIngest, sqsCost, dynamo, consumer, kmsCost,
                     apiGateway + lambdaIngest + sqsCost + dynamo + consumer + kmsCost};
